@@ -1,0 +1,493 @@
+//! Wire types shared by every side of Pitstop: the platform server, `pitstop-core` and the UI.
+//!
+//! # Layout
+//! - [`geo`]: distances and the ETA rule, so client and server agree on numbers.
+//! - [`vin`]: VIN validation (length, alphabet, North American check digit).
+//! - [`status`]: the order state machine, checked on both sides of the wire.
+//! - [`services`]: the service catalogue with transparent prices.
+//! - the rest of this file: request and response bodies of the `/v1` API.
+//!
+//! Architecture invariant: this crate depends on serde (and, behind the `openapi` feature,
+//! utoipa) only, so it compiles to wasm32 for the UI. No I/O, no clocks, no randomness.
+
+pub mod geo;
+pub mod services;
+pub mod status;
+pub mod vin;
+
+use serde::{Deserialize, Serialize};
+pub use status::{OfferStatus, OrderStatus};
+pub use uuid::Uuid;
+
+/// Server-assigned row id.
+pub type Id = i64;
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// Most mutations one `POST /v1/sync` may carry.
+pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
+/// Most fixes one `POST /v1/locations` may carry.
+pub const MAX_FIXES_PER_BATCH: usize = 1000;
+/// Largest page `GET /v1/sync` returns.
+pub const MAX_SYNC_LIMIT: u32 = 1000;
+
+macro_rules! wire {
+    ($($item:item)*) => {
+        $(
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+            $item
+        )*
+    };
+}
+
+/// Who an account is; decides what it may see and do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A mobile mechanic ("master") who receives offers and works jobs.
+    Technician,
+    /// A workshop front desk; belongs to one workshop.
+    Desk,
+    /// A car owner who books services and tracks the technician.
+    Owner,
+    /// Operator of the platform; sees everything.
+    Admin,
+}
+
+impl Role {
+    /// The lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Technician => "technician",
+            Role::Desk => "desk",
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses [`Role::as_str`] output.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "technician" => Role::Technician,
+            "desk" => Role::Desk,
+            "owner" => Role::Owner,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+}
+
+wire! {
+    /// A signed-in account.
+    pub struct Account {
+        pub id: Id,
+        pub role: Role,
+        pub name: String,
+        /// Set for desks (always) and for technicians attached to a workshop.
+        pub workshop_id: Option<Id>,
+    }
+
+    /// Body of `POST /v1/auth/dev-login`: creates the account on first use.
+    pub struct DevLogin {
+        pub name: String,
+        pub role: Role,
+        #[serde(default)]
+        pub workshop_id: Option<Id>,
+    }
+
+    /// A bearer token and the account it signs in.
+    pub struct Session {
+        pub account: Account,
+        /// Send as `Authorization: Bearer <token>`; the server keeps only its hash.
+        pub token: String,
+    }
+
+    /// A workshop with a front desk and, usually, its own technicians.
+    pub struct Workshop {
+        pub id: Id,
+        pub name: String,
+        pub lat: f64,
+        pub lon: f64,
+    }
+
+    /// Body of `POST /v1/workshops` (admin only).
+    pub struct NewWorkshop {
+        pub name: String,
+        pub lat: f64,
+        pub lon: f64,
+    }
+
+    /// A technician as desks and admins see them (also the map marker).
+    pub struct Technician {
+        pub id: Id,
+        pub name: String,
+        pub workshop_id: Option<Id>,
+        /// Service skills, matched against [`services::ServiceType::skill`].
+        pub skills: Vec<String>,
+        /// Brand certifications such as `"bmw"`.
+        pub certifications: Vec<String>,
+        pub on_shift: bool,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        /// When the position above was measured.
+        pub fix_at: Option<Millis>,
+    }
+
+    /// Body of `PUT /v1/technicians/me`.
+    pub struct TechnicianProfile {
+        pub skills: Vec<String>,
+        #[serde(default)]
+        pub certifications: Vec<String>,
+    }
+
+    /// Body of `POST /v1/technicians/me/shift`; the position seeds matching until GPS arrives.
+    pub struct ShiftChange {
+        pub on_shift: bool,
+        #[serde(default)]
+        pub lat: Option<f64>,
+        #[serde(default)]
+        pub lon: Option<f64>,
+    }
+
+    /// A car.
+    pub struct Vehicle {
+        pub id: Id,
+        pub owner_id: Option<Id>,
+        pub workshop_id: Option<Id>,
+        pub vin: String,
+        pub plate: String,
+        pub make: String,
+        pub model: String,
+        pub year: Option<u16>,
+    }
+
+    /// Body of `POST /v1/vehicles`. Owners register their own cars; desks register walk-ins.
+    pub struct NewVehicle {
+        pub vin: String,
+        pub plate: String,
+        pub make: String,
+        pub model: String,
+        #[serde(default)]
+        pub year: Option<u16>,
+    }
+
+    /// What a technician needs to recognise the car.
+    pub struct VehicleSummary {
+        pub vin: String,
+        pub plate: String,
+        pub make: String,
+        pub model: String,
+    }
+
+    /// A note on a job, written by the technician or the desk.
+    pub struct JobNote {
+        pub id: Id,
+        pub author_id: Id,
+        pub text: String,
+        pub at: Millis,
+    }
+
+    /// A parts line on a job.
+    pub struct PartLine {
+        pub id: Id,
+        pub name: String,
+        pub qty: u32,
+        pub unit_price_cents: i64,
+    }
+
+    /// One step in an order's timeline.
+    pub struct TimelineEntry {
+        pub at: Millis,
+        pub status: OrderStatus,
+        pub actor_id: Option<Id>,
+        pub note: Option<String>,
+    }
+
+    /// A service order and, once assigned, the job a technician works.
+    pub struct Order {
+        pub id: Id,
+        pub owner_id: Option<Id>,
+        pub workshop_id: Option<Id>,
+        pub vehicle_id: Id,
+        pub vehicle: VehicleSummary,
+        /// Code from [`services::CATALOGUE`].
+        pub service: String,
+        pub lat: f64,
+        pub lon: f64,
+        pub window_start: Millis,
+        pub window_end: Millis,
+        /// The price shown before booking, in cents.
+        pub price_cents: i64,
+        pub notes: String,
+        pub status: OrderStatus,
+        pub technician_id: Option<Id>,
+        /// Why dispatch gave up, when `status` is `unassigned`.
+        pub unassigned_reason: Option<String>,
+        pub job_notes: Vec<JobNote>,
+        pub parts: Vec<PartLine>,
+        pub timeline: Vec<TimelineEntry>,
+        pub created_at: Millis,
+        pub updated_at: Millis,
+        /// Bumped on every change; a client keeps the highest it has seen.
+        pub version: i64,
+    }
+
+    /// Body of `POST /v1/orders`.
+    pub struct NewOrder {
+        pub vehicle_id: Id,
+        pub service: String,
+        pub lat: f64,
+        pub lon: f64,
+        pub window_start: Millis,
+        pub window_end: Millis,
+        #[serde(default)]
+        pub notes: String,
+    }
+
+    /// Body of `POST /v1/orders/{id}/status`.
+    pub struct StatusChange {
+        pub status: OrderStatus,
+        #[serde(default)]
+        pub note: Option<String>,
+    }
+
+    /// Body of `POST /v1/orders/{id}/notes`.
+    pub struct NewNote {
+        pub text: String,
+    }
+
+    /// Body of `POST /v1/orders/{id}/parts`.
+    pub struct NewPart {
+        pub name: String,
+        pub qty: u32,
+        pub unit_price_cents: i64,
+    }
+
+    /// Body of `POST /v1/orders/{id}/dispatch`: a technician to assign by hand, or none to let
+    /// the matcher start a new round.
+    pub struct DispatchRequest {
+        #[serde(default)]
+        pub technician_id: Option<Id>,
+    }
+
+    /// A dispatch offer made to one technician.
+    pub struct Offer {
+        pub id: Id,
+        pub order_id: Id,
+        pub technician_id: Id,
+        pub status: OfferStatus,
+        pub service: String,
+        pub lat: f64,
+        pub lon: f64,
+        pub price_cents: i64,
+        /// Straight-line distance from the technician when offered.
+        pub distance_m: f64,
+        pub created_at: Millis,
+        /// After this instant an accept is rejected.
+        pub expires_at: Millis,
+    }
+
+    /// One GPS fix from a device.
+    pub struct Fix {
+        /// Per-device sequence number; (device, seq) makes uploads idempotent.
+        pub seq: u64,
+        pub t: Millis,
+        pub lat: f64,
+        pub lon: f64,
+        pub accuracy_m: f32,
+        #[serde(default)]
+        pub speed_mps: Option<f32>,
+        #[serde(default)]
+        pub heading_deg: Option<f32>,
+    }
+
+    /// Body of `POST /v1/locations`.
+    pub struct LocationBatch {
+        pub device_id: String,
+        pub fixes: Vec<Fix>,
+    }
+
+    /// Answer to `POST /v1/locations`.
+    pub struct LocationAck {
+        /// Fixes stored now.
+        pub accepted: u32,
+        /// Fixes already stored by an earlier upload.
+        pub duplicates: u32,
+    }
+
+    /// A technician's latest position, as sent to the owner being served and to desks.
+    pub struct TechnicianFix {
+        pub technician_id: Id,
+        /// The active order this position is relevant to.
+        pub order_id: Option<Id>,
+        pub lat: f64,
+        pub lon: f64,
+        pub accuracy_m: f32,
+        pub speed_mps: Option<f32>,
+        pub heading_deg: Option<f32>,
+        pub t: Millis,
+    }
+
+    /// Answer to `GET /v1/orders/{id}/tracking`.
+    pub struct Tracking {
+        pub order_id: Id,
+        pub status: OrderStatus,
+        pub technician_id: Option<Id>,
+        pub technician_name: Option<String>,
+        pub fix: Option<TechnicianFix>,
+        pub destination_lat: f64,
+        pub destination_lon: f64,
+        pub distance_m: Option<f64>,
+        /// Seconds until arrival by [`geo::eta_seconds`]; `None` without a fix or once arrived.
+        pub eta_s: Option<i64>,
+    }
+
+    /// One entry of the caller's change log.
+    pub struct Change {
+        /// Position in the server's change log; pass the highest seen as `cursor`.
+        pub cursor: i64,
+        pub at: Millis,
+        #[serde(flatten)]
+        pub body: ChangeBody,
+    }
+
+    /// Answer to `GET /v1/sync`.
+    pub struct SyncPage {
+        pub changes: Vec<Change>,
+        /// Cursor to ask for next; equals the request's cursor when nothing is new.
+        pub next_cursor: i64,
+        /// More changes wait after `next_cursor`.
+        pub has_more: bool,
+    }
+
+    /// One client action inside `POST /v1/sync`.
+    pub struct Mutation {
+        /// Made by the client; the server applies each id at most once.
+        pub id: Uuid,
+        #[serde(flatten)]
+        pub op: MutationOp,
+    }
+
+    /// Body of `POST /v1/sync`.
+    pub struct PushRequest {
+        pub mutations: Vec<Mutation>,
+    }
+
+    /// The server's verdict on one mutation. A replay of the same id gets the same verdict.
+    pub struct MutationResult {
+        pub id: Uuid,
+        pub outcome: Outcome,
+        /// HTTP-like status of the verdict (200, 404, 409, 422).
+        pub code: u16,
+        /// Why it was rejected, in a sentence the UI can show.
+        pub reason: Option<String>,
+        /// The order as the mutation left it, when it touched one.
+        pub order: Option<Order>,
+    }
+
+    /// Answer to `POST /v1/sync`, one result per mutation, in order.
+    pub struct PushResponse {
+        pub results: Vec<MutationResult>,
+    }
+
+    /// An RFC 9457 problem document, as clients read it.
+    pub struct Problem {
+        #[serde(rename = "type", default)]
+        pub kind: Option<String>,
+        pub title: Option<String>,
+        pub status: Option<u16>,
+        pub detail: Option<String>,
+    }
+}
+
+/// What changed; the payload is the entity's full current state, so applying a change twice
+/// or out of order (by `version`) is harmless.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum ChangeBody {
+    Order(Order),
+    Offer(Offer),
+    Location(TechnicianFix),
+    Technician(Technician),
+}
+
+impl ChangeBody {
+    /// The SSE event name for this change.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChangeBody::Order(_) => "order",
+            ChangeBody::Offer(_) => "offer",
+            ChangeBody::Location(_) => "location",
+            ChangeBody::Technician(_) => "technician",
+        }
+    }
+}
+
+/// The operations a client may queue offline and push through `POST /v1/sync`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "op", content = "args", rename_all = "snake_case")]
+pub enum MutationOp {
+    OrderCreate(NewOrder),
+    OrderStatus {
+        order_id: Id,
+        status: OrderStatus,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    OrderNote {
+        order_id: Id,
+        text: String,
+    },
+    OrderPart {
+        order_id: Id,
+        name: String,
+        qty: u32,
+        unit_price_cents: i64,
+    },
+    OfferAccept {
+        offer_id: Id,
+    },
+    OfferDecline {
+        offer_id: Id,
+    },
+    Shift(ShiftChange),
+}
+
+/// Applied or rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    Rejected,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutation_wire_shape_is_tagged() {
+        let m = Mutation {
+            id: Uuid::nil(),
+            op: MutationOp::OfferAccept { offer_id: 7 },
+        };
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["op"], "offer_accept");
+        assert_eq!(v["args"]["offer_id"], 7);
+        let back: Mutation = serde_json::from_value(v).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn role_round_trips() {
+        for r in [Role::Technician, Role::Desk, Role::Owner, Role::Admin] {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! The embedded SQLite store: opening and migrating the file, and the write/read helpers
+//! every domain module goes through.
+//!
+//! Architecture invariant: one connection behind a mutex is the only writer, so change-log
+//! cursors are handed out in commit order (pull and stream rely on it) and "first accept
+//! wins" is a plain conditional UPDATE. SQL stays inside the domain modules, always against a
+//! [`Tx`] or a `&Connection`, never in HTTP handlers.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use pitstop_api::{Id, Millis};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite_migration::{M, Migrations};
+
+use crate::changes::LiveChange;
+
+/// The platform's schema, in order. Append only.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/0001_init.sql"))])
+}
+
+/// Opens (creating if needed) and migrates the database at `path`.
+///
+/// A file written by a newer platform is refused rather than silently downgraded.
+pub fn open(path: &Path) -> anyhow::Result<Connection> {
+    let mut conn =
+        Connection::open(path).with_context(|| format!("opening database {}", path.display()))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let m = migrations();
+    let known = 1;
+    let on_disk: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if on_disk > known {
+        anyhow::bail!(
+            "database {} has schema version {on_disk}, newer than this server knows ({known}); \
+             run a newer pitstop-platform",
+            path.display()
+        );
+    }
+    m.to_latest(&mut conn)
+        .with_context(|| format!("migrating database {}", path.display()))?;
+    Ok(conn)
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// An open write transaction plus what to do once it commits.
+pub struct Tx<'c> {
+    /// The SQLite transaction; dropped without commit on error, which rolls back.
+    pub tx: Transaction<'c>,
+    /// Changes to broadcast to live streams after commit (never before: a reader must be
+    /// able to pull what it was told about).
+    pub live: Vec<Arc<LiveChange>>,
+    /// Offers whose expiry timer starts after commit.
+    pub timers: Vec<(Id, Millis)>,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("live", &self.live.len()).finish()
+    }
+}
+
+impl<'c> std::ops::Deref for Tx<'c> {
+    type Target = Transaction<'c>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+/// Begins an IMMEDIATE transaction (takes the write lock up front, so two processes on one
+/// file cannot both read-then-write).
+pub fn begin(conn: &mut Connection) -> rusqlite::Result<Tx<'_>> {
+    Ok(Tx {
+        tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+        live: Vec::new(),
+        timers: Vec::new(),
+    })
+}
+
+/// Reads a JSON array column as strings.
+pub fn json_strings(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_fresh_file_and_refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let conn = open(&path).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn reopening_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let conn = open(&path).unwrap();
+        conn.execute(
+            "INSERT INTO workshops (name, lat, lon) VALUES ('A', 1, 2)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM workshops", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

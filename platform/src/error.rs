@@ -1,0 +1,188 @@
+//! Errors as RFC 9457 `application/problem+json`, and extractors whose rejections use it.
+//!
+//! Handlers return [`ApiError`]; the client always gets a status, a title and one clear
+//! sentence. Internal causes are logged, never sent.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use problem_details::ProblemDetails;
+
+/// An error a handler or a domain function reports.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status sent to the client.
+    pub status: StatusCode,
+    /// The sentence the client sees.
+    pub detail: String,
+    /// The underlying cause of a 5xx, logged and kept from the client.
+    pub source: Option<anyhow::Error>,
+}
+
+/// Shorthand for domain functions.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// An error with this status and sentence.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            source: None,
+        }
+    }
+    /// 400: the request cannot be read.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+    /// 401: no or unknown token.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+    /// 403: known caller, not allowed.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+    /// 404: absent, or not the caller's to see (never leak existence).
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+    /// 409: legal request, wrong moment (state machine, stale offer).
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+    /// 422: well-formed but invalid values.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
+    }
+    /// 500 with a logged cause.
+    pub fn internal(source: anyhow::Error) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: "Something went wrong on the server; it has been logged. Please try again."
+                .into(),
+            source: Some(source),
+        }
+    }
+    /// True for verdicts on the request (4xx), false for server trouble.
+    pub fn is_client_error(&self) -> bool {
+        self.status.is_client_error()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::DiskFull {
+                return Self {
+                    status: StatusCode::INSUFFICIENT_STORAGE,
+                    detail: "The server's disk is full, so nothing was saved. Try again later."
+                        .into(),
+                    source: Some(e.into()),
+                };
+            }
+            if f.code == rusqlite::ErrorCode::DatabaseBusy
+                || f.code == rusqlite::ErrorCode::DatabaseLocked
+            {
+                return Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    detail: "The server is busy; nothing was saved. Try again in a moment.".into(),
+                    source: Some(e.into()),
+                };
+            }
+        }
+        Self::internal(e.into())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::internal(e.into())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let detail = match &r {
+            JsonRejection::JsonDataError(_) => format!(
+                "The JSON body has the wrong shape: {}",
+                clean(&r.body_text())
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                format!("The body is not valid JSON: {}", clean(&r.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                "Send the body as JSON with `Content-Type: application/json`.".into()
+            }
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                "The request body is too large.".into()
+            }
+            _ => clean(&r.body_text()),
+        };
+        Self::new(r.status(), detail)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::bad_request(format!("Bad query string: {}", clean(&r.body_text())))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        // A non-numeric id names nothing that exists.
+        Self::new(
+            StatusCode::NOT_FOUND,
+            format!("No such resource: {}", clean(&r.body_text())),
+        )
+    }
+}
+
+fn clean(s: &str) -> String {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(s);
+    s.chars().take(300).collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(src) = &self.source {
+            tracing::error!(status = %self.status, error = ?src, "request failed");
+        }
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        ProblemDetails::from_status_code(self.status)
+            .with_title(title)
+            .with_detail(self.detail)
+            .into_response()
+    }
+}
+
+/// `axum::Json` whose rejections are problem documents.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` whose rejections are problem documents.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` whose rejections are problem documents.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

@@ -1,0 +1,83 @@
+//! The live event stream: Server-Sent Events per caller, resumable with `Last-Event-ID`.
+//!
+//! Each event's `id` is its change-log cursor and its `data` the same [`Change`] that sync
+//! pull returns, so a client can switch between stream and pull at any point without gaps
+//! or double work. On connect the stream replays the log after the given cursor, then follows
+//! the live hub; if it falls behind the hub, it catches up from the log.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use pitstop_api::Change;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::Caller;
+use crate::{Platform, changes};
+
+const PAGE: u32 = 500;
+
+fn to_event(c: &Change) -> Event {
+    let data = serde_json::to_string(c).unwrap_or_else(|_| "{}".into());
+    Event::default()
+        .id(c.cursor.to_string())
+        .event(c.body.kind())
+        .data(data)
+}
+
+/// The caller's stream, starting after `cursor` (or at the log's head when `None`).
+pub fn stream(
+    platform: Platform,
+    caller: Caller,
+    cursor: Option<i64>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe before reading the backlog so nothing committed in between is missed.
+    let mut live = platform.subscribe();
+    let mut closing = platform.closing();
+    let audiences = caller.audiences();
+    let s = async_stream::stream! {
+        let mut last = match cursor {
+            Some(c) => c,
+            None => match platform.read(changes::head) {
+                Ok(h) => h,
+                Err(e) => { tracing::warn!(error = %e, "event stream: reading head"); return; }
+            },
+        };
+        let mut catch_up = true;
+        loop {
+            if catch_up {
+                loop {
+                    let page = platform.read(|c| changes::read(c, &audiences, last, PAGE));
+                    let page = match page {
+                        Ok(p) => p,
+                        Err(e) => { tracing::warn!(error = %e, "event stream: reading log"); return; }
+                    };
+                    let full = page.len() == PAGE as usize;
+                    for c in page {
+                        last = c.cursor;
+                        yield Ok(to_event(&c));
+                    }
+                    if !full { break; }
+                }
+                catch_up = false;
+            }
+            tokio::select! {
+                _ = closing.changed() => break,
+                msg = live.recv() => match msg {
+                    Ok(lc) => {
+                        if lc.change.cursor <= last
+                            || !lc.audiences.iter().any(|a| audiences.contains(a)) {
+                            continue;
+                        }
+                        last = lc.change.cursor;
+                        yield Ok(to_event(&lc.change));
+                    }
+                    Err(RecvError::Lagged(_)) => catch_up = true,
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+    };
+    Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

@@ -1,0 +1,332 @@
+//! The HTTP surface: the axum router, one thin handler per endpoint, and the OpenAPI
+//! document generated from the handlers' annotations (served at `/v1/openapi.json`).
+//!
+//! Handlers only extract, call one domain function inside [`Platform::write`] or
+//! [`Platform::read`], and wrap the answer; rules live in the domain modules.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use pitstop_api::services::{self, ServiceType};
+use pitstop_api::*;
+use serde::Deserialize;
+use tower_http::cors::CorsLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Caller;
+use crate::error::{Json, Path, Query};
+use crate::{
+    ApiError, ApiResult, Platform, accounts, dispatch, events, location, orders, sync, technicians,
+    vehicles,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pitstop platform API", description = "Orders, dispatch offers, sync, live events and tracking for car-repair dispatch. Errors are application/problem+json (RFC 9457)."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth"), (name = "orders"), (name = "offers"), (name = "technicians"),
+        (name = "vehicles"), (name = "sync"), (name = "location"), (name = "catalogue")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole API as a router, state attached. Tests can drive it without a socket.
+pub fn app(platform: Platform) -> Router {
+    let (router, api) = api_router().split_for_parts();
+    let limit = platform.config().body_limit;
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || async move { axum::Json(api) }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(CorsLayer::permissive())
+        .layer(TraceLayer::new_for_http())
+        .with_state(platform)
+}
+
+/// The documented routes.
+fn api_router() -> OpenApiRouter<Platform> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(dev_login))
+        .routes(routes!(me))
+        .routes(routes!(list_services))
+        .routes(routes!(list_workshops, create_workshop))
+        .routes(routes!(list_technicians))
+        .routes(routes!(my_profile, set_profile))
+        .routes(routes!(set_shift))
+        .routes(routes!(list_vehicles, create_vehicle))
+        .routes(routes!(list_orders, create_order))
+        .routes(routes!(get_order))
+        .routes(routes!(step_order))
+        .routes(routes!(add_note))
+        .routes(routes!(add_part))
+        .routes(routes!(dispatch_order))
+        .routes(routes!(tracking))
+        .routes(routes!(list_offers))
+        .routes(routes!(accept_offer))
+        .routes(routes!(decline_offer))
+        .routes(routes!(pull, push))
+        .routes(routes!(event_stream))
+        .routes(routes!(upload_locations))
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("There is no endpoint {method} {}.", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} does not accept {method}.", uri.path()),
+    )
+}
+
+fn created<T: serde::Serialize>(v: T) -> impl IntoResponse {
+    (StatusCode::CREATED, Json(v))
+}
+
+/// Sign in by name and role (demo and development servers only).
+#[utoipa::path(post, path = "/v1/auth/dev-login", tag = "auth", request_body = DevLogin,
+    responses((status = 200, body = Session), (status = 404, description = "dev login is off")))]
+async fn dev_login(State(p): State<Platform>, Json(req): Json<DevLogin>) -> ApiResult<Json<Session>> {
+    if !p.config().dev_login {
+        return Err(ApiError::not_found(
+            "Dev login is disabled on this server (start it with --dev-login or --demo).",
+        ));
+    }
+    p.write(|tx| accounts::dev_login(tx, &req)).map(Json)
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Account), (status = 401)))]
+async fn me(caller: Caller) -> Json<Account> {
+    Json(caller.account())
+}
+
+/// The service catalogue with up-front prices.
+#[utoipa::path(get, path = "/v1/services", tag = "catalogue", responses((status = 200, body = [ServiceType])))]
+async fn list_services() -> Json<Vec<ServiceType>> {
+    Json(services::catalogue())
+}
+
+/// Every workshop.
+#[utoipa::path(get, path = "/v1/workshops", tag = "catalogue", responses((status = 200, body = [Workshop])))]
+async fn list_workshops(State(p): State<Platform>) -> ApiResult<Json<Vec<Workshop>>> {
+    p.read(accounts::workshops).map(Json)
+}
+
+/// Create a workshop (admin).
+#[utoipa::path(post, path = "/v1/workshops", tag = "catalogue", security(("bearer" = [])), request_body = NewWorkshop,
+    responses((status = 201, body = Workshop), (status = 403), (status = 422)))]
+async fn create_workshop(State(p): State<Platform>, caller: Caller, Json(req): Json<NewWorkshop>) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| accounts::create_workshop(tx, &caller, &req)).map(created)
+}
+
+/// Technicians of the desk's workshop (all, for admins), with positions for the map.
+#[utoipa::path(get, path = "/v1/technicians", tag = "technicians", security(("bearer" = [])),
+    responses((status = 200, body = [Technician]), (status = 403)))]
+async fn list_technicians(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<Vec<Technician>>> {
+    p.read(|c| technicians::list(c, &caller)).map(Json)
+}
+
+/// The signed-in technician's profile.
+#[utoipa::path(get, path = "/v1/technicians/me", tag = "technicians", security(("bearer" = [])),
+    responses((status = 200, body = Technician), (status = 403)))]
+async fn my_profile(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<Technician>> {
+    p.read(|c| technicians::me(c, &caller)).map(Json)
+}
+
+/// Set skills and brand certifications.
+#[utoipa::path(put, path = "/v1/technicians/me", tag = "technicians", security(("bearer" = [])), request_body = TechnicianProfile,
+    responses((status = 200, body = Technician), (status = 422)))]
+async fn set_profile(State(p): State<Platform>, caller: Caller, Json(req): Json<TechnicianProfile>) -> ApiResult<Json<Technician>> {
+    p.write(|tx| technicians::set_profile(tx, &caller, &req)).map(Json)
+}
+
+/// Go on or off shift.
+#[utoipa::path(post, path = "/v1/technicians/me/shift", tag = "technicians", security(("bearer" = [])), request_body = ShiftChange,
+    responses((status = 200, body = Technician), (status = 422)))]
+async fn set_shift(State(p): State<Platform>, caller: Caller, Json(req): Json<ShiftChange>) -> ApiResult<Json<Technician>> {
+    p.write(|tx| technicians::set_shift(tx, p.config(), &caller, &req)).map(Json)
+}
+
+/// The caller's vehicles.
+#[utoipa::path(get, path = "/v1/vehicles", tag = "vehicles", security(("bearer" = [])), responses((status = 200, body = [Vehicle])))]
+async fn list_vehicles(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<Vec<Vehicle>>> {
+    p.read(|c| vehicles::list(c, &caller)).map(Json)
+}
+
+/// Register a vehicle (VIN checked).
+#[utoipa::path(post, path = "/v1/vehicles", tag = "vehicles", security(("bearer" = [])), request_body = NewVehicle,
+    responses((status = 201, body = Vehicle), (status = 422, description = "bad VIN or fields")))]
+async fn create_vehicle(State(p): State<Platform>, caller: Caller, Json(req): Json<NewVehicle>) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| vehicles::create(tx, &caller, &req)).map(created)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct OrderQuery {
+    /// Only orders in this status.
+    status: Option<OrderStatus>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<u32>,
+}
+
+/// The caller's orders, newest first.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderQuery),
+    responses((status = 200, body = [Order])))]
+async fn list_orders(State(p): State<Platform>, caller: Caller, Query(q): Query<OrderQuery>) -> ApiResult<Json<Vec<Order>>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    p.read(|c| orders::list(c, &caller, q.status, limit)).map(Json)
+}
+
+/// Book an order; dispatch starts at once.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders", security(("bearer" = [])), request_body = NewOrder,
+    responses((status = 201, body = Order), (status = 404, description = "vehicle not yours"), (status = 422)))]
+async fn create_order(State(p): State<Platform>, caller: Caller, Json(req): Json<NewOrder>) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| orders::create(tx, p.config(), &caller, &req)).map(created)
+}
+
+/// One order with its timeline, notes and parts.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Order), (status = 404)))]
+async fn get_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Order>> {
+    p.read(|c| orders::get(c, &caller, id)).map(Json)
+}
+
+/// Move a job to its next status, or cancel an order.
+#[utoipa::path(post, path = "/v1/orders/{id}/status", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = StatusChange,
+    responses((status = 200, body = Order), (status = 403), (status = 404), (status = 409, description = "illegal step")))]
+async fn step_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<StatusChange>) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::step(tx, &caller, id, req.status, req.note.as_deref())).map(Json)
+}
+
+/// Add a note to the job sheet.
+#[utoipa::path(post, path = "/v1/orders/{id}/notes", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewNote,
+    responses((status = 200, body = Order)))]
+async fn add_note(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<NewNote>) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::add_note(tx, &caller, id, &req.text)).map(Json)
+}
+
+/// Add a parts line to the job sheet.
+#[utoipa::path(post, path = "/v1/orders/{id}/parts", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewPart,
+    responses((status = 200, body = Order)))]
+async fn add_part(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<NewPart>) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::add_part(tx, &caller, id, &req.name, req.qty, req.unit_price_cents)).map(Json)
+}
+
+/// Assign by hand (with `technician_id`) or start a new automatic round (without).
+#[utoipa::path(post, path = "/v1/orders/{id}/dispatch", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = DispatchRequest,
+    responses((status = 200, body = Order), (status = 409)))]
+async fn dispatch_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<DispatchRequest>) -> ApiResult<Json<Order>> {
+    p.write(|tx| match req.technician_id {
+        Some(t) => dispatch::assign_by_hand(tx, &caller, id, t),
+        None => dispatch::redispatch(tx, p.config(), &caller, id),
+    })
+    .map(Json)
+}
+
+/// Where the assigned technician is, and the ETA.
+#[utoipa::path(get, path = "/v1/orders/{id}/tracking", tag = "location", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Tracking), (status = 404)))]
+async fn tracking(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Tracking>> {
+    p.read(|c| location::tracking(c, &caller, id)).map(Json)
+}
+
+/// The technician's open offers.
+#[utoipa::path(get, path = "/v1/offers", tag = "offers", security(("bearer" = [])), responses((status = 200, body = [Offer])))]
+async fn list_offers(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<Vec<Offer>>> {
+    p.read(|c| dispatch::pending_for(c, &caller)).map(Json)
+}
+
+/// Accept an offer; the first accept wins the order.
+#[utoipa::path(post, path = "/v1/offers/{id}/accept", tag = "offers", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Order), (status = 409, description = "expired, lost or declined")))]
+async fn accept_offer(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Order>> {
+    p.write(|tx| dispatch::accept(tx, &caller, id)).map(Json)
+}
+
+/// Decline an offer; the order moves to the next candidate.
+#[utoipa::path(post, path = "/v1/offers/{id}/decline", tag = "offers", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Offer), (status = 409)))]
+async fn decline_offer(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Offer>> {
+    p.write(|tx| dispatch::decline(tx, p.config(), &caller, id)).map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct PullQuery {
+    /// The highest cursor already seen (0 for everything).
+    #[serde(default)]
+    cursor: i64,
+    /// Page size (default 500, at most 1000).
+    limit: Option<u32>,
+}
+
+/// The caller's changes after a cursor.
+#[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])), params(PullQuery),
+    responses((status = 200, body = SyncPage)))]
+async fn pull(State(p): State<Platform>, caller: Caller, Query(q): Query<PullQuery>) -> ApiResult<Json<SyncPage>> {
+    sync::pull(&p, &caller, q.cursor, q.limit.unwrap_or(500)).map(Json)
+}
+
+/// Apply queued mutations, each exactly once.
+#[utoipa::path(post, path = "/v1/sync", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 422)))]
+async fn push(State(p): State<Platform>, caller: Caller, Json(req): Json<PushRequest>) -> ApiResult<Json<PushResponse>> {
+    sync::push(&p, &caller, &req).map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct EventQuery {
+    /// Resume after this cursor (the `Last-Event-ID` header wins when both are given).
+    cursor: Option<i64>,
+    /// For browsers' EventSource, which cannot send headers.
+    #[allow(dead_code)]
+    access_token: Option<String>,
+}
+
+/// Server-Sent Events: `id` is the change cursor, `event` the kind, `data` a `Change`.
+#[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])), params(EventQuery),
+    responses((status = 200, content_type = "text/event-stream", description = "stream of Change")))]
+async fn event_stream(State(p): State<Platform>, caller: Caller, headers: HeaderMap, Query(q): Query<EventQuery>) -> ApiResult<impl IntoResponse> {
+    let last = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .filter(|c| *c >= 0)
+                .ok_or_else(|| ApiError::bad_request("`Last-Event-ID` must be a change cursor (a non-negative integer)."))?,
+        ),
+        None => q.cursor,
+    };
+    Ok(events::stream(p, caller, last))
+}
+
+/// Upload a batch of GPS fixes (idempotent by device and seq).
+#[utoipa::path(post, path = "/v1/locations", tag = "location", security(("bearer" = [])), request_body = LocationBatch,
+    responses((status = 200, body = LocationAck), (status = 422, description = "a fix is out of range")))]
+async fn upload_locations(State(p): State<Platform>, caller: Caller, Json(req): Json<LocationBatch>) -> ApiResult<Json<LocationAck>> {
+    p.write(|tx| location::ingest(tx, &caller, &req)).map(Json)
+}

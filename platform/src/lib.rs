@@ -1,0 +1,207 @@
+//! `pitstop-platform`: the reference platform API that Pitstop's apps, tests and demo run
+//! against. Auth, orders, dispatch offers with expiry, sync, a live event stream, location
+//! ingest and tracking, over HTTP/JSON under `/v1`.
+//!
+//! # Layout
+//! - [`db`]: the SQLite file, migrations, the single-writer transaction helper.
+//! - [`changes`]: the change log behind sync pull and the SSE stream, and the live hub.
+//! - [`auth`]: bearer tokens (stored hashed) and the [`auth::Caller`] extractor.
+//! - [`accounts`], [`vehicles`], [`technicians`], [`orders`]: the domain, one file each.
+//! - [`dispatch`]: matching, offers, first-come accept, expiry and the offer cascade.
+//! - [`location`]: GPS fix ingest and owner tracking with ETA.
+//! - [`sync`]: cursor pull and exactly-once mutation push.
+//! - [`events`]: Server-Sent Events, resumable with `Last-Event-ID`.
+//! - [`http`]: the axum router, handlers and the OpenAPI document.
+//! - [`demo`]: a seeded city and simulated technicians and customers.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! let platform = pitstop_platform::Platform::open(pitstop_platform::Config::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! pitstop_platform::serve(listener, platform, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod accounts;
+pub mod auth;
+pub mod changes;
+pub mod db;
+pub mod demo;
+pub mod dispatch;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod location;
+pub mod orders;
+pub mod sync;
+pub mod technicians;
+pub mod vehicles;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use pitstop_api::{Id, Millis};
+use rusqlite::Connection;
+use tokio::sync::{broadcast, watch};
+
+pub use error::{ApiError, ApiResult};
+pub use http::app;
+
+/// Server settings; every field has a flag in `pitstop-platform --help`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite file; created and migrated on start.
+    pub db_path: PathBuf,
+    /// How long a technician has to accept an offer.
+    pub offer_ttl: Duration,
+    /// How many technicians one dispatch round offers an order to at once (first accept wins).
+    pub offer_fanout: usize,
+    /// Enables `POST /v1/auth/dev-login` (demo and tests; off in production).
+    pub dev_login: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            db_path: PathBuf::from("pitstop-platform.db"),
+            offer_ttl: Duration::from_secs(30),
+            offer_fanout: 1,
+            dev_login: false,
+            body_limit: 512 * 1024,
+        }
+    }
+}
+
+/// The running platform: shared state behind every handler. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The one writer connection (see [`db`] for why there is exactly one).
+    db: Mutex<Connection>,
+    /// Fans committed changes out to SSE streams.
+    hub: broadcast::Sender<Arc<changes::LiveChange>>,
+    config: Config,
+    /// Token hash -> caller, so authentication does not take the database lock.
+    sessions: RwLock<HashMap<String, auth::Caller>>,
+    /// Flips to true on shutdown so that endless event streams end and serving can drain.
+    closing: watch::Sender<bool>,
+}
+
+impl Platform {
+    /// Opens the database named in `config` and restarts timers of offers still pending.
+    /// Must be called inside a tokio runtime.
+    pub fn open(config: Config) -> anyhow::Result<Self> {
+        let conn = db::open(&config.db_path)?;
+        let (hub, _) = broadcast::channel(8192);
+        let platform = Self {
+            inner: Arc::new(Inner {
+                db: Mutex::new(conn),
+                hub,
+                config,
+                sessions: RwLock::new(HashMap::new()),
+                closing: watch::Sender::new(false),
+            }),
+        };
+        platform.resume_offer_timers()?;
+        Ok(platform)
+    }
+
+    /// The settings this platform runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock rolled its transaction back; the data is sound.
+        self.inner.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` in one write transaction; commits on `Ok`, then publishes its changes and
+    /// starts its offer timers. On `Err` nothing is stored and nothing is published.
+    pub fn write<T>(&self, f: impl FnOnce(&mut db::Tx<'_>) -> ApiResult<T>) -> ApiResult<T> {
+        let mut conn = self.lock();
+        let (out, timers) = {
+            let mut tx = db::begin(&mut conn)?;
+            let out = f(&mut tx)?;
+            let db::Tx { tx, live, timers } = tx;
+            tx.commit()?;
+            // Publish while still holding the lock, so streams see cursors in increasing order.
+            for change in live {
+                // No subscribers is fine: pull finds it later.
+                let _ = self.inner.hub.send(change);
+            }
+            (out, timers)
+        };
+        drop(conn);
+        for (offer_id, expires_at) in timers {
+            self.schedule_expiry(offer_id, expires_at);
+        }
+        Ok(out)
+    }
+
+    /// Runs a read against the database.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+
+    /// A receiver of every committed change, for the event stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<changes::LiveChange>> {
+        self.inner.hub.subscribe()
+    }
+
+    /// Resolves once shutdown has begun.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.inner.closing.subscribe()
+    }
+
+    /// Begins shutdown: open event streams end.
+    pub fn close(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    fn schedule_expiry(&self, offer_id: Id, expires_at: Millis) {
+        let platform = self.clone();
+        tokio::spawn(async move {
+            let wait = (expires_at - db::now_ms()).max(0) as u64;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            if let Err(e) = platform.write(|tx| dispatch::expire(tx, platform.config(), offer_id)) {
+                tracing::error!(offer_id, error = %e, "expiring offer failed");
+            }
+        });
+    }
+
+    fn resume_offer_timers(&self) -> anyhow::Result<()> {
+        let pending = self
+            .read(|c| dispatch::pending_expiries(c))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (id, at) in pending {
+            self.schedule_expiry(id, at);
+        }
+        Ok(())
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    platform: Platform,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let closer = platform.clone();
+    axum::serve(listener, app(platform))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closer.close();
+        })
+        .await
+}

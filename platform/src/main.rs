@@ -1,0 +1,93 @@
+//! `pitstop-platform`: runs the reference platform API server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use pitstop_platform::demo::{self, DemoConfig};
+use pitstop_platform::{Config, Platform};
+use tracing_subscriber::EnvFilter;
+
+/// The Pitstop reference platform API: auth, orders, dispatch offers, sync, live events and
+/// tracking over HTTP/JSON. Embedded SQLite; a fresh file is created and migrated on start.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "PITSTOP_ADDR")]
+    addr: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long, default_value = "pitstop-platform.db", env = "PITSTOP_DB")]
+    db: PathBuf,
+    /// Seed a demo city and simulate technicians and customers (implies --dev-login).
+    #[arg(long)]
+    demo: bool,
+    /// Enable POST /v1/auth/dev-login (sign in by name and role; never in production).
+    #[arg(long)]
+    dev_login: bool,
+    /// Seconds a technician has to accept an offer.
+    #[arg(long, default_value_t = 30.0)]
+    offer_ttl_secs: f64,
+    /// Technicians one dispatch round offers an order to at once (first accept wins).
+    #[arg(long, default_value_t = 1)]
+    offer_fanout: usize,
+    /// Largest request body, in KiB.
+    #[arg(long, default_value_t = 512)]
+    body_limit_kib: usize,
+    /// Simulated technicians in demo mode.
+    #[arg(long, default_value_t = 50)]
+    demo_technicians: usize,
+    /// Seconds between simulated bookings in demo mode.
+    #[arg(long, default_value_t = 4.0)]
+    demo_order_every_secs: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    if !(args.offer_ttl_secs > 0.0 && args.offer_ttl_secs <= 3600.0) {
+        anyhow::bail!("--offer-ttl-secs must be between 0 and 3600");
+    }
+    let config = Config {
+        db_path: args.db.clone(),
+        offer_ttl: Duration::from_secs_f64(args.offer_ttl_secs),
+        offer_fanout: args.offer_fanout.max(1),
+        dev_login: args.dev_login || args.demo,
+        body_limit: args.body_limit_kib * 1024,
+    };
+    let platform = Platform::open(config)?;
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    println!("pitstop-platform listening on http://{addr} (database {})", args.db.display());
+    if args.demo {
+        let cfg = DemoConfig {
+            technicians: args.demo_technicians,
+            order_every: Duration::from_secs_f64(args.demo_order_every_secs.max(0.1)),
+            ..DemoConfig::default()
+        };
+        let seeded = demo::seed(&platform, &cfg).map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        println!("demo: {} technicians, {} owners, 3 workshops", cfg.technicians, cfg.owners);
+        println!("demo: admin token  {}", seeded.admin_token);
+        if let Some((name, token)) = seeded.desk_tokens.first() {
+            println!("demo: {name} token {token}");
+        }
+        if let Some((name, token)) = seeded.owner_tokens.first() {
+            println!("demo: {name} token {token}");
+        }
+        println!("try:  curl -s -H 'Authorization: Bearer {}' http://{addr}/v1/orders?limit=5", seeded.admin_token);
+        tokio::spawn(demo::run(platform.clone(), cfg, seeded));
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("shutting down");
+    };
+    pitstop_platform::serve(listener, platform, shutdown).await?;
+    Ok(())
+}

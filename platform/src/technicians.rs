@@ -1,0 +1,128 @@
+//! Technician profiles (skills, certifications), shifts, and the list desks put on their map.
+
+use pitstop_api::{ChangeBody, Id, Role, ShiftChange, Technician, TechnicianProfile, geo};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::auth::Caller;
+use crate::changes::{self, emit};
+use crate::db::{Tx, json_strings, now_ms};
+use crate::{ApiError, ApiResult, Config, dispatch};
+
+const SELECT: &str = "SELECT a.id, a.name, a.workshop_id, t.skills, t.certifications, t.on_shift, \
+     t.lat, t.lon, t.fix_at FROM technicians t JOIN accounts a ON a.id = t.account_id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Technician> {
+    Ok(Technician {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        workshop_id: r.get(2)?,
+        skills: json_strings(&r.get::<_, String>(3)?),
+        certifications: json_strings(&r.get::<_, String>(4)?),
+        on_shift: r.get(5)?,
+        lat: r.get(6)?,
+        lon: r.get(7)?,
+        fix_at: r.get(8)?,
+    })
+}
+
+/// One technician.
+pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Technician>> {
+    Ok(conn
+        .query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], from_row)
+        .optional()?)
+}
+
+/// Publishes a technician's state to their workshop's desks and admins.
+pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Technician> {
+    let t = load(tx, id)?
+        .ok_or_else(|| ApiError::not_found(format!("There is no technician {id}.")))?;
+    let mut audiences = vec![changes::ADMIN.to_string(), changes::account(id)];
+    audiences.extend(t.workshop_id.map(changes::workshop));
+    emit(tx, ChangeBody::Technician(t.clone()), &audiences)?;
+    Ok(t)
+}
+
+fn clean_list(field: &str, items: &[String]) -> ApiResult<Vec<String>> {
+    if items.len() > 50 {
+        return Err(ApiError::invalid(format!("At most 50 `{field}`.")));
+    }
+    let mut out = Vec::new();
+    for s in items {
+        let s = s.trim().to_ascii_lowercase();
+        if s.is_empty() || s.len() > 40 {
+            return Err(ApiError::invalid(format!(
+                "Each of `{field}` has 1 to 40 characters."
+            )));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Sets the caller's skills and certifications.
+pub fn set_profile(tx: &mut Tx<'_>, caller: &Caller, req: &TechnicianProfile) -> ApiResult<Technician> {
+    caller.require(&[Role::Technician], "edit a technician profile")?;
+    let skills = clean_list("skills", &req.skills)?;
+    let certs = clean_list("certifications", &req.certifications)?;
+    tx.execute(
+        "UPDATE technicians SET skills = ?2, certifications = ?3 WHERE account_id = ?1",
+        (
+            caller.id,
+            serde_json::to_string(&skills)?,
+            serde_json::to_string(&certs)?,
+        ),
+    )?;
+    publish(tx, caller.id)
+}
+
+/// Goes on or off shift. Going on shift may pick up waiting unassigned orders; going off
+/// shift hands pending offers on at once.
+pub fn set_shift(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &ShiftChange) -> ApiResult<Technician> {
+    caller.require(&[Role::Technician], "go on shift")?;
+    match (req.lat, req.lon) {
+        (Some(lat), Some(lon)) => {
+            if !geo::valid_coordinates(lat, lon) {
+                return Err(ApiError::invalid(
+                    "Coordinates are out of range: latitude is -90..90 and longitude -180..180.",
+                ));
+            }
+            tx.execute(
+                "UPDATE technicians SET lat = ?2, lon = ?3, fix_at = ?4 WHERE account_id = ?1",
+                (caller.id, lat, lon, now_ms()),
+            )?;
+        }
+        (None, None) => {}
+        _ => return Err(ApiError::invalid("Give both `lat` and `lon`, or neither.")),
+    }
+    tx.execute(
+        "UPDATE technicians SET on_shift = ?2 WHERE account_id = ?1",
+        (caller.id, req.on_shift),
+    )?;
+    let t = publish(tx, caller.id)?;
+    if req.on_shift {
+        dispatch::retry_unassigned(tx, cfg, t.workshop_id)?;
+    } else {
+        dispatch::release_offers_of(tx, cfg, caller.id)?;
+    }
+    Ok(t)
+}
+
+/// Technicians a desk (its workshop) or an admin (all) may see.
+pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<Technician>> {
+    caller.require(&[Role::Desk, Role::Admin], "list technicians")?;
+    let ws = if caller.role == Role::Desk { caller.workshop_id } else { None };
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR a.workshop_id = ?1) ORDER BY a.id"
+    ))?;
+    let rows = stmt.query_map([ws], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The caller's own profile.
+pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Technician> {
+    caller.require(&[Role::Technician], "have a technician profile")?;
+    load(conn, caller.id)?
+        .ok_or_else(|| ApiError::not_found("You have no technician profile."))
+}
