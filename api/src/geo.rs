@@ -26,7 +26,10 @@ pub fn eta_seconds(straight_line_m: f64) -> i64 {
 
 /// A latitude/longitude pair that is finite and inside the WGS84 ranges.
 pub fn valid_coordinates(lat: f64, lon: f64) -> bool {
-    lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
+    lat.is_finite()
+        && lon.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lon)
 }
 
 #[cfg(test)]

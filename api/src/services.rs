@@ -23,8 +23,20 @@ pub const CATALOGUE: &[(&str, &str, &str, i64, u32)] = &[
     ("oil_change", "Oil and filter change", "oil", 8_900, 45),
     ("brake_pads", "Brake pads, front axle", "brakes", 18_900, 90),
     ("tyre_swap", "Seasonal tyre swap", "tyres", 6_900, 40),
-    ("battery", "Battery test and replacement", "electrical", 14_900, 30),
-    ("diagnostics", "Engine diagnostics (OBD scan)", "diagnostics", 5_900, 30),
+    (
+        "battery",
+        "Battery test and replacement",
+        "electrical",
+        14_900,
+        30,
+    ),
+    (
+        "diagnostics",
+        "Engine diagnostics (OBD scan)",
+        "diagnostics",
+        5_900,
+        30,
+    ),
     ("ac_service", "Air-conditioning service", "ac", 11_900, 60),
 ];
 

@@ -209,9 +209,19 @@ mod tests {
 
     #[test]
     fn skipping_and_going_back_are_illegal() {
-        assert!(Assigned.check_step(Arrived).unwrap_err().contains("en route"));
+        assert!(
+            Assigned
+                .check_step(Arrived)
+                .unwrap_err()
+                .contains("en route")
+        );
         assert!(InProgress.check_step(EnRoute).is_err());
-        assert!(Pending.check_step(EnRoute).unwrap_err().contains("no technician"));
+        assert!(
+            Pending
+                .check_step(EnRoute)
+                .unwrap_err()
+                .contains("no technician")
+        );
         assert!(Completed.check_step(Cancelled).is_err());
         assert!(InProgress.check_step(Cancelled).is_err());
         assert!(Pending.check_step(Assigned).is_err());

@@ -48,8 +48,8 @@ pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResul
     audiences.sort();
     audiences.dedup();
     {
-        let mut stmt = tx
-            .prepare_cached("INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)")?;
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)")?;
         for a in &audiences {
             stmt.execute((a, cursor))?;
         }
@@ -82,7 +82,11 @@ pub fn read(
     args.push(cursor.into());
     args.push(i64::from(limit).into());
     let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -95,5 +99,9 @@ pub fn read(
 
 /// The newest cursor in the whole log (0 when empty).
 pub fn head(conn: &Connection) -> ApiResult<i64> {
-    Ok(conn.query_row("SELECT coalesce(max(cursor), 0) FROM changes", [], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT coalesce(max(cursor), 0) FROM changes", [], |r| {
+            r.get(0)
+        })?,
+    )
 }

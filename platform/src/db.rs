@@ -68,7 +68,9 @@ pub struct Tx<'c> {
 
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tx").field("live", &self.live.len()).finish()
+        f.debug_struct("Tx")
+            .field("live", &self.live.len())
+            .finish()
     }
 }
 

@@ -94,7 +94,10 @@ fn jitter(rng: &mut StdRng, (lat, lon): (f64, f64), km: f64) -> (f64, f64) {
 /// A random VIN that passes [`vin::validate`] (North American ones get a real check digit).
 pub fn random_vin(rng: &mut StdRng) -> String {
     const ALPHA: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
-    let wmi = ["1HG", "1FA", "WBA", "WVW", "VF1", "JTD"].choose(rng).copied().unwrap_or("WVW");
+    let wmi = ["1HG", "1FA", "WBA", "WVW", "VF1", "JTD"]
+        .choose(rng)
+        .copied()
+        .unwrap_or("WVW");
     let mut v: Vec<u8> = wmi.bytes().collect();
     while v.len() < 17 {
         v.push(*ALPHA.choose(rng).unwrap_or(&b'A'));
@@ -112,7 +115,14 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let login = |name: String, role: Role, ws: Option<Id>| {
         platform.write(|tx| {
-            accounts::dev_login(tx, &DevLogin { name, role, workshop_id: ws })
+            accounts::dev_login(
+                tx,
+                &DevLogin {
+                    name,
+                    role,
+                    workshop_id: ws,
+                },
+            )
         })
     };
     let admin = login("demo-admin".into(), Role::Admin, None)?;
@@ -122,11 +132,21 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     for (name, lat, lon) in WORKSHOPS {
         let id = match existing.iter().find(|w| w.name == name) {
             Some(w) => w.id,
-            None => platform
-                .write(|tx| {
-                    accounts::create_workshop(tx, &admin_c, &NewWorkshop { name: name.into(), lat, lon })
-                })?
-                .id,
+            None => {
+                platform
+                    .write(|tx| {
+                        accounts::create_workshop(
+                            tx,
+                            &admin_c,
+                            &NewWorkshop {
+                                name: name.into(),
+                                lat,
+                                lon,
+                            },
+                        )
+                    })?
+                    .id
+            }
         };
         ws_ids.push(id);
     }
@@ -149,16 +169,35 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     let skills = services::skills();
     for i in 0..cfg.technicians {
         // Two in three work for a workshop; the rest are freelancers on the marketplace.
-        let ws = if i % 3 == 2 { None } else { Some(ws_ids[i % ws_ids.len()]) };
+        let ws = if i % 3 == 2 {
+            None
+        } else {
+            Some(ws_ids[i % ws_ids.len()])
+        };
         let s = login(format!("tech-{:02}", i + 1), Role::Technician, ws)?;
         let c = caller(&s);
         let n = rng.random_range(2..=4);
-        let mine: Vec<String> = skills.choose_multiple(&mut rng, n).map(|s| s.to_string()).collect();
-        let certs: Vec<String> = ["bmw", "vw", "toyota"].choose_multiple(&mut rng, 1).map(|s| s.to_string()).collect();
+        let mine: Vec<String> = skills
+            .choose_multiple(&mut rng, n)
+            .map(|s| s.to_string())
+            .collect();
+        let certs: Vec<String> = ["bmw", "vw", "toyota"]
+            .choose_multiple(&mut rng, 1)
+            .map(|s| s.to_string())
+            .collect();
         platform.write(|tx| {
-            technicians::set_profile(tx, &c, &TechnicianProfile { skills: mine.clone(), certifications: certs.clone() })
+            technicians::set_profile(
+                tx,
+                &c,
+                &TechnicianProfile {
+                    skills: mine.clone(),
+                    certifications: certs.clone(),
+                },
+            )
         })?;
-        seeded.technician_tokens.push((s.account.name.clone(), s.token));
+        seeded
+            .technician_tokens
+            .push((s.account.name.clone(), s.token));
         seeded.technicians.push(c);
     }
     for i in 0..cfg.owners {
@@ -216,8 +255,14 @@ pub async fn run(platform: Platform, cfg: DemoConfig, seeded: Seeded) {
     // Four in five start on shift.
     for t in &mut techs {
         let on = rng.random_bool(0.8);
-        let req = ShiftChange { on_shift: on, lat: Some(t.pos.0), lon: Some(t.pos.1) };
-        if let Err(e) = platform.write(|tx| technicians::set_shift(tx, platform.config(), &t.who, &req)) {
+        let req = ShiftChange {
+            on_shift: on,
+            lat: Some(t.pos.0),
+            lon: Some(t.pos.1),
+        };
+        if let Err(e) =
+            platform.write(|tx| technicians::set_shift(tx, platform.config(), &t.who, &req))
+        {
             tracing::warn!(error = %e, "demo: shift");
         }
     }
@@ -245,7 +290,10 @@ pub async fn run(platform: Platform, cfg: DemoConfig, seeded: Seeded) {
 }
 
 fn book(platform: &Platform, seeded: &Seeded, rng: &mut StdRng) -> ApiResult<()> {
-    let service = services::CATALOGUE.choose(rng).map(|s| s.0).unwrap_or("oil_change");
+    let service = services::CATALOGUE
+        .choose(rng)
+        .map(|s| s.0)
+        .unwrap_or("oil_change");
     // One booking in four is a walk-in taken by a desk.
     let (who, vehicle) = if rng.random_bool(0.25) {
         seeded.desks.choose(rng)
@@ -270,7 +318,13 @@ fn book(platform: &Platform, seeded: &Seeded, rng: &mut StdRng) -> ApiResult<()>
     Ok(())
 }
 
-fn step_technician(platform: &Platform, t: &mut SimTech, rng: &mut StdRng, device: &str, tick: Duration) -> ApiResult<()> {
+fn step_technician(
+    platform: &Platform,
+    t: &mut SimTech,
+    rng: &mut StdRng,
+    device: &str,
+    tick: Duration,
+) -> ApiResult<()> {
     let now = now_ms();
     let me = platform.read(|c| technicians::me(c, &t.who))?;
     // Answer offers after a human-like pause; one in ten is left to expire.
@@ -304,7 +358,10 @@ fn step_technician(platform: &Platform, t: &mut SimTech, rng: &mut StdRng, devic
                     Some(OrderStatus::Arrived)
                 } else {
                     let f = step / dist;
-                    t.pos = (t.pos.0 + (job.lat - t.pos.0) * f, t.pos.1 + (job.lon - t.pos.1) * f);
+                    t.pos = (
+                        t.pos.0 + (job.lat - t.pos.0) * f,
+                        t.pos.1 + (job.lon - t.pos.1) * f,
+                    );
                     moved = true;
                     None
                 }
@@ -321,7 +378,11 @@ fn step_technician(platform: &Platform, t: &mut SimTech, rng: &mut StdRng, devic
             t.next_step_at = now + rng.random_range(3_000..10_000);
         }
     } else if me.on_shift && rng.random_bool(0.01) || !me.on_shift && rng.random_bool(0.03) {
-        let req = ShiftChange { on_shift: !me.on_shift, lat: Some(t.pos.0), lon: Some(t.pos.1) };
+        let req = ShiftChange {
+            on_shift: !me.on_shift,
+            lat: Some(t.pos.0),
+            lon: Some(t.pos.1),
+        };
         platform.write(|tx| technicians::set_shift(tx, platform.config(), &t.who, &req))?;
     }
     // Phones on shift report every few seconds even when idle; while driving, every tick.
@@ -336,7 +397,10 @@ fn step_technician(platform: &Platform, t: &mut SimTech, rng: &mut StdRng, devic
             speed_mps: Some(if moved { DRIVE_MPS as f32 } else { 0.0 }),
             heading_deg: None,
         };
-        let batch = LocationBatch { device_id: format!("{device}-{}", t.who.id), fixes: vec![fix] };
+        let batch = LocationBatch {
+            device_id: format!("{device}-{}", t.who.id),
+            fixes: vec![fix],
+        };
         platform.write(|tx| location::ingest(tx, &t.who, &batch))?;
     }
     Ok(())

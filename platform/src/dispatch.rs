@@ -45,7 +45,11 @@ fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)
 /// An offer and its order's workshop.
 fn load_offer(conn: &Connection, id: Id) -> ApiResult<Option<(Offer, Option<Id>)>> {
     Ok(conn
-        .query_row(&format!("{OFFER_SELECT} WHERE f.id = ?1"), [id], offer_from_row)
+        .query_row(
+            &format!("{OFFER_SELECT} WHERE f.id = ?1"),
+            [id],
+            offer_from_row,
+        )
         .optional()?)
 }
 
@@ -68,7 +72,12 @@ fn set_offer(tx: &Tx<'_>, id: Id, from: OfferStatus, to: OfferStatus) -> ApiResu
 /// Technicians who could take `order` in `round`, nearest first: on shift, with a known
 /// position and the skill, free (no active job, no pending offer), not yet offered this order
 /// in this round, and of the order's workshop when it has one.
-fn candidates(conn: &Connection, order: &Order, skill: &str, round: i64) -> ApiResult<Vec<(Id, f64)>> {
+fn candidates(
+    conn: &Connection,
+    order: &Order,
+    skill: &str,
+    round: i64,
+) -> ApiResult<Vec<(Id, f64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.account_id, t.lat, t.lon, t.skills FROM technicians t \
          JOIN accounts a ON a.id = t.account_id \
@@ -126,7 +135,11 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
             (order_id, round),
             |r| r.get(0),
         )?;
-        let scope = if order.workshop_id.is_some() { " in this workshop" } else { "" };
+        let scope = if order.workshop_id.is_some() {
+            " in this workshop"
+        } else {
+            ""
+        };
         let reason = if offered == 0 {
             format!("No technician with the '{skill}' skill is on shift and free{scope}.")
         } else {
@@ -134,7 +147,9 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
                 "All {offered} technician(s) offered this order declined or let the offer expire."
             )
         };
-        if order.status == OrderStatus::Unassigned && order.unassigned_reason.as_deref() == Some(&reason) {
+        if order.status == OrderStatus::Unassigned
+            && order.unassigned_reason.as_deref() == Some(&reason)
+        {
             return Ok(());
         }
         tx.execute(
@@ -181,9 +196,13 @@ fn own_offer(conn: &Connection, caller: &Caller, offer_id: Id) -> ApiResult<Offe
 fn closed_offer(offer: &Offer) -> ApiError {
     ApiError::conflict(match offer.status {
         OfferStatus::Declined => "You already declined this offer.",
-        OfferStatus::Expired => "This offer expired before you answered; it went to another technician.",
+        OfferStatus::Expired => {
+            "This offer expired before you answered; it went to another technician."
+        }
         OfferStatus::Lost => "Another technician accepted this order first.",
-        OfferStatus::Withdrawn => "This offer was withdrawn: the order was cancelled or assigned by hand.",
+        OfferStatus::Withdrawn => {
+            "This offer was withdrawn: the order was cancelled or assigned by hand."
+        }
         OfferStatus::Accepted => "You already accepted this offer.",
         OfferStatus::Pending => "This offer is still open.",
     })
@@ -216,7 +235,13 @@ pub fn accept(tx: &mut Tx<'_>, caller: &Caller, offer_id: Id) -> ApiResult<Order
         // Dropping the transaction undoes the offer update above.
         return Err(ApiError::conflict("This order is no longer open."));
     }
-    set_status(tx, offer.order_id, OrderStatus::Assigned, Some(caller.id), Some("Offer accepted"))?;
+    set_status(
+        tx,
+        offer.order_id,
+        OrderStatus::Assigned,
+        Some(caller.id),
+        Some("Offer accepted"),
+    )?;
     emit_offer(tx, offer_id)?;
     let others: Vec<Id> = tx
         .prepare_cached("SELECT id FROM offers WHERE order_id = ?1 AND status = 'pending'")?
@@ -275,7 +300,12 @@ fn desk_order(conn: &Connection, caller: &Caller, order_id: Id) -> ApiResult<Ord
 }
 
 /// Assigns an order to a technician by hand (desk of the order's workshop, or admin).
-pub fn assign_by_hand(tx: &mut Tx<'_>, caller: &Caller, order_id: Id, tech: Id) -> ApiResult<Order> {
+pub fn assign_by_hand(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    order_id: Id,
+    tech: Id,
+) -> ApiResult<Order> {
     let order = desk_order(tx, caller, order_id)?;
     if !matches!(
         order.status,
@@ -294,7 +324,9 @@ pub fn assign_by_hand(tx: &mut Tx<'_>, caller: &Caller, order_id: Id, tech: Id) 
         )
         .optional()?;
     let Some((tech_ws, on_shift)) = row else {
-        return Err(ApiError::not_found(format!("There is no technician {tech}.")));
+        return Err(ApiError::not_found(format!(
+            "There is no technician {tech}."
+        )));
     };
     if caller.role == Role::Desk && tech_ws != caller.workshop_id {
         return Err(ApiError::not_found(format!(
@@ -310,19 +342,32 @@ pub fn assign_by_hand(tx: &mut Tx<'_>, caller: &Caller, order_id: Id, tech: Id) 
         |r| r.get(0),
     )?;
     if busy {
-        return Err(ApiError::conflict("That technician is busy with another job."));
+        return Err(ApiError::conflict(
+            "That technician is busy with another job.",
+        ));
     }
     withdraw_pending(tx, order_id)?;
     tx.execute(
         "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL WHERE id = ?1",
         (order_id, tech),
     )?;
-    set_status(tx, order_id, OrderStatus::Assigned, Some(caller.id), Some("Assigned by hand"))?;
+    set_status(
+        tx,
+        order_id,
+        OrderStatus::Assigned,
+        Some(caller.id),
+        Some("Assigned by hand"),
+    )?;
     publish(tx, order_id)
 }
 
 /// Starts a new dispatch round for an unassigned order.
-pub fn redispatch(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, order_id: Id) -> ApiResult<Order> {
+pub fn redispatch(
+    tx: &mut Tx<'_>,
+    cfg: &Config,
+    caller: &Caller,
+    order_id: Id,
+) -> ApiResult<Order> {
     let order = desk_order(tx, caller, order_id)?;
     if order.status != OrderStatus::Unassigned {
         return Err(ApiError::conflict(format!(
@@ -358,7 +403,9 @@ pub fn pending_expiries(conn: &Connection) -> ApiResult<Vec<(Id, Millis)>> {
 /// Declines every pending offer of a technician going off shift, so orders move on at once.
 pub fn release_offers_of(tx: &mut Tx<'_>, cfg: &Config, tech: Id) -> ApiResult<()> {
     let pending: Vec<(Id, Id)> = tx
-        .prepare_cached("SELECT id, order_id FROM offers WHERE technician_id = ?1 AND status = 'pending'")?
+        .prepare_cached(
+            "SELECT id, order_id FROM offers WHERE technician_id = ?1 AND status = 'pending'",
+        )?
         .query_map([tech], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, order_id) in pending {

@@ -110,7 +110,10 @@ fn created<T: serde::Serialize>(v: T) -> impl IntoResponse {
 /// Sign in by name and role (demo and development servers only).
 #[utoipa::path(post, path = "/v1/auth/dev-login", tag = "auth", request_body = DevLogin,
     responses((status = 200, body = Session), (status = 404, description = "dev login is off")))]
-async fn dev_login(State(p): State<Platform>, Json(req): Json<DevLogin>) -> ApiResult<Json<Session>> {
+async fn dev_login(
+    State(p): State<Platform>,
+    Json(req): Json<DevLogin>,
+) -> ApiResult<Json<Session>> {
     if !p.config().dev_login {
         return Err(ApiError::not_found(
             "Dev login is disabled on this server (start it with --dev-login or --demo).",
@@ -141,14 +144,22 @@ async fn list_workshops(State(p): State<Platform>) -> ApiResult<Json<Vec<Worksho
 /// Create a workshop (admin).
 #[utoipa::path(post, path = "/v1/workshops", tag = "catalogue", security(("bearer" = [])), request_body = NewWorkshop,
     responses((status = 201, body = Workshop), (status = 403), (status = 422)))]
-async fn create_workshop(State(p): State<Platform>, caller: Caller, Json(req): Json<NewWorkshop>) -> ApiResult<impl IntoResponse> {
-    p.write(|tx| accounts::create_workshop(tx, &caller, &req)).map(created)
+async fn create_workshop(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<NewWorkshop>,
+) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| accounts::create_workshop(tx, &caller, &req))
+        .map(created)
 }
 
 /// Technicians of the desk's workshop (all, for admins), with positions for the map.
 #[utoipa::path(get, path = "/v1/technicians", tag = "technicians", security(("bearer" = [])),
     responses((status = 200, body = [Technician]), (status = 403)))]
-async fn list_technicians(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<Vec<Technician>>> {
+async fn list_technicians(
+    State(p): State<Platform>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Technician>>> {
     p.read(|c| technicians::list(c, &caller)).map(Json)
 }
 
@@ -162,15 +173,25 @@ async fn my_profile(State(p): State<Platform>, caller: Caller) -> ApiResult<Json
 /// Set skills and brand certifications.
 #[utoipa::path(put, path = "/v1/technicians/me", tag = "technicians", security(("bearer" = [])), request_body = TechnicianProfile,
     responses((status = 200, body = Technician), (status = 422)))]
-async fn set_profile(State(p): State<Platform>, caller: Caller, Json(req): Json<TechnicianProfile>) -> ApiResult<Json<Technician>> {
-    p.write(|tx| technicians::set_profile(tx, &caller, &req)).map(Json)
+async fn set_profile(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<TechnicianProfile>,
+) -> ApiResult<Json<Technician>> {
+    p.write(|tx| technicians::set_profile(tx, &caller, &req))
+        .map(Json)
 }
 
 /// Go on or off shift.
 #[utoipa::path(post, path = "/v1/technicians/me/shift", tag = "technicians", security(("bearer" = [])), request_body = ShiftChange,
     responses((status = 200, body = Technician), (status = 422)))]
-async fn set_shift(State(p): State<Platform>, caller: Caller, Json(req): Json<ShiftChange>) -> ApiResult<Json<Technician>> {
-    p.write(|tx| technicians::set_shift(tx, p.config(), &caller, &req)).map(Json)
+async fn set_shift(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<ShiftChange>,
+) -> ApiResult<Json<Technician>> {
+    p.write(|tx| technicians::set_shift(tx, p.config(), &caller, &req))
+        .map(Json)
 }
 
 /// The caller's vehicles.
@@ -182,8 +203,13 @@ async fn list_vehicles(State(p): State<Platform>, caller: Caller) -> ApiResult<J
 /// Register a vehicle (VIN checked).
 #[utoipa::path(post, path = "/v1/vehicles", tag = "vehicles", security(("bearer" = [])), request_body = NewVehicle,
     responses((status = 201, body = Vehicle), (status = 422, description = "bad VIN or fields")))]
-async fn create_vehicle(State(p): State<Platform>, caller: Caller, Json(req): Json<NewVehicle>) -> ApiResult<impl IntoResponse> {
-    p.write(|tx| vehicles::create(tx, &caller, &req)).map(created)
+async fn create_vehicle(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<NewVehicle>,
+) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| vehicles::create(tx, &caller, &req))
+        .map(created)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -197,50 +223,87 @@ struct OrderQuery {
 /// The caller's orders, newest first.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderQuery),
     responses((status = 200, body = [Order])))]
-async fn list_orders(State(p): State<Platform>, caller: Caller, Query(q): Query<OrderQuery>) -> ApiResult<Json<Vec<Order>>> {
+async fn list_orders(
+    State(p): State<Platform>,
+    caller: Caller,
+    Query(q): Query<OrderQuery>,
+) -> ApiResult<Json<Vec<Order>>> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    p.read(|c| orders::list(c, &caller, q.status, limit)).map(Json)
+    p.read(|c| orders::list(c, &caller, q.status, limit))
+        .map(Json)
 }
 
 /// Book an order; dispatch starts at once.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", security(("bearer" = [])), request_body = NewOrder,
     responses((status = 201, body = Order), (status = 404, description = "vehicle not yours"), (status = 422)))]
-async fn create_order(State(p): State<Platform>, caller: Caller, Json(req): Json<NewOrder>) -> ApiResult<impl IntoResponse> {
-    p.write(|tx| orders::create(tx, p.config(), &caller, &req)).map(created)
+async fn create_order(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<NewOrder>,
+) -> ApiResult<impl IntoResponse> {
+    p.write(|tx| orders::create(tx, p.config(), &caller, &req))
+        .map(created)
 }
 
 /// One order with its timeline, notes and parts.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Order), (status = 404)))]
-async fn get_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Order>> {
+async fn get_order(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Order>> {
     p.read(|c| orders::get(c, &caller, id)).map(Json)
 }
 
 /// Move a job to its next status, or cancel an order.
 #[utoipa::path(post, path = "/v1/orders/{id}/status", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = StatusChange,
     responses((status = 200, body = Order), (status = 403), (status = 404), (status = 409, description = "illegal step")))]
-async fn step_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<StatusChange>) -> ApiResult<Json<Order>> {
-    p.write(|tx| orders::step(tx, &caller, id, req.status, req.note.as_deref())).map(Json)
+async fn step_order(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<StatusChange>,
+) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::step(tx, &caller, id, req.status, req.note.as_deref()))
+        .map(Json)
 }
 
 /// Add a note to the job sheet.
 #[utoipa::path(post, path = "/v1/orders/{id}/notes", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewNote,
     responses((status = 200, body = Order)))]
-async fn add_note(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<NewNote>) -> ApiResult<Json<Order>> {
-    p.write(|tx| orders::add_note(tx, &caller, id, &req.text)).map(Json)
+async fn add_note(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<NewNote>,
+) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::add_note(tx, &caller, id, &req.text))
+        .map(Json)
 }
 
 /// Add a parts line to the job sheet.
 #[utoipa::path(post, path = "/v1/orders/{id}/parts", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewPart,
     responses((status = 200, body = Order)))]
-async fn add_part(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<NewPart>) -> ApiResult<Json<Order>> {
-    p.write(|tx| orders::add_part(tx, &caller, id, &req.name, req.qty, req.unit_price_cents)).map(Json)
+async fn add_part(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<NewPart>,
+) -> ApiResult<Json<Order>> {
+    p.write(|tx| orders::add_part(tx, &caller, id, &req.name, req.qty, req.unit_price_cents))
+        .map(Json)
 }
 
 /// Assign by hand (with `technician_id`) or start a new automatic round (without).
 #[utoipa::path(post, path = "/v1/orders/{id}/dispatch", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = DispatchRequest,
     responses((status = 200, body = Order), (status = 409)))]
-async fn dispatch_order(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>, Json(req): Json<DispatchRequest>) -> ApiResult<Json<Order>> {
+async fn dispatch_order(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<DispatchRequest>,
+) -> ApiResult<Json<Order>> {
     p.write(|tx| match req.technician_id {
         Some(t) => dispatch::assign_by_hand(tx, &caller, id, t),
         None => dispatch::redispatch(tx, p.config(), &caller, id),
@@ -251,7 +314,11 @@ async fn dispatch_order(State(p): State<Platform>, caller: Caller, Path(id): Pat
 /// Where the assigned technician is, and the ETA.
 #[utoipa::path(get, path = "/v1/orders/{id}/tracking", tag = "location", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Tracking), (status = 404)))]
-async fn tracking(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Tracking>> {
+async fn tracking(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Tracking>> {
     p.read(|c| location::tracking(c, &caller, id)).map(Json)
 }
 
@@ -264,15 +331,24 @@ async fn list_offers(State(p): State<Platform>, caller: Caller) -> ApiResult<Jso
 /// Accept an offer; the first accept wins the order.
 #[utoipa::path(post, path = "/v1/offers/{id}/accept", tag = "offers", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Order), (status = 409, description = "expired, lost or declined")))]
-async fn accept_offer(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Order>> {
+async fn accept_offer(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Order>> {
     p.write(|tx| dispatch::accept(tx, &caller, id)).map(Json)
 }
 
 /// Decline an offer; the order moves to the next candidate.
 #[utoipa::path(post, path = "/v1/offers/{id}/decline", tag = "offers", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Offer), (status = 409)))]
-async fn decline_offer(State(p): State<Platform>, caller: Caller, Path(id): Path<Id>) -> ApiResult<Json<Offer>> {
-    p.write(|tx| dispatch::decline(tx, p.config(), &caller, id)).map(Json)
+async fn decline_offer(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Offer>> {
+    p.write(|tx| dispatch::decline(tx, p.config(), &caller, id))
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -287,14 +363,22 @@ struct PullQuery {
 /// The caller's changes after a cursor.
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])), params(PullQuery),
     responses((status = 200, body = SyncPage)))]
-async fn pull(State(p): State<Platform>, caller: Caller, Query(q): Query<PullQuery>) -> ApiResult<Json<SyncPage>> {
+async fn pull(
+    State(p): State<Platform>,
+    caller: Caller,
+    Query(q): Query<PullQuery>,
+) -> ApiResult<Json<SyncPage>> {
     sync::pull(&p, &caller, q.cursor, q.limit.unwrap_or(500)).map(Json)
 }
 
 /// Apply queued mutations, each exactly once.
 #[utoipa::path(post, path = "/v1/sync", tag = "sync", security(("bearer" = [])), request_body = PushRequest,
     responses((status = 200, body = PushResponse), (status = 422)))]
-async fn push(State(p): State<Platform>, caller: Caller, Json(req): Json<PushRequest>) -> ApiResult<Json<PushResponse>> {
+async fn push(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
     sync::push(&p, &caller, &req).map(Json)
 }
 
@@ -310,14 +394,23 @@ struct EventQuery {
 /// Server-Sent Events: `id` is the change cursor, `event` the kind, `data` a `Change`.
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])), params(EventQuery),
     responses((status = 200, content_type = "text/event-stream", description = "stream of Change")))]
-async fn event_stream(State(p): State<Platform>, caller: Caller, headers: HeaderMap, Query(q): Query<EventQuery>) -> ApiResult<impl IntoResponse> {
+async fn event_stream(
+    State(p): State<Platform>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<impl IntoResponse> {
     let last = match headers.get("last-event-id") {
         Some(v) => Some(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok())
                 .filter(|c| *c >= 0)
-                .ok_or_else(|| ApiError::bad_request("`Last-Event-ID` must be a change cursor (a non-negative integer)."))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "`Last-Event-ID` must be a change cursor (a non-negative integer).",
+                    )
+                })?,
         ),
         None => q.cursor,
     };
@@ -327,6 +420,10 @@ async fn event_stream(State(p): State<Platform>, caller: Caller, headers: Header
 /// Upload a batch of GPS fixes (idempotent by device and seq).
 #[utoipa::path(post, path = "/v1/locations", tag = "location", security(("bearer" = [])), request_body = LocationBatch,
     responses((status = 200, body = LocationAck), (status = 422, description = "a fix is out of range")))]
-async fn upload_locations(State(p): State<Platform>, caller: Caller, Json(req): Json<LocationBatch>) -> ApiResult<Json<LocationAck>> {
+async fn upload_locations(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<LocationBatch>,
+) -> ApiResult<Json<LocationAck>> {
     p.write(|tx| location::ingest(tx, &caller, &req)).map(Json)
 }

@@ -68,7 +68,9 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
     let dev = &batch.device_id;
     if dev.is_empty()
         || dev.len() > 64
-        || !dev.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || !dev
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
         return Err(ApiError::invalid(
             "`device_id` has 1 to 64 letters, digits, '-', '_' or '.'.",
@@ -129,7 +131,11 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
         return Ok(ack);
     }
     let active = active_order(tx, caller.id)?;
-    let mut audiences: Vec<String> = caller.workshop_id.map(changes::workshop).into_iter().collect();
+    let mut audiences: Vec<String> = caller
+        .workshop_id
+        .map(changes::workshop)
+        .into_iter()
+        .collect();
     if let Some((_, owner, ws)) = active {
         audiences.extend(owner.map(changes::account));
         audiences.extend(ws.map(changes::workshop));

@@ -65,15 +65,22 @@ async fn main() -> anyhow::Result<()> {
     let platform = Platform::open(config)?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
-    println!("pitstop-platform listening on http://{addr} (database {})", args.db.display());
+    println!(
+        "pitstop-platform listening on http://{addr} (database {})",
+        args.db.display()
+    );
     if args.demo {
         let cfg = DemoConfig {
             technicians: args.demo_technicians,
             order_every: Duration::from_secs_f64(args.demo_order_every_secs.max(0.1)),
             ..DemoConfig::default()
         };
-        let seeded = demo::seed(&platform, &cfg).map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
-        println!("demo: {} technicians, {} owners, 3 workshops", cfg.technicians, cfg.owners);
+        let seeded =
+            demo::seed(&platform, &cfg).map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+        println!(
+            "demo: {} technicians, {} owners, 3 workshops",
+            cfg.technicians, cfg.owners
+        );
         println!("demo: admin token  {}", seeded.admin_token);
         if let Some((name, token)) = seeded.desk_tokens.first() {
             println!("demo: {name} token {token}");
@@ -81,7 +88,10 @@ async fn main() -> anyhow::Result<()> {
         if let Some((name, token)) = seeded.owner_tokens.first() {
             println!("demo: {name} token {token}");
         }
-        println!("try:  curl -s -H 'Authorization: Bearer {}' http://{addr}/v1/orders?limit=5", seeded.admin_token);
+        println!(
+            "try:  curl -s -H 'Authorization: Bearer {}' http://{addr}/v1/orders?limit=5",
+            seeded.admin_token
+        );
         tokio::spawn(demo::run(platform.clone(), cfg, seeded));
     }
     let shutdown = async {

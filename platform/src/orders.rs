@@ -140,7 +140,9 @@ pub fn visible(conn: &Connection, caller: &Caller, order: &Order) -> ApiResult<b
 pub fn get(conn: &Connection, caller: &Caller, id: Id) -> ApiResult<Order> {
     match load(conn, id)? {
         Some(o) if visible(conn, caller, &o)? => Ok(o),
-        _ => Err(ApiError::not_found(format!("There is no order {id} among yours."))),
+        _ => Err(ApiError::not_found(format!(
+            "There is no order {id} among yours."
+        ))),
     }
 }
 
@@ -201,8 +203,8 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
         "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
         (id, now_ms()),
     )?;
-    let order = load(tx, id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
+    let order =
+        load(tx, id)?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
     emit(tx, ChangeBody::Order(order.clone()), &audiences(&order))?;
     Ok(order)
 }
@@ -234,14 +236,18 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
         ));
     }
     if req.window_end <= req.window_start {
-        return Err(ApiError::invalid("The time window must end after it starts."));
+        return Err(ApiError::invalid(
+            "The time window must end after it starts.",
+        ));
     }
     let now = now_ms();
     if req.window_end < now - 3600 * 1000 {
         return Err(ApiError::invalid("The time window is already over."));
     }
     if req.window_start > now + MAX_BOOKING_AHEAD_MS {
-        return Err(ApiError::invalid("Bookings can be made at most a year ahead."));
+        return Err(ApiError::invalid(
+            "Bookings can be made at most a year ahead.",
+        ));
     }
     check_text("notes", &req.notes)?;
     let vehicle = vehicles::get_bookable(tx, caller, req.vehicle_id)?;
@@ -270,7 +276,13 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
         ],
         |r| r.get(0),
     )?;
-    set_status(tx, id, OrderStatus::Pending, Some(caller.id), Some("Booked"))?;
+    set_status(
+        tx,
+        id,
+        OrderStatus::Pending,
+        Some(caller.id),
+        Some("Booked"),
+    )?;
     publish(tx, id)?;
     dispatch::dispatch(tx, cfg, id)?;
     load(tx, id)?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))
@@ -341,7 +353,9 @@ pub fn add_part(
         return Err(ApiError::invalid("Quantity must be between 1 and 1000."));
     }
     if !(0..=100_000_000).contains(&unit_price_cents) {
-        return Err(ApiError::invalid("Unit price must be between 0 and 1,000,000.00."));
+        return Err(ApiError::invalid(
+            "Unit price must be between 0 and 1,000,000.00.",
+        ));
     }
     tx.execute(
         "INSERT INTO parts (order_id, name, qty, unit_price_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",

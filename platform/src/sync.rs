@@ -7,7 +7,7 @@
 //! not recorded: the whole request fails and the client retries.
 
 use pitstop_api::{
-    MAX_MUTATIONS_PER_PUSH, MAX_SYNC_LIMIT, Mutation, MutationOp, MutationResult, Outcome, Order,
+    MAX_MUTATIONS_PER_PUSH, MAX_SYNC_LIMIT, Mutation, MutationOp, MutationResult, Order, Outcome,
     PushRequest, PushResponse, StatusChange, SyncPage,
 };
 use rusqlite::OptionalExtension;
@@ -42,7 +42,12 @@ fn op_hash(m: &Mutation) -> ApiResult<String> {
     Ok(hex::encode(Sha256::digest(serde_json::to_vec(&m.op)?)))
 }
 
-fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult<Option<MutationResult>> {
+fn recorded(
+    tx: &Tx<'_>,
+    caller: &Caller,
+    m: &Mutation,
+    hash: &str,
+) -> ApiResult<Option<MutationResult>> {
     let row: Option<(String, String)> = tx
         .query_row(
             "SELECT op_hash, result FROM mutations WHERE account_id = ?1 AND id = ?2",
@@ -65,7 +70,13 @@ fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult
     })
 }
 
-fn record(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str, result: &MutationResult) -> ApiResult<()> {
+fn record(
+    tx: &Tx<'_>,
+    caller: &Caller,
+    m: &Mutation,
+    hash: &str,
+    result: &MutationResult,
+) -> ApiResult<()> {
     tx.execute(
         "INSERT INTO mutations (account_id, id, op_hash, result, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         (caller.id, m.id.to_string(), hash, serde_json::to_string(result)?, now_ms()),
@@ -74,18 +85,48 @@ fn record(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str, result: &Mutat
 }
 
 /// Runs one operation; the same code paths as the REST endpoints.
-fn apply(tx: &mut Tx<'_>, platform: &Platform, caller: &Caller, op: &MutationOp) -> ApiResult<Option<Order>> {
+fn apply(
+    tx: &mut Tx<'_>,
+    platform: &Platform,
+    caller: &Caller,
+    op: &MutationOp,
+) -> ApiResult<Option<Order>> {
     let cfg = platform.config();
     Ok(match op {
         MutationOp::OrderCreate(req) => Some(orders::create(tx, cfg, caller, req)?),
-        MutationOp::OrderStatus { order_id, status, note } => {
-            let req = StatusChange { status: *status, note: note.clone() };
-            Some(orders::step(tx, caller, *order_id, req.status, req.note.as_deref())?)
+        MutationOp::OrderStatus {
+            order_id,
+            status,
+            note,
+        } => {
+            let req = StatusChange {
+                status: *status,
+                note: note.clone(),
+            };
+            Some(orders::step(
+                tx,
+                caller,
+                *order_id,
+                req.status,
+                req.note.as_deref(),
+            )?)
         }
-        MutationOp::OrderNote { order_id, text } => Some(orders::add_note(tx, caller, *order_id, text)?),
-        MutationOp::OrderPart { order_id, name, qty, unit_price_cents } => {
-            Some(orders::add_part(tx, caller, *order_id, name, *qty, *unit_price_cents)?)
+        MutationOp::OrderNote { order_id, text } => {
+            Some(orders::add_note(tx, caller, *order_id, text)?)
         }
+        MutationOp::OrderPart {
+            order_id,
+            name,
+            qty,
+            unit_price_cents,
+        } => Some(orders::add_part(
+            tx,
+            caller,
+            *order_id,
+            name,
+            *qty,
+            *unit_price_cents,
+        )?),
         MutationOp::OfferAccept { offer_id } => Some(dispatch::accept(tx, caller, *offer_id)?),
         MutationOp::OfferDecline { offer_id } => {
             dispatch::decline(tx, cfg, caller, *offer_id)?;

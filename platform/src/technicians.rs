@@ -62,7 +62,11 @@ fn clean_list(field: &str, items: &[String]) -> ApiResult<Vec<String>> {
 }
 
 /// Sets the caller's skills and certifications.
-pub fn set_profile(tx: &mut Tx<'_>, caller: &Caller, req: &TechnicianProfile) -> ApiResult<Technician> {
+pub fn set_profile(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    req: &TechnicianProfile,
+) -> ApiResult<Technician> {
     caller.require(&[Role::Technician], "edit a technician profile")?;
     let skills = clean_list("skills", &req.skills)?;
     let certs = clean_list("certifications", &req.certifications)?;
@@ -79,7 +83,12 @@ pub fn set_profile(tx: &mut Tx<'_>, caller: &Caller, req: &TechnicianProfile) ->
 
 /// Goes on or off shift. Going on shift may pick up waiting unassigned orders; going off
 /// shift hands pending offers on at once.
-pub fn set_shift(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &ShiftChange) -> ApiResult<Technician> {
+pub fn set_shift(
+    tx: &mut Tx<'_>,
+    cfg: &Config,
+    caller: &Caller,
+    req: &ShiftChange,
+) -> ApiResult<Technician> {
     caller.require(&[Role::Technician], "go on shift")?;
     match (req.lat, req.lon) {
         (Some(lat), Some(lon)) => {
@@ -112,7 +121,11 @@ pub fn set_shift(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &ShiftChan
 /// Technicians a desk (its workshop) or an admin (all) may see.
 pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<Technician>> {
     caller.require(&[Role::Desk, Role::Admin], "list technicians")?;
-    let ws = if caller.role == Role::Desk { caller.workshop_id } else { None };
+    let ws = if caller.role == Role::Desk {
+        caller.workshop_id
+    } else {
+        None
+    };
     let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} WHERE (?1 IS NULL OR a.workshop_id = ?1) ORDER BY a.id"
     ))?;
@@ -123,6 +136,5 @@ pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<Technician>> {
 /// The caller's own profile.
 pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Technician> {
     caller.require(&[Role::Technician], "have a technician profile")?;
-    load(conn, caller.id)?
-        .ok_or_else(|| ApiError::not_found("You have no technician profile."))
+    load(conn, caller.id)?.ok_or_else(|| ApiError::not_found("You have no technician profile."))
 }

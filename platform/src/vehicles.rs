@@ -41,7 +41,9 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, req: &NewVehicle) -> ApiResult<V
     let model = text("model", &req.model, 40)?;
     if let Some(y) = req.year {
         if !(1886..=2100).contains(&y) {
-            return Err(ApiError::invalid(format!("{y} is not a plausible model year.")));
+            return Err(ApiError::invalid(format!(
+                "{y} is not a plausible model year."
+            )));
         }
     }
     let (owner_id, workshop_id) = match caller.role {
@@ -52,7 +54,16 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, req: &NewVehicle) -> ApiResult<V
     let id: Id = tx.query_row(
         "INSERT INTO vehicles (owner_id, workshop_id, vin, plate, make, model, year, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-        (owner_id, workshop_id, &vin, &plate, &make, &model, req.year, now_ms()),
+        (
+            owner_id,
+            workshop_id,
+            &vin,
+            &plate,
+            &make,
+            &model,
+            req.year,
+            now_ms(),
+        ),
         |r| r.get(0),
     )?;
     Ok(Vehicle {

@@ -1,1 +1,499 @@
-//! stub
+//! End-to-end harness: starts a real `pitstop-platform` on `127.0.0.1:0` with a temporary
+//! SQLite file and drives it over HTTP with reqwest, as the apps do.
+//!
+//! ```no_run
+//! # async fn t() -> anyhow::Result<()> {
+//! use pitstop_tests::TestPlatform;
+//! let p = TestPlatform::start().await;
+//! let owner = p.owner("ann").await;
+//! let me: pitstop_api::Account = owner.get("/v1/me").await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use pitstop_api::*;
+use pitstop_platform::{Config, Platform};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// A platform server running for one test.
+#[derive(Debug)]
+pub struct TestPlatform {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The server's state, for assertions that look behind the API.
+    pub platform: Platform,
+    /// The database lives here; removed when the test ends.
+    pub dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    http: reqwest::Client,
+}
+
+impl TestPlatform {
+    /// Starts a server with dev login on and default settings.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server after `tweak` adjusts the settings.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            db_path: dir.path().join("platform.db"),
+            dev_login: true,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        Self::start_in(dir, config).await
+    }
+
+    /// Starts a server on an existing directory (to test restarts).
+    pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
+        let platform = Platform::open(config).expect("open platform");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let p = platform.clone();
+        let server = tokio::spawn(async move {
+            pitstop_platform::serve(listener, p, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        Self {
+            base,
+            platform,
+            dir,
+            shutdown: Some(tx),
+            server: Some(server),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the server and waits for it; returns the directory holding the database.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    /// A client without a token.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: None,
+            account: None,
+        }
+    }
+
+    /// Signs in through `POST /v1/auth/dev-login`.
+    pub async fn login(&self, name: &str, role: Role, workshop_id: Option<Id>) -> Client {
+        let s: Session = self
+            .anonymous()
+            .post(
+                "/v1/auth/dev-login",
+                &DevLogin {
+                    name: name.into(),
+                    role,
+                    workshop_id,
+                },
+            )
+            .await
+            .expect("dev login");
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: Some(s.token),
+            account: Some(s.account),
+        }
+    }
+
+    /// An admin.
+    pub async fn admin(&self) -> Client {
+        self.login("admin", Role::Admin, None).await
+    }
+
+    /// A car owner with one registered vehicle; returns the client and the vehicle id.
+    pub async fn owner_with_car(&self, name: &str) -> (Client, Id) {
+        let c = self.owner(name).await;
+        let v: Vehicle = c
+            .post("/v1/vehicles", &new_vehicle())
+            .await
+            .expect("vehicle");
+        (c, v.id)
+    }
+
+    /// A car owner.
+    pub async fn owner(&self, name: &str) -> Client {
+        self.login(name, Role::Owner, None).await
+    }
+
+    /// A workshop made by an admin.
+    pub async fn workshop(&self, name: &str) -> Id {
+        let w: Workshop = self
+            .admin()
+            .await
+            .post(
+                "/v1/workshops",
+                &NewWorkshop {
+                    name: name.into(),
+                    lat: 52.52,
+                    lon: 13.40,
+                },
+            )
+            .await
+            .expect("workshop");
+        w.id
+    }
+
+    /// A technician with `skills`, on shift at (lat, lon).
+    pub async fn technician_at(&self, name: &str, skills: &[&str], lat: f64, lon: f64) -> Client {
+        let c = self.login(name, Role::Technician, None).await;
+        c.setup_technician(skills, lat, lon).await;
+        c
+    }
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A valid vehicle body (a European VIN, no check digit needed).
+pub fn new_vehicle() -> NewVehicle {
+    NewVehicle {
+        vin: "WVWZZZ1JZXW000001".into(),
+        plate: "B-PS 1".into(),
+        make: "Volkswagen".into(),
+        model: "Golf".into(),
+        year: Some(2019),
+    }
+}
+
+/// An order body for `vehicle` at (lat, lon), window from now for two hours.
+pub fn new_order(vehicle: Id, service: &str, lat: f64, lon: f64) -> NewOrder {
+    let now = now_ms();
+    NewOrder {
+        vehicle_id: vehicle,
+        service: service.into(),
+        lat,
+        lon,
+        window_start: now,
+        window_end: now + 2 * 3600 * 1000,
+        notes: "Blue car in the courtyard".into(),
+    }
+}
+
+/// Now in Unix milliseconds.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// A raw HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The problem document's `detail`, if any.
+    pub fn detail(&self) -> String {
+        self.body["detail"].as_str().unwrap_or_default().to_string()
+    }
+    /// Asserts a problem+json answer with `status`; returns its detail.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        let d = self.detail();
+        assert!(!d.is_empty(), "problem without detail: {}", self.body);
+        d
+    }
+}
+
+/// A signed-in (or anonymous) HTTP client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+    pub account: Option<Account>,
+}
+
+impl Client {
+    /// The account id.
+    pub fn id(&self) -> Id {
+        self.account.as_ref().map(|a| a.id).unwrap_or_default()
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    /// Sends a request with an optional JSON body (or raw bytes) and returns whatever came.
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut rb = self.request(method, path);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        Self::reply(rb.send().await.expect("send")).await
+    }
+
+    /// Sends raw bytes as JSON.
+    pub async fn send_raw(&self, method: Method, path: &str, body: Vec<u8>) -> Reply {
+        let rb = self
+            .request(method, path)
+            .header("content-type", "application/json")
+            .body(body);
+        Self::reply(rb.send().await.expect("send")).await
+    }
+
+    async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// GET, expecting 2xx and a `T`.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let r = self.send(Method::GET, path, None).await;
+        Self::ok(r)
+    }
+
+    /// POST, expecting 2xx and a `T`.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> anyhow::Result<T> {
+        let r = self
+            .send(Method::POST, path, Some(serde_json::to_value(body)?))
+            .await;
+        Self::ok(r)
+    }
+
+    /// PUT, expecting 2xx and a `T`.
+    pub async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> anyhow::Result<T> {
+        let r = self
+            .send(Method::PUT, path, Some(serde_json::to_value(body)?))
+            .await;
+        Self::ok(r)
+    }
+
+    /// POST and return the raw reply (for error cases).
+    pub async fn post_raw(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    fn ok<T: DeserializeOwned>(r: Reply) -> anyhow::Result<T> {
+        if !r.status.is_success() {
+            bail!("HTTP {}: {}", r.status, r.body);
+        }
+        serde_json::from_value(r.body.clone()).with_context(|| format!("decoding {}", r.body))
+    }
+
+    /// Sets skills and goes on shift at (lat, lon).
+    pub async fn setup_technician(&self, skills: &[&str], lat: f64, lon: f64) {
+        let _: Technician = self
+            .put("/v1/technicians/me", &json!({ "skills": skills }))
+            .await
+            .expect("profile");
+        self.shift(true, lat, lon).await;
+    }
+
+    /// Goes on or off shift.
+    pub async fn shift(&self, on: bool, lat: f64, lon: f64) {
+        let _: Technician = self
+            .post(
+                "/v1/technicians/me/shift",
+                &ShiftChange {
+                    on_shift: on,
+                    lat: Some(lat),
+                    lon: Some(lon),
+                },
+            )
+            .await
+            .expect("shift");
+    }
+
+    /// The technician's open offers.
+    pub async fn offers(&self) -> Vec<Offer> {
+        self.get("/v1/offers").await.expect("offers")
+    }
+
+    /// Waits until this technician holds an open offer for `order`.
+    pub async fn wait_offer(&self, order: Id) -> Offer {
+        eventually(Duration::from_secs(10), || async {
+            self.offers()
+                .await
+                .into_iter()
+                .find(|o| o.order_id == order)
+        })
+        .await
+        .unwrap_or_else(|| panic!("no offer for order {order} reached {:?}", self.account))
+    }
+
+    /// Reads an order.
+    pub async fn order(&self, id: Id) -> Order {
+        self.get(&format!("/v1/orders/{id}")).await.expect("order")
+    }
+
+    /// Steps an order's status.
+    pub async fn step(&self, id: Id, status: OrderStatus) -> Reply {
+        self.post_raw(
+            &format!("/v1/orders/{id}/status"),
+            json!({ "status": status }),
+        )
+        .await
+    }
+
+    /// Pulls every change after `cursor` page by page; returns them and the final cursor.
+    pub async fn pull_all(&self, mut cursor: i64, limit: u32) -> (Vec<Change>, i64) {
+        let mut all = Vec::new();
+        loop {
+            let page: SyncPage = self
+                .get(&format!("/v1/sync?cursor={cursor}&limit={limit}"))
+                .await
+                .expect("pull");
+            assert!(page.changes.len() <= limit as usize);
+            all.extend(page.changes);
+            cursor = page.next_cursor;
+            if !page.has_more {
+                return (all, cursor);
+            }
+        }
+    }
+
+    /// Opens the event stream after `last_event_id` (sent as the `Last-Event-ID` header).
+    pub async fn events(&self, last_event_id: Option<i64>) -> EventStream {
+        let mut rb = self.request(Method::GET, "/v1/events");
+        if let Some(id) = last_event_id {
+            rb = rb.header("Last-Event-ID", id.to_string());
+        }
+        let resp = rb.send().await.expect("events");
+        assert_eq!(resp.status(), StatusCode::OK);
+        EventStream {
+            body: Box::pin(resp.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+}
+
+/// A minimal Server-Sent Events reader for tests.
+pub struct EventStream {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
+}
+
+/// One SSE event.
+#[derive(Debug, Clone)]
+pub struct SseEvent {
+    pub id: Option<i64>,
+    pub event: String,
+    pub change: Change,
+}
+
+impl EventStream {
+    /// The next event with data, or `None` after `timeout`.
+    pub async fn next(&mut self, timeout: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (None, String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if data.is_empty() {
+                    continue; // keep-alive comment
+                }
+                let change: Change = serde_json::from_str(&data).expect("event data is a Change");
+                return Some(SseEvent { id, event, change });
+            }
+            match tokio::time::timeout_at(deadline, self.body.next()).await {
+                Ok(Some(Ok(chunk))) => self.buf.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// Polls `f` every 20 ms until it yields `Some`, for at most `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

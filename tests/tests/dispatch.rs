@@ -1,0 +1,195 @@
+//! Dispatch: nearest first, first-come accept under concurrency, decline and expiry cascade,
+//! and "no candidate left".
+
+use std::time::Duration;
+
+use pitstop_api::*;
+use pitstop_tests::{TestPlatform, eventually, new_order};
+use serde_json::json;
+
+fn runs() -> usize {
+    std::env::var("PITSTOP_RACE_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40)
+}
+
+#[tokio::test]
+async fn concurrent_accepts_have_exactly_one_winner() {
+    const TECHS: usize = 6;
+    let p = TestPlatform::start_with(|c| c.offer_fanout = TECHS).await;
+    let mut techs = Vec::new();
+    for i in 0..TECHS {
+        techs.push(
+            p.technician_at(&format!("t{i}"), &["brakes"], 52.5 + i as f64 * 0.001, 13.4)
+                .await,
+        );
+    }
+    let (owner, car) = p.owner_with_car("o").await;
+    for run in 0..runs() {
+        let order: Order = owner
+            .post("/v1/orders", &new_order(car, "brake_pads", 52.5, 13.4))
+            .await
+            .unwrap();
+        let mut offers = Vec::new();
+        for t in &techs {
+            offers.push(t.wait_offer(order.id).await);
+        }
+        let mut handles = Vec::new();
+        for (t, o) in techs.iter().cloned().zip(offers) {
+            handles.push(tokio::spawn(async move {
+                t.post_raw(&format!("/v1/offers/{}/accept", o.id), json!({}))
+                    .await
+            }));
+        }
+        let mut winners = 0;
+        for h in handles {
+            let r = h.await.unwrap();
+            if r.status.is_success() {
+                winners += 1;
+            } else {
+                let why = r.problem(409);
+                assert!(
+                    why.contains("first") || why.contains("no longer open"),
+                    "run {run}: {why}"
+                );
+            }
+        }
+        assert_eq!(winners, 1, "run {run}: {winners} technicians won one order");
+        let o = owner.order(order.id).await;
+        assert_eq!(o.status, OrderStatus::Assigned);
+        // Free the winner for the next run.
+        assert!(
+            owner
+                .step(order.id, OrderStatus::Cancelled)
+                .await
+                .status
+                .is_success()
+        );
+    }
+}
+
+#[tokio::test]
+async fn nearest_first_then_decline_cascades_then_unassigned_with_reason() {
+    let p = TestPlatform::start().await;
+    let near = p.technician_at("near", &["ac"], 52.500, 13.400).await;
+    let far = p.technician_at("far", &["ac"], 52.600, 13.400).await;
+    let _unskilled = p
+        .technician_at("nearest-but-unskilled", &["oil"], 52.5001, 13.400)
+        .await;
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "ac_service", 52.501, 13.400))
+        .await
+        .unwrap();
+
+    let first = near.wait_offer(order.id).await;
+    assert!(
+        far.offers().await.is_empty(),
+        "fan-out 1 offers one technician at a time"
+    );
+    let _: Offer = near
+        .post(&format!("/v1/offers/{}/decline", first.id), &json!({}))
+        .await
+        .unwrap();
+    let second = far.wait_offer(order.id).await;
+    assert!(second.distance_m > first.distance_m);
+    // Declining twice is harmless; accepting a declined offer is refused.
+    near.post_raw(&format!("/v1/offers/{}/accept", first.id), json!({}))
+        .await
+        .problem(409);
+    let _: Offer = far
+        .post(&format!("/v1/offers/{}/decline", second.id), &json!({}))
+        .await
+        .unwrap();
+
+    let o = owner.order(order.id).await;
+    assert_eq!(o.status, OrderStatus::Unassigned);
+    let reason = o.unassigned_reason.unwrap();
+    assert!(reason.contains("All 2"), "{reason}");
+
+    // A desk-less marketplace order can be re-dispatched by an admin: a new round.
+    let admin = p.admin().await;
+    let o: Order = admin
+        .post(&format!("/v1/orders/{}/dispatch", order.id), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(o.status, OrderStatus::Offered);
+    near.wait_offer(order.id).await;
+}
+
+#[tokio::test]
+async fn expired_offer_moves_to_next_candidate_and_late_accept_is_refused() {
+    let p = TestPlatform::start_with(|c| c.offer_ttl = Duration::from_millis(300)).await;
+    let a = p.technician_at("a", &["oil"], 52.500, 13.40).await;
+    let b = p.technician_at("b", &["oil"], 52.510, 13.40).await;
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.499, 13.40))
+        .await
+        .unwrap();
+    let first = a.wait_offer(order.id).await;
+    // Nobody answers: after the TTL, the next technician gets it.
+    let second = b.wait_offer(order.id).await;
+    assert_ne!(first.id, second.id);
+    let why = a
+        .post_raw(&format!("/v1/offers/{}/accept", first.id), json!({}))
+        .await
+        .problem(409);
+    assert!(why.contains("expired"), "{why}");
+    // b lets it expire too: no candidate left.
+    let o = eventually(Duration::from_secs(5), || async {
+        let o = owner.order(order.id).await;
+        (o.status == OrderStatus::Unassigned).then_some(o)
+    })
+    .await
+    .expect("order became unassigned");
+    assert!(
+        o.unassigned_reason
+            .unwrap()
+            .contains("declined or let the offer expire")
+    );
+}
+
+#[tokio::test]
+async fn no_skilled_technician_on_shift_means_unassigned_at_once() {
+    let p = TestPlatform::start().await;
+    let off = p.technician_at("off", &["diagnostics"], 52.5, 13.4).await;
+    off.shift(false, 52.5, 13.4).await;
+    let (owner, car) = p.owner_with_car("o").await;
+    let o: Order = owner
+        .post("/v1/orders", &new_order(car, "diagnostics", 52.5, 13.4))
+        .await
+        .unwrap();
+    assert_eq!(o.status, OrderStatus::Unassigned);
+    assert!(o.unassigned_reason.unwrap().contains("'diagnostics' skill"));
+    // Going on shift picks the waiting order up.
+    off.shift(true, 52.5, 13.4).await;
+    off.wait_offer(o.id).await;
+}
+
+#[tokio::test]
+async fn pending_offers_expire_after_a_restart() {
+    let p = TestPlatform::start_with(|c| c.offer_ttl = Duration::from_millis(800)).await;
+    let a = p.technician_at("a", &["oil"], 52.5, 13.4).await;
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    a.wait_offer(order.id).await;
+    let mut cfg = p.platform.config().clone();
+    let dir = p.stop().await;
+    cfg.db_path = dir.path().join("platform.db");
+    let p = pitstop_tests::TestPlatform::start_in(dir, cfg).await;
+    let admin = p.admin().await;
+    let o = eventually(Duration::from_secs(5), || async {
+        let o: Order = admin
+            .get(&format!("/v1/orders/{}", order.id))
+            .await
+            .unwrap();
+        (o.status == OrderStatus::Unassigned).then_some(o)
+    })
+    .await;
+    assert!(o.is_some(), "the offer's timer did not survive the restart");
+}
