@@ -182,7 +182,7 @@ impl Platform {
 
     fn resume_offer_timers(&self) -> anyhow::Result<()> {
         let pending = self
-            .read(|c| dispatch::pending_expiries(c))
+            .read(dispatch::pending_expiries)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for (id, at) in pending {
             self.schedule_expiry(id, at);

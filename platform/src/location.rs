@@ -32,15 +32,15 @@ fn check_fix(i: usize, f: &Fix, now: i64) -> ApiResult<()> {
     if !(f.accuracy_m.is_finite() && (0.0..=100_000.0).contains(&f.accuracy_m)) {
         return bad(format!("accuracy {} m is not plausible.", f.accuracy_m));
     }
-    if let Some(s) = f.speed_mps {
-        if !(s.is_finite() && (0.0..=MAX_SPEED_MPS).contains(&s)) {
-            return bad(format!("speed {s} m/s is not plausible."));
-        }
+    if let Some(s) = f.speed_mps
+        && !(s.is_finite() && (0.0..=MAX_SPEED_MPS).contains(&s))
+    {
+        return bad(format!("speed {s} m/s is not plausible."));
     }
-    if let Some(h) = f.heading_deg {
-        if !(h.is_finite() && (0.0..=360.0).contains(&h)) {
-            return bad(format!("heading {h} is outside 0..360 degrees."));
-        }
+    if let Some(h) = f.heading_deg
+        && !(h.is_finite() && (0.0..=360.0).contains(&h))
+    {
+        return bad(format!("heading {h} is outside 0..360 degrees."));
     }
     if f.seq > i64::MAX as u64 {
         return bad("sequence number is too large.".into());
@@ -48,8 +48,11 @@ fn check_fix(i: usize, f: &Fix, now: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// An active job: order id, its owner and its workshop.
+type ActiveJob = (Id, Option<Id>, Option<Id>);
+
 /// The technician's active job, if any.
-fn active_order(conn: &Connection, tech: Id) -> ApiResult<Option<(Id, Option<Id>, Option<Id>)>> {
+fn active_order(conn: &Connection, tech: Id) -> ApiResult<Option<ActiveJob>> {
     Ok(conn
         .query_row(
             "SELECT id, owner_id, workshop_id FROM orders WHERE technician_id = ?1 \
@@ -196,7 +199,7 @@ pub fn tracking(conn: &Connection, caller: &Caller, order_id: Id) -> ApiResult<T
         )
         .optional()?;
     // Fall back to the shift-start position when no GPS fix has arrived yet.
-    let fix = latest.or_else(|| match (tech.lat, tech.lon, tech.fix_at) {
+    let fix = latest.or(match (tech.lat, tech.lon, tech.fix_at) {
         (Some(lat), Some(lon), Some(t)) => Some(TechnicianFix {
             technician_id: tech_id,
             order_id: Some(order_id),

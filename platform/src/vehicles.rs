@@ -39,12 +39,12 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, req: &NewVehicle) -> ApiResult<V
     let plate = text("plate", &req.plate, 16)?.to_ascii_uppercase();
     let make = text("make", &req.make, 40)?;
     let model = text("model", &req.model, 40)?;
-    if let Some(y) = req.year {
-        if !(1886..=2100).contains(&y) {
-            return Err(ApiError::invalid(format!(
-                "{y} is not a plausible model year."
-            )));
-        }
+    if let Some(y) = req.year
+        && !(1886..=2100).contains(&y)
+    {
+        return Err(ApiError::invalid(format!(
+            "{y} is not a plausible model year."
+        )));
     }
     let (owner_id, workshop_id) = match caller.role {
         Role::Owner => (Some(caller.id), None),

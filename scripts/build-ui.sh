@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the Yew UI to wasm32 and bundles it into ui/dist (what tauri.conf.json serves and
+# what the platform can serve to browsers).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$PITSTOP_ROOT"
+
+PROFILE="${PITSTOP_UI_PROFILE:-release}"
+if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  CARGO_TARGET_DIR="$PITSTOP_WASM_TARGET_DIR" cargo build -q --profile "$PROFILE" \
+    --target wasm32-unknown-unknown -p pitstop-ui
+else
+  # Debian's rustc-web (1.96) rebuilds std for wasm32; RUSTC_BOOTSTRAP unlocks -Zbuild-std.
+  CARGO_TARGET_DIR="$PITSTOP_WASM_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/bin/rust-lld \
+    /usr/bin/cargo build -q --profile "$PROFILE" -Zbuild-std=std,panic_abort \
+    --target wasm32-unknown-unknown -p pitstop-ui
+fi
+WASM="$PITSTOP_WASM_TARGET_DIR/wasm32-unknown-unknown/$PROFILE/pitstop-ui.wasm"
+rm -rf ui/dist && mkdir -p ui/dist
+wasm-bindgen --target web --no-typescript --out-dir ui/dist --out-name pitstop-ui "$WASM"
+cp ui/index.html ui/style.css ui/dist/
+log "UI built: $(du -h ui/dist/pitstop-ui_bg.wasm | cut -f1) of wasm in ui/dist"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything Pitstop needs on a fresh Debian 12 machine: system packages for Tauri
+# (WebKitGTK), the wasm toolchain (Debian's rustc-web + std sources, since rustup here cannot
+# add wasm32), Xvfb/WebDriver/Chromium for end-to-end tests, and wasm-bindgen-cli at the
+# version Cargo.lock pins. Safe to run again: it skips what is already there.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+PACKAGES=(
+  build-essential pkg-config libssl-dev
+  # Tauri 2 on Linux
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  # wasm32 build of the UI without rustup targets
+  rustc-web cargo-web rust-web-src lld-22
+  # windows without a screen, WebDriver, browser tests, screenshots
+  xvfb webkit2gtk-driver chromium imagemagick
+  curl ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# wasm32: prefer a rustup target when rustup can provide one; otherwise Debian's rustc-web
+# rebuilds std for wasm32 (-Zbuild-std), see scripts/build-ui.sh.
+if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  log "wasm32 target: rustup"
+elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
+  log "wasm32 target: Debian rustc-web with -Zbuild-std"
+else
+  echo "no way to build wasm32: need rustup's wasm32 target or Debian's rustc-web + rust-web-src" >&2
+  exit 1
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly.
+WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' "$PITSTOP_ROOT/Cargo.lock")"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WBG_VERSION"
+  # Without --locked: its lockfile pins a crate version the registry mirror lacks.
+  cargo install -q wasm-bindgen-cli --version "=$WBG_VERSION" --root "$PITSTOP_TOOLS"
+fi
+log "setup done"
