@@ -18,8 +18,13 @@ use rusqlite_migration::{M, Migrations};
 use crate::changes::LiveChange;
 
 /// The platform's schema, in order. Append only.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Schema version this build creates and understands.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_init.sql"))])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// Opens (creating if needed) and migrates the database at `path`.
@@ -33,7 +38,7 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let m = migrations();
-    let known = 1;
+    let known = SCHEMA_VERSION as i64;
     let on_disk: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if on_disk > known {
         anyhow::bail!(

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 /// The Pitstop reference platform API: auth, orders, dispatch offers, sync, live events and
 /// tracking over HTTP/JSON. Embedded SQLite; a fresh file is created and migrated on start.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "PITSTOP_ADDR")]
