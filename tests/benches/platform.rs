@@ -18,7 +18,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn ingest(p: &TestPlatform, clients: usize, per_client: usize, batch: usize) {
     let mut techs = Vec::new();
     for i in 0..clients {
-        techs.push(p.technician_at(&format!("ingest-{batch}-{i}"), &["oil"], 52.5, 13.4).await);
+        techs.push(
+            p.technician_at(&format!("ingest-{batch}-{i}"), &["oil"], 52.5, 13.4)
+                .await,
+        );
     }
     let start = Instant::now();
     let mut handles = Vec::new();
@@ -29,11 +32,25 @@ async fn ingest(p: &TestPlatform, clients: usize, per_client: usize, batch: usiz
                 let fixes: Vec<Fix> = (0..batch)
                     .map(|_| {
                         seq += 1;
-                        Fix { seq, t: now_ms(), lat: 52.5 + seq as f64 * 1e-6, lon: 13.4, accuracy_m: 5.0, speed_mps: Some(10.0), heading_deg: Some(90.0) }
+                        Fix {
+                            seq,
+                            t: now_ms(),
+                            lat: 52.5 + seq as f64 * 1e-6,
+                            lon: 13.4,
+                            accuracy_m: 5.0,
+                            speed_mps: Some(10.0),
+                            heading_deg: Some(90.0),
+                        }
                     })
                     .collect();
                 let ack: LocationAck = t
-                    .post("/v1/locations", &LocationBatch { device_id: format!("bench-{i}"), fixes })
+                    .post(
+                        "/v1/locations",
+                        &LocationBatch {
+                            device_id: format!("bench-{i}"),
+                            fixes,
+                        },
+                    )
                     .await
                     .expect("ingest");
                 assert_eq!(ack.accepted as usize, batch);
@@ -60,9 +77,15 @@ async fn offer_latency(p: &TestPlatform, runs: usize) {
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t0 = Instant::now();
-        let order: Order = owner.post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4)).await.expect("order");
+        let order: Order = owner
+            .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+            .await
+            .expect("order");
         loop {
-            let ev = stream.next(Duration::from_secs(5)).await.expect("offer event");
+            let ev = stream
+                .next(Duration::from_secs(5))
+                .await
+                .expect("offer event");
             if let ChangeBody::Offer(o) = &ev.change.body
                 && o.order_id == order.id
                 && o.status == OfferStatus::Pending
@@ -71,7 +94,13 @@ async fn offer_latency(p: &TestPlatform, runs: usize) {
                 break;
             }
         }
-        let _: Order = owner.post(&format!("/v1/orders/{}/status", order.id), &json!({"status": "cancelled"})).await.expect("cancel");
+        let _: Order = owner
+            .post(
+                &format!("/v1/orders/{}/status", order.id),
+                &json!({"status": "cancelled"}),
+            )
+            .await
+            .expect("cancel");
     }
     samples.sort();
     println!(
@@ -86,9 +115,16 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
-    println!("machine: {cpu}, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "machine: {cpu}, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let p = TestPlatform::start().await;

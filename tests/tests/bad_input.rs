@@ -200,3 +200,65 @@ async fn openapi_document_is_generated_from_the_handlers() {
     assert!(doc["components"]["schemas"]["Order"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn a_full_disk_is_a_clear_507_and_loses_nothing_already_saved() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    let offer = tech.wait_offer(order.id).await;
+    let _: Order = tech
+        .post(&format!("/v1/offers/{}/accept", offer.id), &json!({}))
+        .await
+        .unwrap();
+    let saved = owner.order(order.id).await;
+
+    // Cap the database at its current size: the next page SQLite needs fails with SQLITE_FULL,
+    // exactly as a full disk does.
+    p.platform
+        .read(|c| {
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            c.pragma_update(None, "max_page_count", pages)?;
+            Ok(())
+        })
+        .unwrap();
+    let note = "n".repeat(1900);
+    let mut full = None;
+    for _ in 0..200 {
+        let r = tech
+            .post_raw(
+                &format!("/v1/orders/{}/notes", order.id),
+                json!({ "text": note }),
+            )
+            .await;
+        if !r.status.is_success() {
+            full = Some(r);
+            break;
+        }
+    }
+    let r = full.expect("the capped database never filled up");
+    assert!(r.problem(507).contains("disk is full"));
+    let notes_when_full = owner.order(order.id).await.job_notes.len();
+
+    // Everything saved before is intact, and the refused write left no trace.
+    let after = owner.order(order.id).await;
+    assert_eq!(after.status, saved.status);
+    assert_eq!(after.technician_id, saved.technician_id);
+    assert_eq!(after.job_notes.len(), notes_when_full);
+    assert!(after.job_notes.iter().all(|n| n.text == note));
+    // Space comes back: writes work again.
+    p.platform
+        .read(|c| Ok(c.pragma_update(None, "max_page_count", 1_000_000)?))
+        .unwrap();
+    assert!(
+        tech.step(order.id, OrderStatus::EnRoute)
+            .await
+            .status
+            .is_success()
+    );
+}

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -27,9 +30,17 @@ fn every_module_has_a_doc_line() {
     assert!(files.len() > 20, "found only {} files", files.len());
     let missing: Vec<_> = files
         .iter()
-        .filter(|f| !std::fs::read_to_string(f).unwrap().trim_start().starts_with("//!"))
+        .filter(|f| {
+            !std::fs::read_to_string(f)
+                .unwrap()
+                .trim_start()
+                .starts_with("//!")
+        })
         .collect();
-    assert!(missing.is_empty(), "modules without a //! line: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "modules without a //! line: {missing:?}"
+    );
 }
 
 #[test]
@@ -41,7 +52,10 @@ fn every_migration_is_wired_in() {
         let code = std::fs::read_to_string(root().join(source)).unwrap();
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            assert!(code.contains(&name), "{dir}/{name} is not applied by {source}");
+            assert!(
+                code.contains(&name),
+                "{dir}/{name} is not applied by {source}"
+            );
         }
     }
 }
