@@ -1,6 +1,7 @@
 //! Wire types shared by every side of Pitstop: the platform server, `pitstop-core` and the UI.
 //!
 //! # Layout
+//! - [`fixcodec`]: the compact binary encoding of GPS fix batches.
 //! - [`geo`]: distances and the ETA rule, so client and server agree on numbers.
 //! - [`vin`]: VIN validation (length, alphabet, North American check digit).
 //! - [`status`]: the order state machine, checked on both sides of the wire.
@@ -10,6 +11,7 @@
 //! Architecture invariant: this crate depends on serde (and, behind the `openapi` feature,
 //! utoipa) only, so it compiles to wasm32 for the UI. No I/O, no clocks, no randomness.
 
+pub mod fixcodec;
 pub mod geo;
 pub mod services;
 pub mod status;

@@ -1,65 +1,794 @@
 //! The local cache: one SQLite file per signed-in account (WAL), its schema applied from the
-//! workspace's `migrations/` directory in order at open.
+//! workspace's `migrations/` directory in order at open. Every read the UI makes is served
+//! from here and never waits for the network.
 //!
-//! Architecture invariant: opening a file written by a newer build is an error, never a
-//! silent downgrade, so an older app cannot corrupt a newer cache.
+//! Architecture invariant: a user action is one transaction that writes the outbox entry and
+//! the optimistic view together ([`Store::enqueue`]); the platform's answers and pulled
+//! changes land through [`Store::settle`] and [`Store::apply_changes`], also one transaction
+//! each. So a process killed at any instruction leaves either all of a step or none of it.
+//!
+//! Opening a file written by a newer build is an error, never a silent downgrade.
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use pitstop_api::{
+    Change, ChangeBody, Id, Millis, Mutation, MutationOp, MutationResult, Offer, OfferStatus,
+    Order, OrderStatus, Outcome, TechnicianFix, Uuid,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::overlay::{self, PendingAction};
 
 /// Schema version this build creates and understands.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_cache.sql")];
 
-/// Why the cache could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The file was written by a newer Pitstop.
-    #[error(
-        "the local cache has schema version {found}, newer than this app understands ({known}); update the app"
-    )]
-    TooNew { found: i64, known: usize },
-    /// SQLite refused (disk full, permissions, corruption).
-    #[error("local database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// A migration failed.
-    #[error("upgrading the local cache failed: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+/// Now in Unix milliseconds.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// A local action whose platform answer is known or awaited, for the sync badge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub id: Uuid,
+    pub op: MutationOp,
+    pub created_at: Millis,
+    pub attempts: i64,
+    /// `pending`, `applied`, `rejected` or `dismissed`.
+    pub state: String,
+    pub code: Option<u16>,
+    /// The platform's sentence for a rejection.
+    pub reason: Option<String>,
+}
+
+/// What this device has answered to an offer, before the platform confirms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalAnswer {
+    /// Accept queued (maybe offline); won, lost or expired is decided by the platform.
+    Accepting,
+    /// Decline queued.
+    Declining,
+    /// The platform refused the accept; `reason` on the outbox entry says why.
+    Refused,
+}
+
+/// An offer as the inbox shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub offer: Offer,
+    /// Milliseconds until the offer expires (negative once expired), by this device's clock.
+    pub time_left_ms: i64,
+    pub local: Option<LocalAnswer>,
+    /// Why an accept was refused, when `local` is `Refused`.
+    pub reason: Option<String>,
+}
+
+/// What applying a batch of changes touched, for change notifications.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    pub orders: Vec<Id>,
+    pub offers: Vec<Id>,
+    pub positions: Vec<Id>,
+}
+
+impl Applied {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.offers.is_empty() && self.positions.is_empty()
+    }
 }
 
 /// An open cache.
 #[derive(Debug)]
 pub struct Store {
-    /// The connection; WAL mode so reads never wait for the sync worker's writes.
+    /// WAL mode, so a reader in another connection never waits for the sync worker.
     conn: Connection,
+    /// The signed-in account; optimistic entries are authored by it.
+    me: Id,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+fn order_columns(o: &Order) -> (String, String, String) {
+    (
+        o.status.as_str().to_string(),
+        o.vehicle.plate.clone(),
+        o.vehicle.vin.clone(),
+    )
 }
 
 impl Store {
-    /// Opens or creates the cache at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens or creates the cache at `path` for account `me` and brings its schema up to date.
+    pub fn open(path: &Path, me: Id) -> Result<Self> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: an acknowledged tap survives power loss, not only an app kill.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > SCHEMA_VERSION as i64 {
-            return Err(StoreError::TooNew {
+            return Err(Error::TooNew {
                 found,
                 known: SCHEMA_VERSION,
             });
         }
-        Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
-        Ok(Self { conn })
+        migrations().to_latest(&mut conn)?;
+        Ok(Self { conn, me })
+    }
+
+    /// The account this cache belongs to.
+    pub fn me(&self) -> Id {
+        self.me
     }
 
     /// The schema version of the open file.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
+    pub fn schema_version(&self) -> Result<i64> {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
+
+    fn begin(&mut self) -> Result<Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    // ----- sync bookkeeping -------------------------------------------------------------
+
+    /// A value from `sync_state`.
+    pub fn state(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_state(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )?;
+        Ok(())
+    }
+
+    /// Records a value in `sync_state`.
+    pub fn put_state(&mut self, key: &str, value: &str) -> Result<()> {
+        let tx = self.begin()?;
+        Self::set_state(&tx, key, value)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The highest change-log cursor applied.
+    pub fn cursor(&self) -> Result<i64> {
+        Ok(self
+            .state("cursor")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// This install's device id (made once, kept forever).
+    pub fn device_id(&mut self) -> Result<String> {
+        if let Some(d) = self.state("device_id")? {
+            return Ok(d);
+        }
+        let d = Uuid::new_v4().simple().to_string();
+        self.put_state("device_id", &d)?;
+        Ok(d)
+    }
+
+    // ----- reads ------------------------------------------------------------------------
+
+    fn orders_where(&self, sql_where: &str, args: impl rusqlite::Params) -> Result<Vec<Order>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT local FROM orders {sql_where}"))?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(serde_json::from_str(&row?)?);
+        }
+        Ok(out)
+    }
+
+    /// Orders as the user sees them, most recently changed first; optionally one status.
+    pub fn orders(&self, status: Option<OrderStatus>, limit: u32) -> Result<Vec<Order>> {
+        match status {
+            Some(s) => self.orders_where(
+                "WHERE status = ?1 ORDER BY updated_at DESC, id DESC LIMIT ?2",
+                (s.as_str(), limit),
+            ),
+            None => self.orders_where("ORDER BY updated_at DESC, id DESC LIMIT ?1", [limit]),
+        }
+    }
+
+    /// Open jobs (assigned through in progress), the technician's work list.
+    pub fn active_jobs(&self) -> Result<Vec<Order>> {
+        self.orders_where(
+            "WHERE status IN ('assigned', 'en_route', 'arrived', 'in_progress') ORDER BY updated_at DESC",
+            [],
+        )
+    }
+
+    /// Finished orders, newest first.
+    pub fn history(&self, limit: u32) -> Result<Vec<Order>> {
+        self.orders_where(
+            "WHERE status IN ('completed', 'cancelled') ORDER BY updated_at DESC LIMIT ?1",
+            [limit],
+        )
+    }
+
+    /// One order.
+    pub fn order(&self, id: Id) -> Result<Option<Order>> {
+        Ok(self.orders_where("WHERE id = ?1", [id])?.into_iter().next())
+    }
+
+    /// Orders whose plate, VIN or customer contains `q` (case-insensitive).
+    pub fn search(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
+        let pattern = format!(
+            "%{}%",
+            q.trim()
+                .to_uppercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        self.orders_where(
+            "WHERE upper(plate) LIKE ?1 ESCAPE '\\' OR upper(vin) LIKE ?1 ESCAPE '\\' \
+             OR upper(customer) LIKE ?1 ESCAPE '\\' ORDER BY updated_at DESC LIMIT ?2",
+            (pattern, limit),
+        )
+    }
+
+    /// Open offers with the time left and this device's answer, soonest expiry first.
+    pub fn offers(&self, now: Millis) -> Result<Vec<OfferView>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.data, \
+               (SELECT o.op FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1), \
+               (SELECT o.state FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1), \
+               (SELECT o.reason FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1) \
+             FROM offers f WHERE f.status = 'pending' ORDER BY f.expires_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (data, op, state, reason) = row?;
+            let offer: Offer = serde_json::from_str(&data)?;
+            let op: Option<MutationOp> = op.map(|o| serde_json::from_str(&o)).transpose()?;
+            let local = match (op, state.as_deref()) {
+                (Some(_), Some("rejected")) => Some(LocalAnswer::Refused),
+                (Some(MutationOp::OfferAccept { .. }), _) => Some(LocalAnswer::Accepting),
+                (Some(MutationOp::OfferDecline { .. }), _) => Some(LocalAnswer::Declining),
+                _ => None,
+            };
+            out.push(OfferView {
+                time_left_ms: offer.expires_at - now,
+                offer,
+                local,
+                reason,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One offer as last described by the platform.
+    pub fn offer(&self, id: Id) -> Result<Option<Offer>> {
+        let data: Option<String> = self
+            .conn
+            .query_row("SELECT data FROM offers WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
+    }
+
+    /// A technician's latest known position.
+    pub fn position(&self, technician: Id) -> Result<Option<TechnicianFix>> {
+        let data: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT data FROM positions WHERE technician_id = ?1",
+                [technician],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
+    }
+
+    /// Local actions not yet answered by the platform.
+    pub fn pending_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn entries(&self, sql_where: &str) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT seq, id, op, created_at, attempts, state, code, reason FROM outbox {sql_where} ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<u16>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, id, op, created_at, attempts, state, code, reason) = row?;
+            out.push(OutboxEntry {
+                seq,
+                id: Uuid::parse_str(&id).map_err(|e| Error::BadAnswer(e.to_string()))?,
+                op: serde_json::from_str(&op)?,
+                created_at,
+                attempts,
+                state,
+                code,
+                reason,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Actions the platform refused and the user has not dismissed, with reasons.
+    pub fn failed(&self) -> Result<Vec<OutboxEntry>> {
+        self.entries("WHERE state = 'rejected'")
+    }
+
+    /// Every outbox entry (tests and diagnostics).
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        self.entries("")
+    }
+
+    /// Hides a failed action from the sync badge.
+    pub fn dismiss(&mut self, seq: i64) -> Result<()> {
+        let tx = self.begin()?;
+        tx.execute(
+            "UPDATE outbox SET state = 'dismissed' WHERE seq = ?1 AND state = 'rejected'",
+            [seq],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ----- local actions ----------------------------------------------------------------
+
+    fn pending_for_order(tx: &Transaction<'_>, order_id: Id) -> Result<Vec<PendingAction>> {
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([order_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, op, at) = row?;
+            out.push(PendingAction {
+                seq,
+                op: serde_json::from_str(&op)?,
+                at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Recomputes an order's visible state from its server snapshot and pending actions.
+    fn refresh_order(tx: &Transaction<'_>, me: Id, id: Id) -> Result<()> {
+        let server: Option<Option<String>> = tx
+            .query_row("SELECT server FROM orders WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let base: Order = match server {
+            None => return Ok(()),
+            Some(Some(s)) => serde_json::from_str(&s)?,
+            // Booked on this device: the provisional order is its own base.
+            Some(None) => {
+                let local: String =
+                    tx.query_row("SELECT local FROM orders WHERE id = ?1", [id], |r| r.get(0))?;
+                let mut o: Order = serde_json::from_str(&local)?;
+                o.job_notes.retain(|n| n.id >= 0);
+                o.parts.retain(|p| p.id >= 0);
+                o.timeline.truncate(1);
+                o.status = OrderStatus::Pending;
+                o
+            }
+        };
+        let view = overlay::apply(base, &Self::pending_for_order(tx, id)?, me);
+        let (status, plate, vin) = order_columns(&view);
+        tx.execute(
+            "UPDATE orders SET status = ?2, plate = ?3, vin = ?4, updated_at = ?5, local = ?6 WHERE id = ?1",
+            (id, status, plate, vin, view.updated_at, serde_json::to_string(&view)?),
+        )?;
+        Ok(())
+    }
+
+    /// Records a user action: checks it against the local state, then writes the outbox
+    /// entry and the optimistic view in one transaction. Returns the mutation id.
+    pub fn enqueue(&mut self, op: MutationOp) -> Result<Uuid> {
+        self.enqueue_at(op, now_ms())
+    }
+
+    /// [`Store::enqueue`] with an explicit clock (tests).
+    pub fn enqueue_at(&mut self, op: MutationOp, now: Millis) -> Result<Uuid> {
+        let me = self.me;
+        let order_id = overlay::order_of(&op);
+        if let Some(id) = order_id {
+            let order = self
+                .order(id)?
+                .ok_or_else(|| Error::Refused(format!("Order {id} is not on this device.")))?;
+            if let MutationOp::OrderStatus { status, .. } = &op {
+                order.status.check_step(*status).map_err(Error::Refused)?;
+            }
+            if order.status.is_terminal() && !matches!(op, MutationOp::OrderStatus { .. }) {
+                return Err(Error::Refused(format!(
+                    "The order is {}; its job sheet is closed.",
+                    order.status.label()
+                )));
+            }
+        }
+        let offer_id = match &op {
+            MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } => {
+                let offer = self.offer(*offer_id)?.ok_or_else(|| {
+                    Error::Refused(format!("Offer {offer_id} is not on this device."))
+                })?;
+                if offer.status != OfferStatus::Pending {
+                    return Err(Error::Refused(format!(
+                        "This offer is already {}.",
+                        offer.status.as_str()
+                    )));
+                }
+                if matches!(op, MutationOp::OfferAccept { .. }) && now >= offer.expires_at {
+                    return Err(Error::Refused(format!(
+                        "This offer expired {} s ago; it cannot be accepted any more.",
+                        (now - offer.expires_at) / 1000
+                    )));
+                }
+                let answered: bool = self.conn.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM outbox WHERE offer_id = ?1 AND state = 'pending')",
+                    [offer_id],
+                    |r| r.get(0),
+                )?;
+                if answered {
+                    return Err(Error::Refused(
+                        "You already answered this offer; waiting for the platform.".into(),
+                    ));
+                }
+                Some(*offer_id)
+            }
+            _ => None,
+        };
+        if let MutationOp::OrderCreate(req) = &op {
+            if pitstop_api::services::find(&req.service).is_none() {
+                return Err(Error::Refused(format!(
+                    "Unknown service '{}'.",
+                    req.service
+                )));
+            }
+            if !pitstop_api::geo::valid_coordinates(req.lat, req.lon) {
+                return Err(Error::Refused("The location is out of range.".into()));
+            }
+        }
+        let id = Uuid::new_v4();
+        let tx = self.begin()?;
+        tx.execute(
+            "INSERT INTO outbox (id, op, order_id, offer_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (id.to_string(), serde_json::to_string(&op)?, order_id, offer_id, now),
+        )?;
+        let seq = tx.last_insert_rowid();
+        match (&op, order_id) {
+            (MutationOp::OrderCreate(req), _) => {
+                let temp = -seq;
+                let o = overlay::provisional_order(temp, req, me, now);
+                let (status, plate, vin) = order_columns(&o);
+                tx.execute(
+                    "INSERT INTO orders (id, version, status, plate, vin, updated_at, server, local) VALUES (?1, 0, ?2, ?3, ?4, ?5, NULL, ?6)",
+                    (temp, status, plate, vin, now, serde_json::to_string(&o)?),
+                )?;
+                tx.execute(
+                    "UPDATE outbox SET order_id = ?2 WHERE seq = ?1",
+                    (seq, temp),
+                )?;
+            }
+            (_, Some(order)) => Self::refresh_order(&tx, me, order)?,
+            _ => {}
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The next pending mutations to push, oldest first.
+    pub fn next_batch(&self, max: usize) -> Result<Vec<Mutation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, op FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([max as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, op) = row?;
+            out.push(Mutation {
+                id: Uuid::parse_str(&id).map_err(|e| Error::BadAnswer(e.to_string()))?,
+                op: serde_json::from_str(&op)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Counts a push attempt for these mutations (diagnostics; survives restarts).
+    pub fn count_attempt(&mut self, ids: &[Uuid]) -> Result<()> {
+        let tx = self.begin()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1",
+                [id.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Applies the platform's per-mutation answers in one transaction: applied entries are
+    /// done (their returned order replaces the snapshot), rejected ones keep their reason and
+    /// stop being applied to the view (the rollback).
+    pub fn settle(&mut self, results: &[MutationResult]) -> Result<Applied> {
+        let me = self.me;
+        let now = now_ms();
+        let mut applied = Applied::default();
+        let tx = self.begin()?;
+        for r in results {
+            let row: Option<(i64, Option<Id>, String, String)> = tx
+                .query_row(
+                    "SELECT seq, order_id, op, state FROM outbox WHERE id = ?1",
+                    [r.id.to_string()],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let Some((seq, order_id, op, state)) = row else {
+                continue;
+            };
+            if state != "pending" {
+                continue;
+            }
+            let state = match r.outcome {
+                Outcome::Applied => "applied",
+                Outcome::Rejected => "rejected",
+            };
+            tx.execute(
+                "UPDATE outbox SET state = ?2, code = ?3, reason = ?4, settled_at = ?5 WHERE seq = ?1",
+                (seq, state, r.code, &r.reason, now),
+            )?;
+            let op: MutationOp = serde_json::from_str(&op)?;
+            if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
+                // The provisional row gives way to the platform's order; later actions on it
+                // follow the new id.
+                tx.execute(
+                    "DELETE FROM orders WHERE id = ?1 AND server IS NULL",
+                    [temp],
+                )?;
+                if let Some(real) = &r.order {
+                    let later: Vec<(i64, String)> = tx
+                        .prepare_cached(
+                            "SELECT seq, op FROM outbox WHERE order_id = ?1 AND seq > ?2",
+                        )?
+                        .query_map((temp, seq), |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect::<Result<_, _>>()?;
+                    for (s, later_op) in later {
+                        let mut o: MutationOp = serde_json::from_str(&later_op)?;
+                        overlay::retarget(&mut o, temp, real.id);
+                        tx.execute(
+                            "UPDATE outbox SET op = ?2, order_id = ?3 WHERE seq = ?1",
+                            (s, serde_json::to_string(&o)?, real.id),
+                        )?;
+                    }
+                }
+                applied.orders.push(temp);
+            }
+            if let Some(o) = &r.order {
+                Self::upsert_order(&tx, me, o)?;
+                applied.orders.push(o.id);
+            } else if let Some(id) = order_id {
+                Self::refresh_order(&tx, me, id)?;
+                applied.orders.push(id);
+            }
+            if let MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } = op
+            {
+                applied.offers.push(offer_id);
+            }
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    fn upsert_order(tx: &Transaction<'_>, me: Id, o: &Order) -> Result<bool> {
+        let have: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM orders WHERE id = ?1 AND server IS NOT NULL",
+                [o.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if have.is_some_and(|v| v >= o.version) {
+            return Ok(false); // a duplicate or an older delivery
+        }
+        let (status, plate, vin) = order_columns(o);
+        let json = serde_json::to_string(o)?;
+        tx.execute(
+            "INSERT INTO orders (id, version, status, plate, vin, updated_at, server, local) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, server = excluded.server",
+            (o.id, o.version, status, plate, vin, o.updated_at, &json),
+        )?;
+        Self::refresh_order(tx, me, o.id)?;
+        Ok(true)
+    }
+
+    fn upsert_offer(tx: &Transaction<'_>, f: &Offer) -> Result<bool> {
+        let have: Option<String> = tx
+            .query_row("SELECT status FROM offers WHERE id = ?1", [f.id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        // Offers only ever leave `pending`, once; anything else is a duplicate or stale.
+        let fresh = match have.as_deref() {
+            None => true,
+            Some("pending") => f.status != OfferStatus::Pending,
+            Some(_) => false,
+        };
+        if !fresh {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO offers (id, order_id, status, expires_at, data) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data",
+            (f.id, f.order_id, f.status.as_str(), f.expires_at, serde_json::to_string(f)?),
+        )?;
+        Ok(true)
+    }
+
+    /// Lands pulled or streamed changes in one transaction and advances the cursor. The same
+    /// path for pull and stream; duplicates and stale deliveries change nothing.
+    pub fn apply_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<Applied> {
+        let me = self.me;
+        let mut applied = Applied::default();
+        let tx = self.begin()?;
+        for c in changes {
+            match &c.body {
+                ChangeBody::Order(o) => {
+                    if Self::upsert_order(&tx, me, o)? {
+                        applied.orders.push(o.id);
+                    }
+                }
+                ChangeBody::Offer(f) => {
+                    if Self::upsert_offer(&tx, f)? {
+                        applied.offers.push(f.id);
+                    }
+                }
+                ChangeBody::Location(fix) => {
+                    let n = tx.execute(
+                        "INSERT INTO positions (technician_id, t, data) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (technician_id) DO UPDATE SET t = excluded.t, data = excluded.data WHERE excluded.t > positions.t",
+                        (fix.technician_id, fix.t, serde_json::to_string(fix)?),
+                    )?;
+                    if n > 0 {
+                        applied.positions.push(fix.technician_id);
+                    }
+                }
+                ChangeBody::Technician(_) => {}
+            }
+        }
+        let cursor: i64 = tx
+            .query_row(
+                "SELECT value FROM sync_state WHERE key = 'cursor'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let highest = changes
+            .iter()
+            .map(|c| c.cursor)
+            .max()
+            .unwrap_or(0)
+            .max(next_cursor);
+        if highest > cursor {
+            Self::set_state(&tx, "cursor", &highest.to_string())?;
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    // ----- GPS buffer -------------------------------------------------------------------
+
+    /// Stores an accepted fix; returns its sequence number.
+    pub fn push_fix(&mut self, f: &crate::location::RawFix) -> Result<u64> {
+        let tx = self.begin()?;
+        tx.execute(
+            "INSERT INTO gps_fixes (t, lat, lon, accuracy_m, speed_mps, heading_deg) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            (f.t, f.lat, f.lon, f.accuracy_m, f.speed_mps, f.heading_deg),
+        )?;
+        let seq = tx.last_insert_rowid() as u64;
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// The last stored fix (the filter compares new fixes against it).
+    pub fn last_fix(&self) -> Result<Option<pitstop_api::Fix>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, t, lat, lon, accuracy_m, speed_mps, heading_deg FROM gps_fixes ORDER BY seq DESC LIMIT 1",
+                [],
+                fix_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Fixes not yet acknowledged by the platform, oldest first.
+    pub fn unsent_fixes(&self, max: usize) -> Result<Vec<pitstop_api::Fix>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, t, lat, lon, accuracy_m, speed_mps, heading_deg FROM gps_fixes WHERE uploaded = 0 ORDER BY seq LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([max as i64], fix_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks fixes up to `seq` as uploaded.
+    pub fn fixes_sent(&mut self, up_to: u64) -> Result<()> {
+        let tx = self.begin()?;
+        tx.execute(
+            "UPDATE gps_fixes SET uploaded = 1 WHERE uploaded = 0 AND seq <= ?1",
+            [up_to as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn fix_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<pitstop_api::Fix> {
+    Ok(pitstop_api::Fix {
+        seq: r.get::<_, i64>(0)? as u64,
+        t: r.get(1)?,
+        lat: r.get(2)?,
+        lon: r.get(3)?,
+        accuracy_m: r.get(4)?,
+        speed_mps: r.get(5)?,
+        heading_deg: r.get(6)?,
+    })
 }
 
 #[cfg(test)]
@@ -68,23 +797,22 @@ mod tests {
 
     #[test]
     fn migrations_are_valid() {
-        let m = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-        m.validate().unwrap();
+        migrations().validate().unwrap();
     }
 
     #[test]
     fn fresh_file_is_migrated_and_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.db");
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, 1).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
         store
             .conn
             .pragma_update(None, "user_version", SCHEMA_VERSION as i64 + 1)
             .unwrap();
         drop(store);
-        let err = Store::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        let err = Store::open(&path, 1).unwrap_err();
+        assert!(matches!(err, Error::TooNew { .. }), "{err}");
         assert!(err.to_string().contains("update the app"));
     }
 }

@@ -12,6 +12,7 @@ use pitstop_api::services::{self, ServiceType};
 use pitstop_api::*;
 use serde::Deserialize;
 use tower_http::cors::CorsLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -61,6 +62,8 @@ pub fn app(platform: Platform) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        // `Content-Encoding: gzip` bodies; the limit above applies to the inflated size.
+        .layer(RequestDecompressionLayer::new())
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
         .with_state(platform)
@@ -90,6 +93,7 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(pull, push))
         .routes(routes!(event_stream))
         .routes(routes!(upload_locations))
+        .routes(routes!(upload_compact_locations))
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -426,4 +430,27 @@ async fn upload_locations(
     Json(req): Json<LocationBatch>,
 ) -> ApiResult<Json<LocationAck>> {
     p.write(|tx| location::ingest(tx, &caller, &req)).map(Json)
+}
+
+/// Upload a batch of GPS fixes in the compact binary encoding (`pitstop_api::fixcodec`),
+/// usually gzipped (`Content-Encoding: gzip`). Same rules and answer as `/v1/locations`.
+#[utoipa::path(post, path = "/v1/locations/compact", tag = "location", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/vnd.pitstop.fixes.v1"),
+    responses((status = 200, body = LocationAck), (status = 422, description = "malformed batch or a fix out of range")))]
+async fn upload_compact_locations(
+    State(p): State<Platform>,
+    caller: Caller,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<LocationAck>> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(r.status(), "The request body is too large.")
+        } else {
+            ApiError::bad_request(format!("The body could not be read: {}", r.body_text()))
+        }
+    })?;
+    let batch = pitstop_api::fixcodec::decode(&body, MAX_FIXES_PER_BATCH)
+        .map_err(|e| ApiError::invalid(format!("The compact fix batch is malformed: {e}.")))?;
+    p.write(|tx| location::ingest(tx, &caller, &batch))
+        .map(Json)
 }

@@ -10,6 +10,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod proxy;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -79,6 +81,28 @@ impl TestPlatform {
             server: Some(server),
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("addr")
+    }
+
+    /// A `pitstop-core` client for `who`, with its cache in a fresh file under this
+    /// platform's temp dir, talking to `platform` (the server itself or a proxy in front).
+    pub fn core_client(&self, who: &Client, platform: &str) -> pitstop_core::Client {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        pitstop_core::Client::open(pitstop_core::ClientConfig {
+            cache: self.dir.path().join(format!("cache-{}-{n}.db", who.id())),
+            platform: platform.to_string(),
+            token: who.token.clone().expect("signed in"),
+            account_id: who.id(),
+        })
+        .expect("open core client")
     }
 
     /// Stops the server and waits for it; returns the directory holding the database.

@@ -262,3 +262,55 @@ async fn a_full_disk_is_a_clear_507_and_loses_nothing_already_saved() {
             .is_success()
     );
 }
+
+#[tokio::test]
+async fn compact_gzipped_fix_batches_are_accepted_and_validated() {
+    use std::io::Write;
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let now = pitstop_tests::now_ms();
+    let fixes: Vec<Fix> = (1..=300u64)
+        .map(|i| Fix {
+            seq: i,
+            t: now - 300_000 + i as i64 * 1000,
+            lat: 52.5 + i as f64 * 1e-4,
+            lon: 13.4,
+            accuracy_m: 5.0,
+            speed_mps: Some(11.0),
+            heading_deg: Some(0.0),
+        })
+        .collect();
+    let raw = fixcodec::encode(&LocationBatch {
+        device_id: "phone".into(),
+        fixes,
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw).unwrap();
+    let body = gz.finish().unwrap();
+    assert!(body.len() < 300 * 4, "{} bytes for 300 fixes", body.len());
+    let send = |body: Vec<u8>, gzip: bool| {
+        let mut rb = tech
+            .http
+            .post(format!("{}/v1/locations/compact", tech.base))
+            .bearer_auth(tech.token.as_ref().unwrap())
+            .header("content-type", fixcodec::CONTENT_TYPE)
+            .body(body);
+        if gzip {
+            rb = rb.header("content-encoding", "gzip");
+        }
+        rb.send()
+    };
+    let r = send(body.clone(), true).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ack: LocationAck = r.json().await.unwrap();
+    assert_eq!((ack.accepted, ack.duplicates), (300, 0));
+    let again: LocationAck = send(body, true).await.unwrap().json().await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, 300));
+    assert_eq!(count(&p, "fixes"), 300);
+    // Truncated or junk batches are 422 and store nothing.
+    let r = send(raw[..raw.len() - 3].to_vec(), false).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = send(b"not gzip at all".to_vec(), true).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(count(&p, "fixes"), 300);
+}

@@ -1,0 +1,332 @@
+//! The `pitstop` command line: act as a technician, desk or owner from a terminal, through
+//! the same offline-first core the apps use. Handy for demos, support and tests. The binary
+//! is `src/bin/pitstop.rs`; the end-to-end tests run the same code as a child process.
+//!
+//! ```text
+//! pitstop --dir ~/.pitstop login --platform http://127.0.0.1:8080 --name tech-01 --role technician
+//! pitstop --dir ~/.pitstop offers
+//! pitstop --dir ~/.pitstop accept 12
+//! pitstop --dir ~/.pitstop step 34 en_route
+//! pitstop --dir ~/.pitstop sync --until-empty
+//! ```
+//! Actions are queued locally and never need the network; `sync` delivers them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::location::SimulatedRoute;
+use crate::{Client, ClientConfig};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use pitstop_api::{DevLogin, Id, OrderStatus, Role, Session, ShiftChange};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "Pitstop from a terminal: offline-first, through pitstop-core"
+)]
+struct Cli {
+    /// Folder holding the session and the account's cache.
+    #[arg(long, env = "PITSTOP_DIR", default_value = ".pitstop")]
+    dir: PathBuf,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Sign in through the platform's dev login and remember the session.
+    Login {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        platform: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        workshop: Option<Id>,
+    },
+    /// Online state, pending actions, failures.
+    Status,
+    /// Orders in the local cache.
+    Orders {
+        #[arg(long, value_parser = parse_status)]
+        status: Option<OrderStatus>,
+    },
+    /// One order as JSON.
+    Show { order: Id },
+    /// Search by plate, VIN or customer.
+    Search { query: String },
+    /// The offer inbox.
+    Offers,
+    /// Accept an offer.
+    Accept { offer: Id },
+    /// Decline an offer.
+    Decline { offer: Id },
+    /// Move a job to a status (en_route, arrived, in_progress, completed, cancelled).
+    Step {
+        order: Id,
+        #[arg(value_parser = parse_status)]
+        status: OrderStatus,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Add a note to a job.
+    Note { order: Id, text: String },
+    /// Add a parts line.
+    Part {
+        order: Id,
+        name: String,
+        qty: u32,
+        unit_price_cents: i64,
+    },
+    /// Go on or off shift.
+    Shift {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        #[arg(long, allow_hyphen_values = true)]
+        lat: Option<f64>,
+        #[arg(long, allow_hyphen_values = true)]
+        lon: Option<f64>,
+    },
+    /// Sync with the platform.
+    Sync {
+        /// Exit 0 once nothing is pending (retrying with backoff until then).
+        #[arg(long)]
+        until_empty: bool,
+        /// Keep syncing (push, pull, live events) until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Drive a simulated route, buffering and uploading GPS fixes.
+    Drive {
+        /// Waypoints as `lat,lon` pairs separated by `;`.
+        #[arg(long, allow_hyphen_values = true)]
+        route: String,
+        #[arg(long, default_value_t = 12.0)]
+        speed: f64,
+        /// Real milliseconds between fixes (0: as fast as possible).
+        #[arg(long, default_value_t = 1000)]
+        pace_ms: u64,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "one of technician, desk, owner, admin".into())
+}
+
+fn parse_status(s: &str) -> Result<OrderStatus, String> {
+    OrderStatus::parse(s).ok_or_else(|| format!("unknown status '{s}'"))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    platform: String,
+    session: Session,
+}
+
+fn session_path(dir: &Path) -> PathBuf {
+    dir.join("session.json")
+}
+
+fn open(dir: &Path) -> anyhow::Result<Client> {
+    let saved: Saved = serde_json::from_slice(
+        &std::fs::read(session_path(dir)).context("not signed in: run `pitstop login` first")?,
+    )?;
+    Ok(Client::open(ClientConfig {
+        cache: dir.join(format!("account-{}.db", saved.session.account.id)),
+        platform: saved.platform,
+        token: saved.session.token,
+        account_id: saved.session.account.id,
+    })?)
+}
+
+fn print<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Parses the process arguments and runs the command (on a current-thread runtime).
+pub fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    std::fs::create_dir_all(&cli.dir)?;
+    match cli.cmd {
+        Cmd::Login {
+            platform,
+            name,
+            role,
+            workshop,
+        } => {
+            let platform = platform.trim_end_matches('/').to_string();
+            let resp = reqwest::Client::new()
+                .post(format!("{platform}/v1/auth/dev-login"))
+                .json(&DevLogin {
+                    name,
+                    role,
+                    workshop_id: workshop,
+                })
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                bail!(
+                    "login refused: HTTP {} {}",
+                    resp.status(),
+                    resp.text().await?
+                );
+            }
+            let session: Session = resp.json().await?;
+            println!(
+                "signed in as {} ({}, account {})",
+                session.account.name,
+                session.account.role.as_str(),
+                session.account.id
+            );
+            std::fs::write(
+                session_path(&cli.dir),
+                serde_json::to_vec(&Saved { platform, session })?,
+            )?;
+        }
+        Cmd::Status => print(&open(&cli.dir)?.status()?)?,
+        Cmd::Orders { status } => {
+            for o in open(&cli.dir)?.orders(status, 200)? {
+                println!(
+                    "{:>6}  {:<12} {:<12} {:<10} v{}",
+                    o.id,
+                    o.status.as_str(),
+                    o.service,
+                    o.vehicle.plate,
+                    o.version
+                );
+            }
+        }
+        Cmd::Show { order } => print(&open(&cli.dir)?.order(order)?)?,
+        Cmd::Search { query } => {
+            for o in open(&cli.dir)?.search(&query, 50)? {
+                println!(
+                    "{:>6}  {:<12} {} {}",
+                    o.id,
+                    o.status.as_str(),
+                    o.vehicle.plate,
+                    o.vehicle.vin
+                );
+            }
+        }
+        Cmd::Offers => {
+            for v in open(&cli.dir)?.offers()? {
+                println!(
+                    "offer {:>6}  order {:>6}  {:<12} {:>6.0} m  {:>4} s left  {}",
+                    v.offer.id,
+                    v.offer.order_id,
+                    v.offer.service,
+                    v.offer.distance_m,
+                    v.time_left_ms.max(0) / 1000,
+                    v.local.map(|l| format!("{l:?}")).unwrap_or_default()
+                );
+            }
+        }
+        Cmd::Accept { offer } => println!("queued {}", open(&cli.dir)?.accept(offer)?),
+        Cmd::Decline { offer } => println!("queued {}", open(&cli.dir)?.decline(offer)?),
+        Cmd::Step {
+            order,
+            status,
+            note,
+        } => println!("queued {}", open(&cli.dir)?.step(order, status, note)?),
+        Cmd::Note { order, text } => println!("queued {}", open(&cli.dir)?.add_note(order, &text)?),
+        Cmd::Part {
+            order,
+            name,
+            qty,
+            unit_price_cents,
+        } => {
+            println!(
+                "queued {}",
+                open(&cli.dir)?.add_part(order, &name, qty, unit_price_cents)?
+            )
+        }
+        Cmd::Shift { state, lat, lon } => {
+            let id = open(&cli.dir)?.set_shift(ShiftChange {
+                on_shift: state == "on",
+                lat,
+                lon,
+            })?;
+            println!("queued {id}");
+        }
+        Cmd::Sync { until_empty, watch } => {
+            let client = open(&cli.dir)?;
+            if watch {
+                let _sync = client.start();
+                tokio::signal::ctrl_c().await?;
+                return Ok(());
+            }
+            let mut delays = std::iter::successors(Some(Duration::from_millis(100)), |d| {
+                Some((*d * 2).min(Duration::from_secs(5)))
+            });
+            loop {
+                match client.sync_now().await {
+                    Ok(r) => {
+                        println!(
+                            "pushed {} pulled {} fixes {}",
+                            r.pushed, r.pulled, r.fixes_uploaded
+                        );
+                        if !until_empty || client.status()?.pending == 0 {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) if until_empty && e.is_retryable() => eprintln!("{e}"),
+                    Err(e) => return Err(e.into()),
+                }
+                tokio::time::sleep(delays.next().unwrap_or(Duration::from_secs(5))).await;
+            }
+        }
+        Cmd::Drive {
+            route,
+            speed,
+            pace_ms,
+        } => {
+            let client = open(&cli.dir)?;
+            let mut points = Vec::new();
+            for p in route.split(';') {
+                let (a, b) = p
+                    .split_once(',')
+                    .context("waypoints look like 52.5,13.4;52.51,13.41")?;
+                points.push((a.trim().parse()?, b.trim().parse()?));
+            }
+            let step = Duration::from_secs(1);
+            let fixes =
+                SimulatedRoute::new(&points, speed, 0, step, Duration::ZERO).remaining() as i64;
+            // Faster than real time, the route is stamped as if driven just now, so no fix
+            // lies in the future.
+            let now = crate::store::now_ms();
+            let start = if pace_ms >= 1000 {
+                now
+            } else {
+                now - fixes * 1000
+            };
+            let source = SimulatedRoute::new(&points, speed, start, step, Duration::ZERO)
+                .paced(Duration::from_millis(pace_ms));
+            let _sync = client.start();
+            let kept = client.track(Box::new(source)).await?;
+            let r = client.sync_now().await?;
+            println!(
+                "kept {kept} fixes, uploaded {} in {} bytes",
+                r.fixes_uploaded, r.fix_bytes
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! [`Client`]: the public face of the core. Reads come from the local cache and never wait
+//! for the network; actions are queued locally and sent by the sync worker; a subscription
+//! tells the UI what changed.
+//!
+//! ```no_run
+//! # async fn demo() -> pitstop_core::Result<()> {
+//! use pitstop_core::{Client, ClientConfig};
+//! let client = Client::open(ClientConfig {
+//!     cache: "cache.db".into(),
+//!     platform: "http://127.0.0.1:8080".into(),
+//!     token: "…".into(),
+//!     account_id: 7,
+//! })?;
+//! let _sync = client.start(); // background push/pull/events until dropped
+//! let mut changes = client.subscribe();
+//! for offer in client.offers()? {
+//!     println!("offer {} expires in {} s", offer.offer.id, offer.time_left_ms / 1000);
+//! }
+//! # let _ = changes.recv().await;
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use pitstop_api::{Id, MutationOp, NewOrder, Order, OrderStatus, ShiftChange, TechnicianFix, Uuid};
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::error::{Error, Result};
+use crate::location::{FixFilter, PositionSource, RawFix};
+use crate::remote::Remote;
+use crate::store::{Applied, OfferView, Store, now_ms};
+use crate::sync::{self, Live, Round, SyncStatus};
+
+/// Where the cache lives and who is signed in.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The SQLite cache file of this account.
+    pub cache: PathBuf,
+    /// Platform base URL.
+    pub platform: String,
+    /// Bearer token.
+    pub token: String,
+    /// The signed-in account.
+    pub account_id: Id,
+}
+
+/// What changed, for a UI to refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Orders(Vec<Id>),
+    Offers(Vec<Id>),
+    Positions(Vec<Id>),
+    /// Online state, pending count or failures may have changed.
+    Sync,
+}
+
+/// State shared by the client handle and its background tasks.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    pub(crate) remote: Remote,
+    pub(crate) device_id: String,
+    /// Wakes the worker when a local action is queued.
+    pub(crate) wake: Notify,
+    events: broadcast::Sender<Notice>,
+    live: Mutex<Live>,
+    filter: FixFilter,
+}
+
+impl Shared {
+    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>> {
+        // A panic while holding the lock left SQLite consistent (transactions roll back).
+        Ok(self.store.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn notify(&self, n: Notice) {
+        let _ = self.events.send(n);
+    }
+
+    pub(crate) fn publish_applied(&self, a: Applied) {
+        if !a.orders.is_empty() {
+            self.notify(Notice::Orders(a.orders));
+        }
+        if !a.offers.is_empty() {
+            self.notify(Notice::Offers(a.offers));
+        }
+        if !a.positions.is_empty() {
+            self.notify(Notice::Positions(a.positions));
+        }
+    }
+
+    pub(crate) fn live(&self) -> Live {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_live(&self, f: impl FnOnce(&mut Live)) {
+        f(&mut self.live.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// A signed-in account's engine. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+}
+
+/// Keeps the background sync running; stops it when dropped.
+#[derive(Debug)]
+pub struct SyncHandle {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SyncHandle {
+    /// Stops the worker and the event follower and waits for them.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Client {
+    /// Opens the cache (creating and migrating it) for a signed-in account.
+    pub fn open(cfg: ClientConfig) -> Result<Self> {
+        let mut store = Store::open(&cfg.cache, cfg.account_id)?;
+        let device_id = store.device_id()?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Self {
+            shared: Arc::new(Shared {
+                store: Mutex::new(store),
+                remote: Remote::new(&cfg.platform, &cfg.token),
+                device_id,
+                wake: Notify::new(),
+                events,
+                live: Mutex::new(Live::default()),
+                filter: FixFilter::default(),
+            }),
+        })
+    }
+
+    /// Starts background sync (push/pull worker and live event follower). Needs a tokio
+    /// runtime.
+    pub fn start(&self) -> SyncHandle {
+        let (stop, rx) = watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(sync::run_worker(self.shared.clone(), rx.clone())),
+            tokio::spawn(sync::run_follower(self.shared.clone(), rx)),
+        ];
+        SyncHandle { stop, tasks }
+    }
+
+    /// Runs one sync round now (push, pull, fix upload) and reports what it did.
+    pub async fn sync_now(&self) -> Result<Round> {
+        let r = sync::round(&self.shared).await;
+        if let Err(e) = &r {
+            self.shared.set_live(|l| {
+                l.online = !matches!(e, Error::Offline(_));
+                l.last_error = Some(e.to_string());
+            });
+        }
+        self.shared.notify(Notice::Sync);
+        r
+    }
+
+    /// Change notifications.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.shared.events.subscribe()
+    }
+
+    /// The signed-in account.
+    pub fn account_id(&self) -> Result<Id> {
+        Ok(self.shared.store()?.me())
+    }
+
+    /// This install's device id (used for GPS uploads).
+    pub fn device_id(&self) -> &str {
+        &self.shared.device_id
+    }
+
+    // ----- reads (local only) -----------------------------------------------------------
+
+    /// Orders, most recently changed first.
+    pub fn orders(&self, status: Option<OrderStatus>, limit: u32) -> Result<Vec<Order>> {
+        self.shared.store()?.orders(status, limit)
+    }
+
+    /// One order.
+    pub fn order(&self, id: Id) -> Result<Option<Order>> {
+        self.shared.store()?.order(id)
+    }
+
+    /// Open jobs.
+    pub fn active_jobs(&self) -> Result<Vec<Order>> {
+        self.shared.store()?.active_jobs()
+    }
+
+    /// Finished orders.
+    pub fn history(&self, limit: u32) -> Result<Vec<Order>> {
+        self.shared.store()?.history(limit)
+    }
+
+    /// Search by plate, VIN or customer.
+    pub fn search(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
+        self.shared.store()?.search(q, limit)
+    }
+
+    /// The offer inbox with time left.
+    pub fn offers(&self) -> Result<Vec<OfferView>> {
+        self.shared.store()?.offers(now_ms())
+    }
+
+    /// A technician's latest position (owner tracking, desk map).
+    pub fn position(&self, technician: Id) -> Result<Option<TechnicianFix>> {
+        self.shared.store()?.position(technician)
+    }
+
+    /// The sync badge.
+    pub fn status(&self) -> Result<SyncStatus> {
+        let live = self.shared.live();
+        let store = self.shared.store()?;
+        Ok(SyncStatus {
+            online: live.online,
+            pending: store.pending_count()?,
+            last_sync: live.last_sync,
+            last_error: live.last_error,
+            failed: store.failed()?,
+            unsent_fixes: store.unsent_fixes(usize::MAX)?.len(),
+        })
+    }
+
+    // ----- actions (queued; never wait for the network) -------------------------------
+
+    fn act(&self, op: MutationOp) -> Result<Uuid> {
+        let id = self.shared.store()?.enqueue(op.clone())?;
+        match &op {
+            MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } => {
+                self.shared.notify(Notice::Offers(vec![*offer_id]))
+            }
+            _ => self.shared.notify(Notice::Orders(
+                crate::overlay::order_of(&op).into_iter().collect(),
+            )),
+        }
+        self.shared.notify(Notice::Sync);
+        self.shared.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Moves a job to its next status (checked locally first).
+    pub fn step(&self, order: Id, status: OrderStatus, note: Option<String>) -> Result<Uuid> {
+        self.act(MutationOp::OrderStatus {
+            order_id: order,
+            status,
+            note,
+        })
+    }
+
+    /// Adds a note to a job sheet.
+    pub fn add_note(&self, order: Id, text: &str) -> Result<Uuid> {
+        self.act(MutationOp::OrderNote {
+            order_id: order,
+            text: text.into(),
+        })
+    }
+
+    /// Adds a parts line.
+    pub fn add_part(&self, order: Id, name: &str, qty: u32, unit_price_cents: i64) -> Result<Uuid> {
+        self.act(MutationOp::OrderPart {
+            order_id: order,
+            name: name.into(),
+            qty,
+            unit_price_cents,
+        })
+    }
+
+    /// Accepts an offer; refused at once if it has expired. Shown as pending until the
+    /// platform says won, lost or expired.
+    pub fn accept(&self, offer: Id) -> Result<Uuid> {
+        self.act(MutationOp::OfferAccept { offer_id: offer })
+    }
+
+    /// Declines an offer.
+    pub fn decline(&self, offer: Id) -> Result<Uuid> {
+        self.act(MutationOp::OfferDecline { offer_id: offer })
+    }
+
+    /// Books an order (owner or desk); shown with a provisional id until the platform
+    /// answers.
+    pub fn book(&self, order: NewOrder) -> Result<Uuid> {
+        self.act(MutationOp::OrderCreate(order))
+    }
+
+    /// Goes on or off shift.
+    pub fn set_shift(&self, shift: ShiftChange) -> Result<Uuid> {
+        self.act(MutationOp::Shift(shift))
+    }
+
+    /// Hides a failed action from the badge.
+    pub fn dismiss_failure(&self, seq: i64) -> Result<()> {
+        self.shared.store()?.dismiss(seq)?;
+        self.shared.notify(Notice::Sync);
+        Ok(())
+    }
+
+    // ----- GPS --------------------------------------------------------------------------
+
+    /// Filters a fix and, if kept, stores it for upload; returns its sequence number.
+    pub fn record_fix(&self, fix: RawFix) -> Result<Option<u64>> {
+        let mut store = self.shared.store()?;
+        let last = store.last_fix()?;
+        if self.shared.filter.check(&fix, last.as_ref()).is_err() {
+            return Ok(None);
+        }
+        let seq = store.push_fix(&fix)?;
+        Ok(Some(seq))
+    }
+
+    /// Feeds a position source into the buffer until it ends; returns how many fixes were
+    /// kept.
+    pub async fn track(&self, mut source: Box<dyn PositionSource>) -> Result<usize> {
+        let mut kept = 0;
+        while let Some(fix) = source.next().await {
+            if self.record_fix(fix)?.is_some() {
+                kept += 1;
+                if kept % 10 == 0 {
+                    self.shared.wake.notify_one();
+                }
+            }
+        }
+        self.shared.wake.notify_one();
+        Ok(kept)
+    }
+}

@@ -1,0 +1,198 @@
+//! The platform over HTTP: push, pull, fix upload and the event stream. Every answer is
+//! size-capped and parsed defensively; failures become [`Error`]s that say whether a retry
+//! can help, never panics.
+
+use std::io::Write;
+use std::time::Duration;
+
+use futures::StreamExt;
+use pitstop_api::{
+    Change, LocationAck, LocationBatch, Mutation, PushRequest, PushResponse, SyncPage, fixcodec,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Largest answer body accepted; anything bigger is treated as a hostile answer.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// A signed-in connection to the platform.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    http: reqwest::Client,
+    /// Like `http://127.0.0.1:8080`, without a trailing slash.
+    base: String,
+    token: String,
+}
+
+impl Remote {
+    /// A connection to `base` with bearer `token`.
+    pub fn new(base: &str, token: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    /// The platform's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, rb: reqwest::RequestBuilder) -> Result<T> {
+        let resp = rb
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .map_err(offline)?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_capped(resp).await?;
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(Error::Server {
+                status: status.as_u16(),
+                retry_after,
+            });
+        }
+        if !status.is_success() {
+            let detail = serde_json::from_slice::<pitstop_api::Problem>(&body)
+                .ok()
+                .and_then(|p| p.detail)
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+            return Err(Error::Rejected {
+                status: status.as_u16(),
+                detail,
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))
+    }
+
+    /// `POST /v1/sync`. Checks the answer names exactly the mutations sent, in order.
+    pub async fn push(&self, mutations: &[Mutation]) -> Result<PushResponse> {
+        let req = PushRequest {
+            mutations: mutations.to_vec(),
+        };
+        let resp: PushResponse = self
+            .send(self.request(Method::POST, "/v1/sync").json(&req))
+            .await?;
+        let same = resp.results.len() == mutations.len()
+            && resp
+                .results
+                .iter()
+                .zip(mutations)
+                .all(|(r, m)| r.id == m.id);
+        if !same {
+            return Err(Error::BadAnswer(
+                "the push answer does not match the mutations sent".into(),
+            ));
+        }
+        Ok(resp)
+    }
+
+    /// `GET /v1/sync`.
+    pub async fn pull(&self, cursor: i64, limit: u32) -> Result<SyncPage> {
+        let page: SyncPage = self
+            .send(self.request(
+                Method::GET,
+                &format!("/v1/sync?cursor={cursor}&limit={limit}"),
+            ))
+            .await?;
+        if page.next_cursor < cursor || page.changes.iter().any(|c| c.cursor <= cursor) {
+            return Err(Error::BadAnswer("the pull answer went backwards".into()));
+        }
+        Ok(page)
+    }
+
+    /// `POST /v1/locations/compact`, gzipped; returns the body size actually sent.
+    pub async fn upload_fixes(&self, batch: &LocationBatch) -> Result<(LocationAck, usize)> {
+        let raw = fixcodec::encode(batch);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw)
+            .map_err(|e| Error::BadAnswer(e.to_string()))?;
+        let body = gz.finish().map_err(|e| Error::BadAnswer(e.to_string()))?;
+        let size = body.len();
+        let ack = self
+            .send(
+                self.request(Method::POST, "/v1/locations/compact")
+                    .header(reqwest::header::CONTENT_TYPE, fixcodec::CONTENT_TYPE)
+                    .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                    .body(body),
+            )
+            .await?;
+        Ok((ack, size))
+    }
+
+    /// Opens `GET /v1/events` after `cursor` and hands each change to `on_change` until the
+    /// stream ends or fails. Returns why it stopped.
+    pub async fn follow_events(
+        &self,
+        cursor: i64,
+        mut on_change: impl FnMut(Change) -> Result<()>,
+    ) -> Result<()> {
+        let resp = self
+            .request(Method::GET, "/v1/events")
+            .header("Last-Event-ID", cursor.to_string())
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .send()
+            .await
+            .map_err(offline)?;
+        if !resp.status().is_success() {
+            return Err(Error::Server {
+                status: resp.status().as_u16(),
+                retry_after: None,
+            });
+        }
+        let mut stream = eventsource_stream::EventStream::new(resp.bytes_stream());
+        while let Some(ev) = stream.next().await {
+            let ev = ev.map_err(|e| Error::Offline(e.to_string()))?;
+            if ev.data.is_empty() {
+                continue;
+            }
+            if ev.data.len() > MAX_ANSWER_BYTES {
+                return Err(Error::BadAnswer("an event is too large".into()));
+            }
+            let change: Change = serde_json::from_str(&ev.data)
+                .map_err(|e| Error::BadAnswer(format!("event {}: {e}", ev.id)))?;
+            on_change(change)?;
+        }
+        Err(Error::Offline("the event stream ended".into()))
+    }
+}
+
+fn offline(e: reqwest::Error) -> Error {
+    Error::Offline(e.to_string())
+}
+
+async fn read_capped(resp: reqwest::Response) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(offline)?;
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Error::BadAnswer(format!(
+                "the answer is larger than {} MiB",
+                MAX_ANSWER_BYTES / 1024 / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

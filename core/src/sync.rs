@@ -1,0 +1,197 @@
+//! The sync worker: pushes the outbox in order, pulls changes by cursor, follows the live
+//! event stream, and uploads buffered GPS fixes — with exponential backoff and jitter on
+//! network trouble and 5xx, and the platform's `Retry-After` honoured.
+//!
+//! Glossary: *push* sends queued mutations (`POST /v1/sync`); *settle* records the
+//! platform's per-mutation answers locally; *pull* fetches changes after the cursor
+//! (`GET /v1/sync`); *follow* keeps the SSE stream open and lands events like pulled changes.
+//!
+//! Exactly once: a mutation is durable in the outbox before it is sent, is sent with its
+//! UUID, and is settled in one local transaction. Killed between sending and settling, the
+//! worker sends it again after restart and the platform answers with its recorded result.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+use pitstop_api::{LocationBatch, Millis};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::client::{Notice, Shared};
+use crate::error::{Error, Result};
+use crate::store::{OutboxEntry, now_ms};
+
+/// Mutations per push.
+pub const PUSH_BATCH: usize = 200;
+/// Changes per pull page.
+pub const PULL_PAGE: u32 = 1000;
+/// Fixes per upload.
+pub const FIX_BATCH: usize = 1000;
+/// Without live events, pull at least this often.
+pub const POLL_EVERY: Duration = Duration::from_secs(30);
+
+/// What the sync badge shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// The last round reached the platform.
+    pub online: bool,
+    /// Local actions not yet answered.
+    pub pending: i64,
+    /// When a round last completed.
+    pub last_sync: Option<Millis>,
+    /// Why the last round failed, if it did.
+    pub last_error: Option<String>,
+    /// Actions the platform refused, with its reasons.
+    pub failed: Vec<OutboxEntry>,
+    /// GPS fixes waiting for upload.
+    pub unsent_fixes: usize,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub pushed: usize,
+    pub pulled: usize,
+    pub fixes_uploaded: usize,
+    /// Bytes of fix uploads on the wire (gzipped bodies).
+    pub fix_bytes: usize,
+}
+
+/// Live connection state, kept in memory.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Live {
+    pub online: bool,
+    pub last_sync: Option<Millis>,
+    pub last_error: Option<String>,
+}
+
+fn backoff() -> impl Iterator<Item = Duration> {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// One full round: push everything, pull everything, upload fixes.
+pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
+    let mut r = Round::default();
+    loop {
+        let batch = shared.store()?.next_batch(PUSH_BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
+        shared.store()?.count_attempt(&ids)?;
+        let resp = shared.remote.push(&batch).await?;
+        let applied = shared.store()?.settle(&resp.results)?;
+        r.pushed += batch.len();
+        shared.publish_applied(applied);
+    }
+    loop {
+        let cursor = shared.store()?.cursor()?;
+        let page = shared.remote.pull(cursor, PULL_PAGE).await?;
+        let applied = shared
+            .store()?
+            .apply_changes(&page.changes, page.next_cursor)?;
+        r.pulled += page.changes.len();
+        shared.publish_applied(applied);
+        if !page.has_more {
+            break;
+        }
+    }
+    loop {
+        let fixes = shared.store()?.unsent_fixes(FIX_BATCH)?;
+        let Some(last) = fixes.last().map(|f| f.seq) else {
+            break;
+        };
+        let n = fixes.len();
+        let batch = LocationBatch {
+            device_id: shared.device_id.clone(),
+            fixes,
+        };
+        let (_, bytes) = shared.remote.upload_fixes(&batch).await?;
+        shared.store()?.fixes_sent(last)?;
+        r.fixes_uploaded += n;
+        r.fix_bytes += bytes;
+    }
+    shared.set_live(|l| {
+        l.online = true;
+        l.last_sync = Some(now_ms());
+        l.last_error = None;
+    });
+    Ok(r)
+}
+
+/// Runs rounds until `stop` flips: after each success it waits for a local action, a live
+/// event or the poll interval; after a failure it backs off.
+pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut delays = backoff();
+    loop {
+        let wait = match round(&shared).await {
+            Ok(_) => {
+                delays = backoff();
+                POLL_EVERY
+            }
+            Err(e) => {
+                let retry = e.is_retryable();
+                tracing::info!(error = %e, "sync round failed");
+                shared.set_live(|l| {
+                    l.online = !matches!(e, Error::Offline(_));
+                    l.last_error = Some(e.to_string());
+                });
+                if retry {
+                    e.retry_after()
+                        .unwrap_or_else(|| delays.next().unwrap_or(Duration::from_secs(30)))
+                } else {
+                    Duration::from_secs(60)
+                }
+            }
+        };
+        shared.notify(Notice::Sync);
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Keeps the event stream open, landing each change like a pulled one; reconnects with
+/// backoff, resuming from the stored cursor.
+pub(crate) async fn run_follower(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut delays = backoff();
+    loop {
+        let cursor = match shared.store().and_then(|s| s.cursor()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "event follower: reading cursor");
+                return;
+            }
+        };
+        let s = shared.clone();
+        let follow = shared.remote.follow_events(cursor, move |change| {
+            let c = change.cursor;
+            let applied = s.store()?.apply_changes(&[change], c)?;
+            s.publish_applied(applied);
+            Ok(())
+        });
+        let result = tokio::select! {
+            _ = stop.changed() => return,
+            r = follow => r,
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "event stream ended");
+        }
+        let wait = delays.next().unwrap_or(Duration::from_secs(30));
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        if shared.live().online {
+            delays = backoff();
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! `pitstop-core` against the real platform: offline work, exactly-once delivery through a
+//! faulty network, two devices of one account, a race for one offer, rollback of rejected
+//! actions, live events, and GPS upload.
+
+use std::time::Duration;
+
+use pitstop_api::*;
+use pitstop_core::{Error, LocalAnswer, Notice};
+use pitstop_tests::proxy::{FaultProxy, Faults};
+use pitstop_tests::{TestPlatform, eventually, new_order};
+use serde_json::json;
+
+/// Syncs until a round succeeds (the first request after the network returns may hit a
+/// connection the outage cut, exactly as on a phone); bounded.
+async fn sync_ok(core: &pitstop_core::Client) -> pitstop_core::sync::Round {
+    let mut last = None;
+    for _ in 0..20 {
+        match core.sync_now().await {
+            Ok(r) => return r,
+            Err(e) => {
+                assert!(e.is_retryable(), "{e}");
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    panic!("sync never succeeded: {last:?}");
+}
+
+async fn assigned_job(
+    p: &TestPlatform,
+    tech: &pitstop_tests::Client,
+    core: &pitstop_core::Client,
+) -> (pitstop_tests::Client, Order) {
+    let (owner, car) = p.owner_with_car(&format!("owner-of-{}", tech.id())).await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    core.sync_now().await.unwrap();
+    let offers = core.offers().unwrap();
+    let view = offers
+        .iter()
+        .find(|o| o.offer.order_id == order.id)
+        .expect("offer in the inbox after sync");
+    assert!(
+        view.time_left_ms > 20_000 && view.time_left_ms <= 30_000,
+        "{}",
+        view.time_left_ms
+    );
+    core.accept(view.offer.id).unwrap();
+    assert_eq!(
+        core.offers().unwrap()[0].local,
+        Some(LocalAnswer::Accepting)
+    );
+    core.sync_now().await.unwrap();
+    let job = core
+        .order(order.id)
+        .unwrap()
+        .expect("the won order is cached");
+    assert_eq!(job.status, OrderStatus::Assigned);
+    (owner, job)
+}
+
+#[tokio::test]
+async fn a_job_done_entirely_offline_reaches_the_platform_once() {
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &proxy.base());
+    let (owner, job) = assigned_job(&p, &tech, &core).await;
+
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    for s in [
+        OrderStatus::EnRoute,
+        OrderStatus::Arrived,
+        OrderStatus::InProgress,
+    ] {
+        core.step(job.id, s, None).unwrap();
+    }
+    core.add_note(job.id, "Oil was black").unwrap();
+    core.add_part(job.id, "Oil filter", 1, 1299).unwrap();
+    core.step(job.id, OrderStatus::Completed, Some("Done".into()))
+        .unwrap();
+    // Skipping ahead is refused on the device; nothing is queued.
+    let err = core.step(job.id, OrderStatus::EnRoute, None).unwrap_err();
+    assert!(matches!(err, Error::Refused(_)), "{err}");
+
+    // Reads work offline and show the optimistic state.
+    let local = core.order(job.id).unwrap().unwrap();
+    assert_eq!(local.status, OrderStatus::Completed);
+    assert_eq!((local.job_notes.len(), local.parts.len()), (1, 1));
+    assert_eq!(core.history(10).unwrap().len(), 1);
+    assert!(core.sync_now().await.unwrap_err().is_retryable());
+    let st = core.status().unwrap();
+    assert_eq!(st.pending, 6);
+    assert!(!st.online && st.last_error.is_some());
+    assert_eq!(
+        owner.order(job.id).await.status,
+        OrderStatus::Assigned,
+        "nothing leaked out while offline"
+    );
+
+    proxy.set(Faults::default());
+    sync_ok(&core).await;
+    assert_eq!(core.status().unwrap().pending, 0);
+    let server = owner.order(job.id).await;
+    assert_eq!(server.status, OrderStatus::Completed);
+    assert_eq!(server.job_notes.len(), 1);
+    assert_eq!(server.parts.len(), 1);
+    let mine = core.order(job.id).unwrap().unwrap();
+    assert_eq!(
+        mine, server,
+        "the device and the platform must end in the same state"
+    );
+    // Searching the cache by plate works without the network too.
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    assert_eq!(
+        core.search(&server.vehicle.plate.to_lowercase(), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_faulty_network_loses_and_duplicates_nothing() {
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &proxy.base());
+    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    core.step(job.id, OrderStatus::EnRoute, None).unwrap();
+    core.step(job.id, OrderStatus::Arrived, None).unwrap();
+    core.step(job.id, OrderStatus::InProgress, None).unwrap();
+    const NOTES: usize = 60;
+    for i in 0..NOTES {
+        core.add_note(job.id, &format!("note {i}")).unwrap();
+    }
+    proxy.set(Faults {
+        refuse: 0.2,
+        error_503: 0.2,
+        reset_mid_response: 0.3,
+        delay_ms: 5,
+        down: false,
+    });
+    let mut failures = 0;
+    for _ in 0..500 {
+        match core.sync_now().await {
+            Ok(_) if core.status().unwrap().pending == 0 => break,
+            Ok(_) => {}
+            Err(e) => {
+                assert!(e.is_retryable(), "{e}");
+                failures += 1;
+            }
+        }
+    }
+    assert!(
+        failures > 0,
+        "the proxy injected no fault; the test proves nothing"
+    );
+    assert_eq!(
+        core.status().unwrap().pending,
+        0,
+        "the outbox never drained"
+    );
+    proxy.set(Faults::default());
+    sync_ok(&core).await;
+    let server = owner.order(job.id).await;
+    let mut texts: Vec<&str> = server.job_notes.iter().map(|n| n.text.as_str()).collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(server.job_notes.len(), NOTES, "notes lost or duplicated");
+    assert_eq!(texts.len(), NOTES);
+    assert_eq!(server.status, OrderStatus::InProgress);
+    assert_eq!(core.order(job.id).unwrap().unwrap(), server);
+}
+
+#[tokio::test]
+async fn rejected_action_rolls_back_and_keeps_a_reason() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &p.base);
+    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    // The owner cancels while the technician, not yet synced, sets off.
+    let _: Order = owner
+        .post(
+            &format!("/v1/orders/{}/status", job.id),
+            &json!({"status": "cancelled"}),
+        )
+        .await
+        .unwrap();
+    core.step(job.id, OrderStatus::EnRoute, None).unwrap();
+    assert_eq!(
+        core.order(job.id).unwrap().unwrap().status,
+        OrderStatus::EnRoute
+    );
+    core.sync_now().await.unwrap();
+    let after = core.order(job.id).unwrap().unwrap();
+    assert_eq!(
+        after.status,
+        OrderStatus::Cancelled,
+        "the optimistic step was not rolled back"
+    );
+    let st = core.status().unwrap();
+    assert_eq!(st.pending, 0);
+    assert_eq!(st.failed.len(), 1);
+    assert!(
+        st.failed[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("cancelled"),
+        "{:?}",
+        st.failed[0]
+    );
+    core.dismiss_failure(st.failed[0].seq).unwrap();
+    assert!(core.status().unwrap().failed.is_empty());
+}
+
+#[tokio::test]
+async fn two_devices_of_one_account_converge() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let phone = p.core_client(&tech, &p.base);
+    let tablet = p.core_client(&tech, &p.base);
+    let (owner, job) = assigned_job(&p, &tech, &phone).await;
+    tablet.sync_now().await.unwrap();
+    assert_eq!(
+        tablet.order(job.id).unwrap().unwrap().status,
+        OrderStatus::Assigned
+    );
+    // Both, offline from each other, set off and write a note.
+    phone.step(job.id, OrderStatus::EnRoute, None).unwrap();
+    phone.add_note(job.id, "from the phone").unwrap();
+    tablet.step(job.id, OrderStatus::EnRoute, None).unwrap();
+    tablet.add_note(job.id, "from the tablet").unwrap();
+    phone.sync_now().await.unwrap();
+    tablet.sync_now().await.unwrap();
+    phone.sync_now().await.unwrap();
+    let server = owner.order(job.id).await;
+    assert_eq!(server.status, OrderStatus::EnRoute);
+    assert_eq!(server.job_notes.len(), 2);
+    assert_eq!(phone.order(job.id).unwrap().unwrap(), server);
+    assert_eq!(tablet.order(job.id).unwrap().unwrap(), server);
+    // The tablet's duplicate step was refused with a reason, not applied twice.
+    let failed = tablet.status().unwrap().failed;
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("already en route")
+    );
+}
+
+#[tokio::test]
+async fn two_technicians_race_for_one_offer_through_core() {
+    let p = TestPlatform::start_with(|c| c.offer_fanout = 2).await;
+    let a = p.technician_at("a", &["oil"], 52.5, 13.4).await;
+    let b = p.technician_at("b", &["oil"], 52.5, 13.401).await;
+    let (ca, cb) = (p.core_client(&a, &p.base), p.core_client(&b, &p.base));
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    ca.sync_now().await.unwrap();
+    cb.sync_now().await.unwrap();
+    let (oa, ob) = (
+        ca.offers().unwrap()[0].offer.id,
+        cb.offers().unwrap()[0].offer.id,
+    );
+    ca.accept(oa).unwrap();
+    cb.accept(ob).unwrap();
+    let (ra, rb) = tokio::join!(ca.sync_now(), cb.sync_now());
+    ra.unwrap();
+    rb.unwrap();
+    let server = owner.order(order.id).await;
+    let winner = server.technician_id.unwrap();
+    let (won, lost) = if winner == a.id() {
+        (&ca, &cb)
+    } else {
+        (&cb, &ca)
+    };
+    assert_eq!(
+        won.order(order.id).unwrap().unwrap().status,
+        OrderStatus::Assigned
+    );
+    lost.sync_now().await.unwrap();
+    assert!(
+        lost.order(order.id).unwrap().is_none(),
+        "the loser must not see the job"
+    );
+    let failed = lost.status().unwrap().failed;
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0].reason.as_deref().unwrap().contains("first"),
+        "{:?}",
+        failed[0]
+    );
+    assert!(
+        lost.offers().unwrap().is_empty(),
+        "the lost offer left the inbox"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_offer_cannot_be_accepted_on_the_device() {
+    let p = TestPlatform::start_with(|c| c.offer_ttl = Duration::from_millis(400)).await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &p.base);
+    let (owner, car) = p.owner_with_car("o").await;
+    let _: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    core.sync_now().await.unwrap();
+    let offer = core.offers().unwrap()[0].offer.clone();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let err = core.accept(offer.id).unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert_eq!(core.status().unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn live_events_reach_the_inbox_without_polling() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    let mut notices = core.subscribe();
+    let sync = core.start();
+    tokio::time::sleep(Duration::from_millis(200)).await; // let the stream connect
+    let (owner, car) = p.owner_with_car("o").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(Notice::Offers(_)) = notices.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "no offer notice arrived");
+    assert_eq!(core.offers().unwrap()[0].offer.order_id, order.id);
+    // An accept queued while running is delivered by the worker on its own.
+    core.accept(core.offers().unwrap()[0].offer.id).unwrap();
+    let assigned = eventually(Duration::from_secs(5), || async {
+        (owner.order(order.id).await.status == OrderStatus::Assigned).then_some(())
+    })
+    .await;
+    assert!(assigned.is_some());
+    sync.stop().await;
+}
+
+#[tokio::test]
+async fn gps_fixes_are_buffered_filtered_and_uploaded_for_tracking() {
+    use pitstop_core::location::SimulatedRoute;
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &proxy.base());
+    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let start = pitstop_tests::now_ms() - 600_000;
+    let route = SimulatedRoute::new(
+        &[(52.49, 13.4), (52.495, 13.4)],
+        10.0,
+        start,
+        Duration::from_secs(1),
+        Duration::from_secs(120),
+    );
+    let total = route.remaining();
+    let kept = core.track(Box::new(route)).await.unwrap();
+    assert!(kept < total / 2 && kept > 10, "kept {kept} of {total}");
+    assert_eq!(core.status().unwrap().unsent_fixes, kept);
+    proxy.set(Faults::default());
+    let r = sync_ok(&core).await;
+    assert_eq!(r.fixes_uploaded, kept);
+    assert_eq!(core.status().unwrap().unsent_fixes, 0);
+    let tr: Tracking = owner
+        .get(&format!("/v1/orders/{}/tracking", job.id))
+        .await
+        .unwrap();
+    let fix = tr.fix.unwrap();
+    assert!((fix.lat - 52.495).abs() < 1e-4, "{fix:?}");
+}
