@@ -211,6 +211,9 @@ wire! {
     pub struct Order {
         pub id: Id,
         pub owner_id: Option<Id>,
+        /// The owner's name, for desks and search; `None` for walk-ins without an account.
+        #[serde(default)]
+        pub customer_name: Option<String>,
         pub workshop_id: Option<Id>,
         pub vehicle_id: Id,
         pub vehicle: VehicleSummary,

@@ -171,6 +171,14 @@ impl Client {
         r
     }
 
+    /// Sends the outbox now and records the platform's answers, without pulling; returns how
+    /// many actions were sent.
+    pub async fn push_now(&self) -> Result<usize> {
+        let r = sync::push_all(&self.shared).await;
+        self.shared.notify(Notice::Sync);
+        r
+    }
+
     /// Change notifications.
     pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.shared.events.subscribe()

@@ -22,6 +22,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
     Order {
         id,
         owner_id: Some(me),
+        customer_name: None,
         workshop_id: None,
         vehicle_id: req.vehicle_id,
         vehicle: VehicleSummary {

@@ -101,11 +101,13 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
-fn order_columns(o: &Order) -> (String, String, String) {
+/// The searchable and sortable columns of an order row: status, plate, VIN, customer.
+fn order_columns(o: &Order) -> (String, String, String, String) {
     (
         o.status.as_str().to_string(),
         o.vehicle.plate.clone(),
         o.vehicle.vin.clone(),
+        o.customer_name.clone().unwrap_or_default(),
     )
 }
 
@@ -427,10 +429,10 @@ impl Store {
             }
         };
         let view = overlay::apply(base, &Self::pending_for_order(tx, id)?, me);
-        let (status, plate, vin) = order_columns(&view);
+        let (status, plate, vin, customer) = order_columns(&view);
         tx.execute(
-            "UPDATE orders SET status = ?2, plate = ?3, vin = ?4, updated_at = ?5, local = ?6 WHERE id = ?1",
-            (id, status, plate, vin, view.updated_at, serde_json::to_string(&view)?),
+            "UPDATE orders SET status = ?2, plate = ?3, vin = ?4, customer = ?5, updated_at = ?6, local = ?7 WHERE id = ?1",
+            (id, status, plate, vin, customer, view.updated_at, serde_json::to_string(&view)?),
         )?;
         Ok(())
     }
@@ -512,10 +514,10 @@ impl Store {
             (MutationOp::OrderCreate(req), _) => {
                 let temp = -seq;
                 let o = overlay::provisional_order(temp, req, me, now);
-                let (status, plate, vin) = order_columns(&o);
+                let (status, plate, vin, customer) = order_columns(&o);
                 tx.execute(
-                    "INSERT INTO orders (id, version, status, plate, vin, updated_at, server, local) VALUES (?1, 0, ?2, ?3, ?4, ?5, NULL, ?6)",
-                    (temp, status, plate, vin, now, serde_json::to_string(&o)?),
+                    "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+                    (temp, status, plate, vin, customer, now, serde_json::to_string(&o)?),
                 )?;
                 tx.execute(
                     "UPDATE outbox SET order_id = ?2 WHERE seq = ?1",
@@ -644,15 +646,25 @@ impl Store {
         if have.is_some_and(|v| v >= o.version) {
             return Ok(false); // a duplicate or an older delivery
         }
-        let (status, plate, vin) = order_columns(o);
+        let (status, plate, vin, customer) = order_columns(o);
         let json = serde_json::to_string(o)?;
         tx.execute(
-            "INSERT INTO orders (id, version, status, plate, vin, updated_at, server, local) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) \
-             ON CONFLICT (id) DO UPDATE SET version = excluded.version, server = excluded.server",
-            (o.id, o.version, status, plate, vin, o.updated_at, &json),
+            "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status, \
+             plate = excluded.plate, vin = excluded.vin, customer = excluded.customer, \
+             updated_at = excluded.updated_at, server = excluded.server, local = excluded.local",
+            (o.id, o.version, status, plate, vin, customer, o.updated_at, &json),
         )?;
-        Self::refresh_order(tx, me, o.id)?;
+        // Only orders with local actions in flight need the overlay recomputed.
+        let pending: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND state = 'pending')",
+            [o.id],
+            |r| r.get(0),
+        )?;
+        if pending {
+            Self::refresh_order(tx, me, o.id)?;
+        }
         Ok(true)
     }
 
@@ -684,9 +696,18 @@ impl Store {
     pub fn apply_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<Applied> {
         let me = self.me;
         let mut applied = Applied::default();
+        // Within one page only the newest snapshot of each order matters.
+        let mut newest: std::collections::HashMap<Id, i64> = std::collections::HashMap::new();
+        for c in changes {
+            if let ChangeBody::Order(o) = &c.body {
+                let v = newest.entry(o.id).or_insert(o.version);
+                *v = (*v).max(o.version);
+            }
+        }
         let tx = self.begin()?;
         for c in changes {
             match &c.body {
+                ChangeBody::Order(o) if newest.get(&o.id) != Some(&o.version) => {}
                 ChangeBody::Order(o) => {
                     if Self::upsert_order(&tx, me, o)? {
                         applied.orders.push(o.id);

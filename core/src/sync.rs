@@ -75,9 +75,9 @@ fn backoff() -> impl Iterator<Item = Duration> {
         .build()
 }
 
-/// One full round: push everything, pull everything, upload fixes.
-pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
-    let mut r = Round::default();
+/// Pushes the whole outbox and settles the answers; returns how many were sent.
+pub(crate) async fn push_all(shared: &Arc<Shared>) -> Result<usize> {
+    let mut pushed = 0;
     loop {
         let batch = shared.store()?.next_batch(PUSH_BATCH)?;
         if batch.is_empty() {
@@ -87,9 +87,18 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         shared.store()?.count_attempt(&ids)?;
         let resp = shared.remote.push(&batch).await?;
         let applied = shared.store()?.settle(&resp.results)?;
-        r.pushed += batch.len();
+        pushed += batch.len();
         shared.publish_applied(applied);
     }
+    Ok(pushed)
+}
+
+/// One full round: push everything, pull everything, upload fixes.
+pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
+    let mut r = Round {
+        pushed: push_all(shared).await?,
+        ..Round::default()
+    };
     loop {
         let cursor = shared.store()?.cursor()?;
         let page = shared.remote.pull(cursor, PULL_PAGE).await?;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use pitstop_api::{Change, ChangeBody, Id};
-use rusqlite::{Connection, params_from_iter};
+use rusqlite::Connection;
 
 use crate::ApiResult;
 use crate::db::{Tx, now_ms};
@@ -62,37 +62,41 @@ pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResul
 }
 
 /// Changes visible to `audiences` after `cursor`, oldest first, at most `limit`.
+///
+/// One index range scan per audience (`(audience, cursor) > …`, at most `limit` rows
+/// each), merged and de-duplicated here, then point lookups of the bodies: the cost depends
+/// on the page size, not on how much of the log lies ahead or belongs to others.
 pub fn read(
     conn: &Connection,
     audiences: &[String],
     cursor: i64,
     limit: u32,
 ) -> ApiResult<Vec<Change>> {
-    let marks = vec!["?"; audiences.len()].join(",");
-    let sql = format!(
-        "SELECT DISTINCT c.cursor, c.at, c.data FROM change_audience a \
-         JOIN changes c ON c.cursor = a.cursor \
-         WHERE a.audience IN ({marks}) AND a.cursor > ? ORDER BY c.cursor LIMIT ?"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut args: Vec<rusqlite::types::Value> = audiences
-        .iter()
-        .map(|a| rusqlite::types::Value::Text(a.clone()))
-        .collect();
-    args.push(cursor.into());
-    args.push(i64::from(limit).into());
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (cursor, at, data) = row?;
+    let mut cursors: Vec<i64> = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT cursor FROM change_audience WHERE audience = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
+        )?;
+        for a in audiences {
+            let rows = stmt.query_map((a, cursor, i64::from(limit)), |r| r.get::<_, i64>(0))?;
+            for c in rows {
+                cursors.push(c?);
+            }
+        }
+    }
+    cursors.sort_unstable();
+    cursors.dedup();
+    cursors.truncate(limit as usize);
+    let mut stmt = conn.prepare_cached("SELECT at, data FROM changes WHERE cursor = ?1")?;
+    let mut out = Vec::with_capacity(cursors.len());
+    for c in cursors {
+        let (at, data): (i64, String) = stmt.query_row([c], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let body: ChangeBody = serde_json::from_str(&data)?;
-        out.push(Change { cursor, at, body });
+        out.push(Change {
+            cursor: c,
+            at,
+            body,
+        });
     }
     Ok(out)
 }
