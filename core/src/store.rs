@@ -570,6 +570,8 @@ impl Store {
         let me = self.me;
         let now = now_ms();
         let mut applied = Applied::default();
+        // Views are recomputed once per order, after every answer is recorded.
+        let mut stale: Vec<Id> = Vec::new();
         let tx = self.begin()?;
         for r in results {
             let row: Option<(i64, Option<Id>, String, String)> = tx
@@ -620,19 +622,49 @@ impl Store {
                 applied.orders.push(temp);
             }
             if let Some(o) = &r.order {
-                Self::upsert_order(&tx, me, o)?;
-                applied.orders.push(o.id);
+                Self::store_snapshot(&tx, o)?;
+                stale.push(o.id);
             } else if let Some(id) = order_id {
-                Self::refresh_order(&tx, me, id)?;
-                applied.orders.push(id);
+                stale.push(id);
             }
             if let MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } = op
             {
                 applied.offers.push(offer_id);
             }
         }
+        stale.sort_unstable();
+        stale.dedup();
+        for id in stale {
+            Self::refresh_order(&tx, me, id)?;
+            applied.orders.push(id);
+        }
         tx.commit()?;
         Ok(applied)
+    }
+
+    /// Stores a newer server snapshot (without recomputing the view); false if not newer.
+    fn store_snapshot(tx: &Transaction<'_>, o: &Order) -> Result<bool> {
+        let have: Option<i64> = tx
+            .query_row(
+                "SELECT version FROM orders WHERE id = ?1 AND server IS NOT NULL",
+                [o.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if have.is_some_and(|v| v >= o.version) {
+            return Ok(false);
+        }
+        let (status, plate, vin, customer) = order_columns(o);
+        let json = serde_json::to_string(o)?;
+        tx.execute(
+            "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) \
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status, \
+             plate = excluded.plate, vin = excluded.vin, customer = excluded.customer, \
+             updated_at = excluded.updated_at, server = excluded.server, local = excluded.local",
+            (o.id, o.version, status, plate, vin, customer, o.updated_at, &json),
+        )?;
+        Ok(true)
     }
 
     fn upsert_order(tx: &Transaction<'_>, me: Id, o: &Order) -> Result<bool> {

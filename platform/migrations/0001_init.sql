@@ -134,12 +134,14 @@ CREATE TABLE change_audience (
     PRIMARY KEY (audience, cursor)
 ) WITHOUT ROWID;
 
--- Sync push results, so a replayed mutation id gets its first answer back.
+-- Sync push results, so a replayed mutation id gets its first answer back. `order_id` is
+-- the order the mutation touched (its current snapshot is attached to answers).
 CREATE TABLE mutations (
     account_id INTEGER NOT NULL REFERENCES accounts(id),
     id         TEXT NOT NULL,
     op_hash    TEXT NOT NULL,
     result     TEXT NOT NULL,
+    order_id   INTEGER,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (account_id, id)
 ) WITHOUT ROWID;

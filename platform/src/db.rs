@@ -69,6 +69,9 @@ pub struct Tx<'c> {
     pub live: Vec<Arc<LiveChange>>,
     /// Offers whose expiry timer starts after commit.
     pub timers: Vec<(Id, Millis)>,
+    /// When set (a sync push batch), orders touched are published once at the end of the
+    /// batch instead of after every mutation: one change-log entry per order per batch.
+    pub deferred: Option<Vec<Id>>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -93,6 +96,7 @@ pub fn begin(conn: &mut Connection) -> rusqlite::Result<Tx<'_>> {
         tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
         live: Vec::new(),
         timers: Vec::new(),
+        deferred: None,
     })
 }
 

@@ -132,7 +132,9 @@ impl Platform {
         let (out, timers) = {
             let mut tx = db::begin(&mut conn)?;
             let out = f(&mut tx)?;
-            let db::Tx { tx, live, timers } = tx;
+            let db::Tx {
+                tx, live, timers, ..
+            } = tx;
             tx.commit()?;
             // Publish while still holding the lock, so streams see cursors in increasing order.
             for change in live {

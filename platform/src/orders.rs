@@ -228,6 +228,19 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
         "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
         (id, now_ms()),
     )?;
+    if let Some(deferred) = &mut tx.deferred {
+        if !deferred.contains(&id) {
+            deferred.push(id);
+        }
+        // The full snapshot is published once, when the batch ends.
+        return load_head(tx, id)?
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")));
+    }
+    emit_snapshot(tx, id)
+}
+
+/// Appends the order's current full snapshot to the change log.
+pub fn emit_snapshot(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
     let order =
         load(tx, id)?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
     emit(tx, ChangeBody::Order(order.clone()), &audiences(&order))?;

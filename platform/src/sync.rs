@@ -1,13 +1,13 @@
 //! Sync: cursor pull of the caller's changes, and exactly-once push of queued mutations.
 //!
-//! Push applies each mutation in its own transaction together with the record of its
-//! result, so a crash between the two is impossible; a replayed id returns the recorded
-//! result without touching anything. A rejection (4xx verdict) is recorded too, so a replay
+//! Push applies each mutation together with the record of its verdict in the same
+//! transaction, so a crash between the two is impossible; a replayed id returns the recorded
+//! verdict without touching anything. A rejection (4xx verdict) is recorded too, so a replay
 //! is rejected the same way even if the world has changed since. Server trouble (5xx) is
-//! not recorded: the whole request fails and the client retries.
+//! not recorded: the request fails and the client retries.
 
 use pitstop_api::{
-    MAX_MUTATIONS_PER_PUSH, MAX_SYNC_LIMIT, Mutation, MutationOp, MutationResult, Order, Outcome,
+    Id, MAX_MUTATIONS_PER_PUSH, MAX_SYNC_LIMIT, Mutation, MutationOp, MutationResult, Outcome,
     PushRequest, PushResponse, StatusChange, SyncPage,
 };
 use rusqlite::OptionalExtension;
@@ -42,58 +42,54 @@ fn op_hash(m: &Mutation) -> ApiResult<String> {
     Ok(hex::encode(Sha256::digest(serde_json::to_vec(&m.op)?)))
 }
 
-fn recorded(
-    tx: &Tx<'_>,
-    caller: &Caller,
-    m: &Mutation,
-    hash: &str,
-) -> ApiResult<Option<MutationResult>> {
-    let row: Option<(String, String)> = tx
+/// A mutation's recorded verdict and the order it touched.
+type Verdict = (MutationResult, Option<Id>);
+
+fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult<Option<Verdict>> {
+    let row: Option<(String, String, Option<Id>)> = tx
         .query_row(
-            "SELECT op_hash, result FROM mutations WHERE account_id = ?1 AND id = ?2",
+            "SELECT op_hash, result, order_id FROM mutations WHERE account_id = ?1 AND id = ?2",
             (caller.id, m.id.to_string()),
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     Ok(match row {
         None => None,
-        Some((h, _)) if h != hash => Some(MutationResult {
-            id: m.id,
-            outcome: Outcome::Rejected,
-            code: 422,
-            reason: Some(
-                "This mutation id was already used for a different change; make a new id.".into(),
-            ),
-            order: None,
-        }),
-        Some((_, result)) => Some(serde_json::from_str(&result)?),
+        Some((h, _, _)) if h != hash => Some((
+            MutationResult {
+                id: m.id,
+                outcome: Outcome::Rejected,
+                code: 422,
+                reason: Some(
+                    "This mutation id was already used for a different change; make a new id."
+                        .into(),
+                ),
+                order: None,
+            },
+            None,
+        )),
+        Some((_, result, order_id)) => Some((serde_json::from_str(&result)?, order_id)),
     })
 }
 
-fn record(
-    tx: &Tx<'_>,
-    caller: &Caller,
-    m: &Mutation,
-    hash: &str,
-    result: &MutationResult,
-) -> ApiResult<()> {
+fn record(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str, v: &Verdict) -> ApiResult<()> {
     tx.execute(
-        "INSERT INTO mutations (account_id, id, op_hash, result, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        (caller.id, m.id.to_string(), hash, serde_json::to_string(result)?, now_ms()),
+        "INSERT INTO mutations (account_id, id, op_hash, result, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (caller.id, m.id.to_string(), hash, serde_json::to_string(&v.0)?, v.1, now_ms()),
     )?;
     Ok(())
 }
 
-/// Runs one operation; the same code paths as the REST endpoints.
+/// Runs one operation; the same code paths as the REST endpoints. Returns the order touched.
 fn apply(
     tx: &mut Tx<'_>,
     platform: &Platform,
     caller: &Caller,
     op: &MutationOp,
-) -> ApiResult<Option<Order>> {
+) -> ApiResult<Option<Id>> {
     let cfg = platform.config();
     Ok(match op {
-        MutationOp::OrderCreate(req) => Some(orders::create(tx, cfg, caller, req)?),
+        MutationOp::OrderCreate(req) => Some(orders::create(tx, cfg, caller, req)?.id),
         MutationOp::OrderStatus {
             order_id,
             status,
@@ -103,31 +99,18 @@ fn apply(
                 status: *status,
                 note: note.clone(),
             };
-            Some(orders::step(
-                tx,
-                caller,
-                *order_id,
-                req.status,
-                req.note.as_deref(),
-            )?)
+            Some(orders::step(tx, caller, *order_id, req.status, req.note.as_deref())?.id)
         }
         MutationOp::OrderNote { order_id, text } => {
-            Some(orders::add_note(tx, caller, *order_id, text)?)
+            Some(orders::add_note(tx, caller, *order_id, text)?.id)
         }
         MutationOp::OrderPart {
             order_id,
             name,
             qty,
             unit_price_cents,
-        } => Some(orders::add_part(
-            tx,
-            caller,
-            *order_id,
-            name,
-            *qty,
-            *unit_price_cents,
-        )?),
-        MutationOp::OfferAccept { offer_id } => Some(dispatch::accept(tx, caller, *offer_id)?),
+        } => Some(orders::add_part(tx, caller, *order_id, name, *qty, *unit_price_cents)?.id),
+        MutationOp::OfferAccept { offer_id } => Some(dispatch::accept(tx, caller, *offer_id)?.id),
         MutationOp::OfferDecline { offer_id } => {
             dispatch::decline(tx, cfg, caller, *offer_id)?;
             None
@@ -139,51 +122,98 @@ fn apply(
     })
 }
 
+/// Mutations applied per write transaction (bounds how long one push holds the writer).
+const PER_TRANSACTION: usize = 100;
+
 /// Applies a batch of mutations in order, each exactly once.
+///
+/// Each chunk of the batch runs in one transaction with a savepoint per mutation: a
+/// rejected mutation is rolled back to its savepoint and its verdict recorded; an internal
+/// error aborts the chunk (nothing of it is stored) and the client retries. Orders touched
+/// are published to the change log once per chunk. The answer carries each touched order's
+/// current snapshot once, on the last result that touched it.
 pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResult<PushResponse> {
     if req.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::invalid(format!(
             "A push carries at most {MAX_MUTATIONS_PER_PUSH} mutations; send the rest in the next one."
         )));
     }
-    let mut results = Vec::with_capacity(req.mutations.len());
-    for m in &req.mutations {
-        let hash = op_hash(m)?;
-        let attempt = platform.write(|tx| {
-            if let Some(r) = recorded(tx, caller, m, &hash)? {
-                return Ok(r);
-            }
-            let order = apply(tx, platform, caller, &m.op)?;
-            let result = MutationResult {
-                id: m.id,
-                outcome: Outcome::Applied,
-                code: 200,
-                reason: None,
-                order,
-            };
-            record(tx, caller, m, &hash, &result)?;
-            Ok(result)
-        });
-        let result = match attempt {
-            Ok(r) => r,
-            Err(e) if e.is_client_error() => platform.write(|tx| {
-                // Someone may have applied the same id in between: their answer stands.
-                if let Some(r) = recorded(tx, caller, m, &hash)? {
-                    return Ok(r);
+    let mut verdicts: Vec<Verdict> = Vec::with_capacity(req.mutations.len());
+    let mut snapshots: std::collections::HashMap<Id, pitstop_api::Order> = Default::default();
+    for chunk in req.mutations.chunks(PER_TRANSACTION) {
+        let hashes = chunk.iter().map(op_hash).collect::<ApiResult<Vec<_>>>()?;
+        let done = platform.write(|tx| {
+            tx.deferred = Some(Vec::new());
+            let mut out = Vec::with_capacity(chunk.len());
+            for (m, hash) in chunk.iter().zip(&hashes) {
+                if let Some(v) = recorded(tx, caller, m, hash)? {
+                    out.push(v);
+                    continue;
                 }
-                let result = MutationResult {
-                    id: m.id,
-                    outcome: Outcome::Rejected,
-                    code: e.status.as_u16(),
-                    reason: Some(e.detail.clone()),
-                    order: None,
+                tx.execute_batch("SAVEPOINT mutation")?;
+                let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
+                let verdict = match apply(tx, platform, caller, &m.op) {
+                    Ok(order_id) => {
+                        tx.execute_batch("RELEASE mutation")?;
+                        let r = MutationResult {
+                            id: m.id,
+                            outcome: Outcome::Applied,
+                            code: 200,
+                            reason: None,
+                            order: None,
+                        };
+                        (r, order_id)
+                    }
+                    Err(e) if e.is_client_error() => {
+                        tx.execute_batch("ROLLBACK TO mutation; RELEASE mutation")?;
+                        tx.live.truncate(marks.0);
+                        tx.timers.truncate(marks.1);
+                        tx.deferred = marks.2;
+                        let r = MutationResult {
+                            id: m.id,
+                            outcome: Outcome::Rejected,
+                            code: e.status.as_u16(),
+                            reason: Some(e.detail.clone()),
+                            order: None,
+                        };
+                        (r, None)
+                    }
+                    Err(e) => return Err(e),
                 };
-                record(tx, caller, m, &hash, &result)?;
-                Ok(result)
-            })?,
-            Err(e) => return Err(e),
-        };
-        results.push(result);
+                record(tx, caller, m, hash, &verdict)?;
+                out.push(verdict);
+            }
+            let mut published = Vec::new();
+            for id in tx.deferred.take().unwrap_or_default() {
+                published.push(orders::emit_snapshot(tx, id)?);
+            }
+            Ok((out, published))
+        })?;
+        let (done, published) = done;
+        snapshots.extend(published.into_iter().map(|o| (o.id, o)));
+        verdicts.extend(done);
     }
+    // Attach current snapshots, once per order, on its last mention.
+    let mut results: Vec<MutationResult> = Vec::with_capacity(verdicts.len());
+    platform.read(|conn| {
+        for (i, (r, order_id)) in verdicts.iter().enumerate() {
+            let mut r = r.clone();
+            let last_mention =
+                order_id.is_some() && !verdicts[i + 1..].iter().any(|(_, o)| o == order_id);
+            if let (true, Some(id)) = (last_mention, order_id) {
+                // The snapshot this push published, else (a replay) the current one.
+                let order = match snapshots.remove(id) {
+                    Some(o) => Some(o),
+                    None => orders::load(conn, *id)?,
+                };
+                r.order = match order {
+                    Some(o) if orders::visible(conn, caller, &o)? => Some(o),
+                    _ => None,
+                };
+            }
+            results.push(r);
+        }
+        Ok(())
+    })?;
     Ok(PushResponse { results })
 }

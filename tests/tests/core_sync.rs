@@ -139,27 +139,36 @@ async fn a_faulty_network_loses_and_duplicates_nothing() {
     core.step(job.id, OrderStatus::EnRoute, None).unwrap();
     core.step(job.id, OrderStatus::Arrived, None).unwrap();
     core.step(job.id, OrderStatus::InProgress, None).unwrap();
-    const NOTES: usize = 60;
-    for i in 0..NOTES {
-        core.add_note(job.id, &format!("note {i}")).unwrap();
-    }
+    const ROUNDS: usize = 10;
+    const PER_ROUND: usize = 6;
+    const NOTES: usize = ROUNDS * PER_ROUND;
     proxy.set(Faults {
-        refuse: 0.2,
-        error_503: 0.2,
-        reset_mid_response: 0.3,
-        delay_ms: 5,
+        refuse: 0.3,
+        error_503: 0.3,
+        reset_mid_response: 0.5,
+        delay_ms: 2,
         down: false,
     });
     let mut failures = 0;
-    for _ in 0..500 {
-        match core.sync_now().await {
-            Ok(_) if core.status().unwrap().pending == 0 => break,
-            Ok(_) => {}
-            Err(e) => {
-                assert!(e.is_retryable(), "{e}");
-                failures += 1;
+    for round in 0..ROUNDS {
+        for i in 0..PER_ROUND {
+            core.add_note(job.id, &format!("note {round}-{i}")).unwrap();
+        }
+        for _ in 0..500 {
+            match core.sync_now().await {
+                Ok(_) if core.status().unwrap().pending == 0 => break,
+                Ok(_) => {}
+                Err(e) => {
+                    assert!(e.is_retryable(), "{e}");
+                    failures += 1;
+                }
             }
         }
+        assert_eq!(
+            core.status().unwrap().pending,
+            0,
+            "round {round} never drained"
+        );
     }
     assert!(
         failures > 0,
