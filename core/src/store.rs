@@ -668,26 +668,9 @@ impl Store {
     }
 
     fn upsert_order(tx: &Transaction<'_>, me: Id, o: &Order) -> Result<bool> {
-        let have: Option<i64> = tx
-            .query_row(
-                "SELECT version FROM orders WHERE id = ?1 AND server IS NOT NULL",
-                [o.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if have.is_some_and(|v| v >= o.version) {
+        if !Self::store_snapshot(tx, o)? {
             return Ok(false); // a duplicate or an older delivery
         }
-        let (status, plate, vin, customer) = order_columns(o);
-        let json = serde_json::to_string(o)?;
-        tx.execute(
-            "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) \
-             ON CONFLICT (id) DO UPDATE SET version = excluded.version, status = excluded.status, \
-             plate = excluded.plate, vin = excluded.vin, customer = excluded.customer, \
-             updated_at = excluded.updated_at, server = excluded.server, local = excluded.local",
-            (o.id, o.version, status, plate, vin, customer, o.updated_at, &json),
-        )?;
         // Only orders with local actions in flight need the overlay recomputed.
         let pending: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND state = 'pending')",

@@ -371,18 +371,7 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    println!(
-        "machine: {cpu}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    println!("{}", pitstop_tests::machine());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         if want("outbox") {

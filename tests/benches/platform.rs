@@ -113,18 +113,7 @@ async fn offer_latency(p: &TestPlatform, runs: usize) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    println!(
-        "machine: {cpu}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    println!("{}", pitstop_tests::machine());
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let p = TestPlatform::start().await;

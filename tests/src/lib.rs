@@ -164,6 +164,17 @@ impl TestPlatform {
         (c, v.id)
     }
 
+    /// A car owner with a car who books an oil change at (52.5, 13.4); returns the owner and
+    /// the order as booked (dispatch has already run).
+    pub async fn book(&self, owner: &str) -> (Client, Order) {
+        let (c, car) = self.owner_with_car(owner).await;
+        let order: Order = c
+            .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+            .await
+            .expect("book");
+        (c, order)
+    }
+
     /// A car owner.
     pub async fn owner(&self, name: &str) -> Client {
         self.login(name, Role::Owner, None).await
@@ -407,6 +418,14 @@ impl Client {
         .unwrap_or_else(|| panic!("no offer for order {order} reached {:?}", self.account))
     }
 
+    /// Waits for this technician's offer for `order` and accepts it over REST.
+    pub async fn win(&self, order: Id) -> Order {
+        let offer = self.wait_offer(order).await;
+        self.post(&format!("/v1/offers/{}/accept", offer.id), &json!({}))
+            .await
+            .expect("accept")
+    }
+
     /// Reads an order.
     pub async fn order(&self, id: Id) -> Order {
         self.get(&format!("/v1/orders/{id}")).await.expect("order")
@@ -502,6 +521,20 @@ impl EventStream {
             }
         }
     }
+}
+
+/// One line describing the machine, for benchmark output.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("machine: {cpu}, {cores} cores")
 }
 
 /// Polls `f` every 20 ms until it yields `Some`, for at most `within`.

@@ -205,16 +205,8 @@ async fn openapi_document_is_generated_from_the_handlers() {
 async fn a_full_disk_is_a_clear_507_and_loses_nothing_already_saved() {
     let p = TestPlatform::start().await;
     let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
-    let (owner, car) = p.owner_with_car("o").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
-    let offer = tech.wait_offer(order.id).await;
-    let _: Order = tech
-        .post(&format!("/v1/offers/{}/accept", offer.id), &json!({}))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("o").await;
+    tech.win(order.id).await;
     let saved = owner.order(order.id).await;
 
     // Cap the database at its current size: the next page SQLite needs fails with SQLITE_FULL,

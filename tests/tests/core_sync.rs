@@ -62,13 +62,26 @@ async fn assigned_job(
     (owner, job)
 }
 
-#[tokio::test]
-async fn a_job_done_entirely_offline_reaches_the_platform_once() {
-    let p = TestPlatform::start().await;
+/// A technician's device behind a fault proxy, holding an assigned job.
+async fn behind_proxy(
+    p: &TestPlatform,
+) -> (
+    FaultProxy,
+    pitstop_core::Client,
+    pitstop_tests::Client,
+    Order,
+) {
     let proxy = FaultProxy::start(p.addr()).await;
     let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
     let core = p.core_client(&tech, &proxy.base());
-    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    let (owner, job) = assigned_job(p, &tech, &core).await;
+    (proxy, core, owner, job)
+}
+
+#[tokio::test]
+async fn a_job_done_entirely_offline_reaches_the_platform_once() {
+    let p = TestPlatform::start().await;
+    let (proxy, core, owner, job) = behind_proxy(&p).await;
 
     proxy.set(Faults {
         down: true,
@@ -132,10 +145,7 @@ async fn a_job_done_entirely_offline_reaches_the_platform_once() {
 #[tokio::test]
 async fn a_faulty_network_loses_and_duplicates_nothing() {
     let p = TestPlatform::start().await;
-    let proxy = FaultProxy::start(p.addr()).await;
-    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
-    let core = p.core_client(&tech, &proxy.base());
-    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    let (proxy, core, owner, job) = behind_proxy(&p).await;
     core.step(job.id, OrderStatus::EnRoute, None).unwrap();
     core.step(job.id, OrderStatus::Arrived, None).unwrap();
     core.step(job.id, OrderStatus::InProgress, None).unwrap();
@@ -377,10 +387,7 @@ async fn live_events_reach_the_inbox_without_polling() {
 async fn gps_fixes_are_buffered_filtered_and_uploaded_for_tracking() {
     use pitstop_core::location::SimulatedRoute;
     let p = TestPlatform::start().await;
-    let proxy = FaultProxy::start(p.addr()).await;
-    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
-    let core = p.core_client(&tech, &proxy.base());
-    let (owner, job) = assigned_job(&p, &tech, &core).await;
+    let (proxy, core, owner, job) = behind_proxy(&p).await;
     proxy.set(Faults {
         down: true,
         ..Faults::default()

@@ -8,9 +8,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use pitstop_api::*;
-use pitstop_tests::{TestPlatform, new_order};
+use pitstop_tests::TestPlatform;
 use rand::Rng;
-use serde_json::json;
 
 const CLI: &str = env!("CARGO_BIN_EXE_pitstop-cli");
 
@@ -32,16 +31,8 @@ async fn sigkilled_sync_worker_applies_every_action_exactly_once() {
         .unwrap_or(12);
     let p = TestPlatform::start().await;
     let tech = p.technician_at("crash-tech", &["oil"], 52.5, 13.4).await;
-    let (owner, car) = p.owner_with_car("o").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
-    let offer = tech.wait_offer(order.id).await;
-    let _: Order = tech
-        .post(&format!("/v1/offers/{}/accept", offer.id), &json!({}))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("o").await;
+    tech.win(order.id).await;
 
     let dir = p.dir.path().join("cli");
     let out = cli(

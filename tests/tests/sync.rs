@@ -112,16 +112,8 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
 async fn concurrent_replays_of_one_mutation_apply_it_once() {
     let p = TestPlatform::start().await;
     let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
-    let (owner, car) = p.owner_with_car("o").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
-    let offer = tech.wait_offer(order.id).await;
-    let _: Order = tech
-        .post(&format!("/v1/offers/{}/accept", offer.id), &json!({}))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("o").await;
+    tech.win(order.id).await;
     let m = PushRequest {
         mutations: vec![Mutation {
             id: Uuid::new_v4(),
