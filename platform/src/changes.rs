@@ -18,8 +18,36 @@ use crate::db::{Tx, now_ms};
 pub struct LiveChange {
     /// Who may see it.
     pub audiences: Vec<String>,
-    /// The change itself, as pull would return it.
-    pub change: Change,
+    /// The change as pull returns it, already serialized (once, for every subscriber).
+    pub change: RawChange,
+}
+
+/// A change in its wire form: the JSON of a [`Change`], built from the stored body without
+/// parsing it again (pull pages and streams are mostly copying).
+#[derive(Debug, Clone)]
+pub struct RawChange {
+    pub cursor: i64,
+    /// The SSE event name (`order`, `offer`, ...).
+    pub kind: String,
+    /// `{"cursor":…,"at":…,"kind":…,"data":…}`.
+    pub json: String,
+}
+
+impl RawChange {
+    /// Splices cursor and time into a stored `ChangeBody` object (`{"kind":…,"data":…}`).
+    fn new(cursor: i64, at: i64, kind: String, body: &str) -> Self {
+        let rest = body.strip_prefix('{').unwrap_or(body);
+        Self {
+            cursor,
+            kind,
+            json: format!("{{\"cursor\":{cursor},\"at\":{at},{rest}"),
+        }
+    }
+
+    /// Parses the wire form (tests and tools).
+    pub fn parse(&self) -> ApiResult<Change> {
+        Ok(serde_json::from_str(&self.json)?)
+    }
 }
 
 /// The audience of one account.
@@ -56,7 +84,7 @@ pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResul
     }
     tx.live.push(Arc::new(LiveChange {
         audiences,
-        change: Change { cursor, at, body },
+        change: RawChange::new(cursor, at, body.kind().to_string(), &data),
     }));
     Ok(())
 }
@@ -71,7 +99,7 @@ pub fn read(
     audiences: &[String],
     cursor: i64,
     limit: u32,
-) -> ApiResult<Vec<Change>> {
+) -> ApiResult<Vec<RawChange>> {
     let mut cursors: Vec<i64> = Vec::new();
     {
         let mut stmt = conn.prepare_cached(
@@ -87,16 +115,12 @@ pub fn read(
     cursors.sort_unstable();
     cursors.dedup();
     cursors.truncate(limit as usize);
-    let mut stmt = conn.prepare_cached("SELECT at, data FROM changes WHERE cursor = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT at, kind, data FROM changes WHERE cursor = ?1")?;
     let mut out = Vec::with_capacity(cursors.len());
     for c in cursors {
-        let (at, data): (i64, String) = stmt.query_row([c], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let body: ChangeBody = serde_json::from_str(&data)?;
-        out.push(Change {
-            cursor: c,
-            at,
-            body,
-        });
+        let (at, kind, data): (i64, String, String) =
+            stmt.query_row([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        out.push(RawChange::new(c, at, kind, &data));
     }
     Ok(out)
 }

@@ -10,20 +10,19 @@ use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
-use pitstop_api::Change;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::Caller;
+use crate::changes::RawChange;
 use crate::{Platform, changes};
 
 const PAGE: u32 = 500;
 
-fn to_event(c: &Change) -> Event {
-    let data = serde_json::to_string(c).unwrap_or_else(|_| "{}".into());
+fn to_event(c: &RawChange) -> Event {
     Event::default()
         .id(c.cursor.to_string())
-        .event(c.body.kind())
-        .data(data)
+        .event(&c.kind)
+        .data(&c.json)
 }
 
 /// The caller's stream, starting after `cursor` (or at the log's head when `None`).

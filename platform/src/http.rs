@@ -371,8 +371,12 @@ async fn pull(
     State(p): State<Platform>,
     caller: Caller,
     Query(q): Query<PullQuery>,
-) -> ApiResult<Json<SyncPage>> {
-    sync::pull(&p, &caller, q.cursor, q.limit.unwrap_or(500)).map(Json)
+) -> ApiResult<impl IntoResponse> {
+    let body = sync::pull(&p, &caller, q.cursor, q.limit.unwrap_or(500))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    ))
 }
 
 /// Apply queued mutations, each exactly once.

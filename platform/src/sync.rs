@@ -8,7 +8,7 @@
 
 use pitstop_api::{
     Id, MAX_MUTATIONS_PER_PUSH, MAX_SYNC_LIMIT, Mutation, MutationOp, MutationResult, Outcome,
-    PushRequest, PushResponse, StatusChange, SyncPage,
+    PushRequest, PushResponse, StatusChange,
 };
 use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
@@ -17,8 +17,8 @@ use crate::auth::Caller;
 use crate::db::{Tx, now_ms};
 use crate::{ApiError, ApiResult, Platform, changes, dispatch, orders, technicians};
 
-/// The caller's changes after `cursor`.
-pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> ApiResult<SyncPage> {
+/// The caller's changes after `cursor`, as a ready `SyncPage` JSON document.
+pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> ApiResult<String> {
     if cursor < 0 {
         return Err(ApiError::bad_request("`cursor` cannot be negative."));
     }
@@ -30,11 +30,19 @@ pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> Ap
         let has_more = changes.len() > limit as usize;
         changes.truncate(limit as usize);
         let next_cursor = changes.last().map_or(cursor, |c| c.cursor);
-        Ok(SyncPage {
-            changes,
-            next_cursor,
-            has_more,
-        })
+        let size: usize = changes.iter().map(|c| c.json.len() + 1).sum();
+        let mut out = String::with_capacity(size + 64);
+        out.push_str("{\"changes\":[");
+        for (i, c) in changes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&c.json);
+        }
+        out.push_str(&format!(
+            "],\"next_cursor\":{next_cursor},\"has_more\":{has_more}}}"
+        ));
+        Ok(out)
     })
 }
 

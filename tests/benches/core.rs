@@ -21,7 +21,7 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
-async fn outbox_drain(quick: bool) {
+async fn outbox_drain(quick: bool, grouped: bool) {
     let p = TestPlatform::start().await;
     let actions = if quick { 1000 } else { 10_000 };
     let jobs = 100;
@@ -56,7 +56,12 @@ async fn outbox_drain(quick: bool) {
         t2.elapsed().as_secs_f64()
     );
     println!(
-        "outbox: {actions} actions over {jobs} jobs queued offline in {:.2} s ({:.0} µs each, fsync per action); all acknowledged after reconnect in {:.2} s",
+        "outbox ({}): {actions} actions over {jobs} jobs queued offline in {:.2} s ({:.0} µs each, fsync per action); all acknowledged after reconnect in {:.2} s",
+        if grouped {
+            "job after job"
+        } else {
+            "round robin over jobs"
+        },
         queued.as_secs_f64(),
         queued.as_secs_f64() * 1e6 / actions as f64,
         drained.as_secs_f64()
@@ -375,7 +380,8 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         if want("outbox") {
-            outbox_drain(quick).await;
+            outbox_drain(quick, false).await;
+            outbox_drain(quick, true).await;
         }
         if want("pull") {
             initial_pull(quick).await;
