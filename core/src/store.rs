@@ -534,17 +534,27 @@ impl Store {
     /// The next pending mutations to push, oldest first.
     pub fn next_batch(&self, max: usize) -> Result<Vec<Mutation>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, op FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
+            "SELECT id, op, order_id FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
         )?;
         let rows = stmt.query_map([max as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<Id>>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, op) = row?;
+            let (id, op, order_id) = row?;
+            let op: MutationOp = serde_json::from_str(&op)?;
+            // An action on an order booked offline waits until the booking is answered and
+            // the action re-pointed to the platform's id.
+            if order_id.is_some_and(|o| o < 0) && !matches!(op, MutationOp::OrderCreate(_)) {
+                break;
+            }
             out.push(Mutation {
                 id: Uuid::parse_str(&id).map_err(|e| Error::BadAnswer(e.to_string()))?,
-                op: serde_json::from_str(&op)?,
+                op,
             });
         }
         Ok(out)

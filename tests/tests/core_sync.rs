@@ -415,3 +415,46 @@ async fn gps_fixes_are_buffered_filtered_and_uploaded_for_tracking() {
     let fix = tr.fix.unwrap();
     assert!((fix.lat - 52.495).abs() < 1e-4, "{fix:?}");
 }
+
+#[tokio::test]
+async fn a_walk_in_booked_offline_and_noted_reaches_the_platform_in_order() {
+    let p = TestPlatform::start().await;
+    let ws = p.workshop("W").await;
+    let desk = p.login("desk", Role::Desk, Some(ws)).await;
+    let v: Vehicle = desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(p.addr()).await;
+    let core = p.core_client(&desk, &proxy.base());
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    core.book(new_order(v.id, "tyre_swap", 52.5, 13.4)).unwrap();
+    let provisional = core.orders(None, 10).unwrap();
+    assert_eq!(provisional.len(), 1);
+    let temp = provisional[0].id;
+    assert!(temp < 0, "an offline booking has a provisional id");
+    core.add_note(temp, "Customer waits in the lounge").unwrap();
+    assert_eq!(core.order(temp).unwrap().unwrap().job_notes.len(), 1);
+    proxy.set(Faults::default());
+    while core.status().unwrap().pending > 0 {
+        sync_ok(&core).await;
+    }
+    assert!(
+        core.status().unwrap().failed.is_empty(),
+        "{:?}",
+        core.status().unwrap().failed
+    );
+    let mine = core.orders(None, 10).unwrap();
+    assert_eq!(
+        mine.len(),
+        1,
+        "the provisional row gave way to the real order"
+    );
+    assert!(mine[0].id > 0);
+    let server = desk.order(mine[0].id).await;
+    assert_eq!(server.job_notes.len(), 1);
+    assert_eq!(server.workshop_id, Some(ws));
+}
