@@ -241,12 +241,21 @@ impl Store {
         Ok(self.orders_where("WHERE id = ?1", [id])?.into_iter().next())
     }
 
-    /// Orders whose plate, VIN or customer contains `q` (case-insensitive).
+    /// Orders whose plate, VIN or customer contains `q` (case-insensitive), newest first.
+    /// Three characters or more use the trigram index; shorter queries scan.
     pub fn search(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
+        let q = q.trim();
+        if q.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            return self.orders_where(
+                "WHERE id IN (SELECT rowid FROM orders_search WHERE orders_search MATCH ?1) \
+                 ORDER BY updated_at DESC LIMIT ?2",
+                (phrase, limit),
+            );
+        }
         let pattern = format!(
             "%{}%",
-            q.trim()
-                .to_uppercase()
+            q.to_uppercase()
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
@@ -840,6 +849,71 @@ fn fix_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<pitstop_api::Fix> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn order(id: Id, version: i64, plate: &str, customer: &str) -> Order {
+        let mut o = overlay::provisional_order(
+            id,
+            &pitstop_api::NewOrder {
+                vehicle_id: 1,
+                service: "oil_change".into(),
+                lat: 0.0,
+                lon: 0.0,
+                window_start: 0,
+                window_end: 1,
+                notes: String::new(),
+            },
+            1,
+            id,
+        );
+        o.version = version;
+        o.vehicle.plate = plate.into();
+        o.vehicle.vin = format!("WVWZZZ1JZXW{id:06}");
+        o.customer_name = Some(customer.into());
+        o
+    }
+
+    fn change(cursor: i64, o: Order) -> Change {
+        Change {
+            cursor,
+            at: 0,
+            body: ChangeBody::Order(o),
+        }
+    }
+
+    #[test]
+    fn search_finds_substrings_and_follows_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        store
+            .apply_changes(
+                &[
+                    change(1, order(1, 1, "B-PS 1234", "Anna Schmidt")),
+                    change(2, order(2, 1, "M-XY 77", "Ben Ortiz")),
+                ],
+                2,
+            )
+            .unwrap();
+        fn ids_in(store: &Store, q: &str) -> Vec<Id> {
+            store.search(q, 10).unwrap().iter().map(|o| o.id).collect()
+        }
+        assert_eq!(ids_in(&store, "ps 12"), vec![1]);
+        assert_eq!(ids_in(&store, "schmidt"), vec![1]);
+        assert_eq!(ids_in(&store, "XW000002"), vec![2]);
+        assert_eq!(ids_in(&store, "77"), vec![2], "short queries scan");
+        assert!(ids_in(&store, "zzz9").is_empty());
+        // A newer snapshot with a new plate replaces the old index entry.
+        store
+            .apply_changes(&[change(3, order(2, 2, "K-NEW 5", "Ben Ortiz"))], 3)
+            .unwrap();
+        assert!(ids_in(&store, "M-XY").is_empty());
+        assert_eq!(ids_in(&store, "k-new"), vec![2]);
+        // An older snapshot delivered late changes nothing.
+        store
+            .apply_changes(&[change(4, order(2, 1, "OLD 1", "Ben Ortiz"))], 4)
+            .unwrap();
+        assert_eq!(ids_in(&store, "k-new"), vec![2]);
+        assert_eq!(store.cursor().unwrap(), 4);
+    }
 
     #[test]
     fn migrations_are_valid() {
