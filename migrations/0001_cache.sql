@@ -73,22 +73,3 @@ CREATE TABLE positions (
     t             INTEGER NOT NULL,
     data          TEXT NOT NULL
 );
-
--- Substring search over plate, VIN and customer (trigram index; queries of 3+ characters).
-CREATE VIRTUAL TABLE orders_search USING fts5(
-    plate, vin, customer, content = 'orders', content_rowid = 'id', tokenize = 'trigram'
-);
-CREATE TRIGGER orders_search_insert AFTER INSERT ON orders BEGIN
-    INSERT INTO orders_search (rowid, plate, vin, customer)
-    VALUES (new.id, new.plate, new.vin, new.customer);
-END;
-CREATE TRIGGER orders_search_delete AFTER DELETE ON orders BEGIN
-    INSERT INTO orders_search (orders_search, rowid, plate, vin, customer)
-    VALUES ('delete', old.id, old.plate, old.vin, old.customer);
-END;
-CREATE TRIGGER orders_search_update AFTER UPDATE OF plate, vin, customer ON orders BEGIN
-    INSERT INTO orders_search (orders_search, rowid, plate, vin, customer)
-    VALUES ('delete', old.id, old.plate, old.vin, old.customer);
-    INSERT INTO orders_search (rowid, plate, vin, customer)
-    VALUES (new.id, new.plate, new.vin, new.customer);
-END;
