@@ -4,6 +4,10 @@
 //! Architecture invariant: no business rule lives here; anything testable without a window
 //! belongs in `pitstop-core`.
 
+mod commands;
+mod error;
+mod state;
+
 use serde::Serialize;
 
 /// What the UI learns about the app it runs in.
@@ -30,13 +34,32 @@ fn app_info() -> AppInfo {
 /// Builds and runs the app; also the mobile entry point.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .manage(state::AppState::default());
     // GPS comes from the phone; on desktop the plugin has no source, so core's replay source
     // is used instead.
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_geolocation::init());
     builder
-        .invoke_handler(tauri::generate_handler![app_info])
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            commands::sign_in,
+            commands::offers,
+            commands::accept,
+            commands::decline,
+            commands::orders,
+            commands::jobs,
+            commands::history,
+            commands::search,
+            commands::step,
+            commands::add_note,
+            commands::add_part,
+            commands::book,
+            commands::set_shift,
+            commands::sync_status,
+            commands::dismiss_failure,
+        ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::location::SimulatedRoute;
 use crate::{Client, ClientConfig};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pitstop_api::{DevLogin, Id, OrderStatus, Role, Session, ShiftChange};
 use serde::{Deserialize, Serialize};
@@ -173,23 +173,15 @@ async fn run() -> anyhow::Result<()> {
             workshop,
         } => {
             let platform = platform.trim_end_matches('/').to_string();
-            let resp = reqwest::Client::new()
-                .post(format!("{platform}/v1/auth/dev-login"))
-                .json(&DevLogin {
+            let session = crate::remote::sign_in_dev(
+                &platform,
+                &DevLogin {
                     name,
                     role,
                     workshop_id: workshop,
-                })
-                .send()
-                .await?;
-            if !resp.status().is_success() {
-                bail!(
-                    "login refused: HTTP {} {}",
-                    resp.status(),
-                    resp.text().await?
-                );
-            }
-            let session: Session = resp.json().await?;
+                },
+            )
+            .await?;
             println!(
                 "signed in as {} ({}, account {})",
                 session.account.name,

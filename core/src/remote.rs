@@ -177,6 +177,35 @@ impl Remote {
     }
 }
 
+/// Signs in through the platform's dev login (demo and development servers) and returns the
+/// session; real identity providers replace this.
+pub async fn sign_in_dev(
+    platform: &str,
+    req: &pitstop_api::DevLogin,
+) -> Result<pitstop_api::Session> {
+    let platform = platform.trim_end_matches('/');
+    let resp = reqwest::Client::new()
+        .post(format!("{platform}/v1/auth/dev-login"))
+        .json(req)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(offline)?;
+    let status = resp.status();
+    let body = read_capped(resp).await?;
+    if !status.is_success() {
+        let detail = serde_json::from_slice::<pitstop_api::Problem>(&body)
+            .ok()
+            .and_then(|p| p.detail)
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        return Err(Error::Rejected {
+            status: status.as_u16(),
+            detail,
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))
+}
+
 fn offline(e: reqwest::Error) -> Error {
     Error::Offline(e.to_string())
 }

@@ -1,0 +1,143 @@
+//! Tauri commands: each one calls `pitstop-core` and returns its answer; no rules live here.
+//! Reads never touch the network; actions are queued by the core and synced in the
+//! background.
+
+use pitstop_api::{DevLogin, Id, NewOrder, Order, OrderStatus, Role, ShiftChange};
+use pitstop_core::{OfferView, SyncStatus};
+use tauri::{AppHandle, Manager, State};
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Signs in (dev login) and starts background sync for the account.
+#[tauri::command]
+pub async fn sign_in(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    platform: String,
+    name: String,
+    role: Role,
+    workshop_id: Option<Id>,
+) -> Result<pitstop_api::Account> {
+    let session = pitstop_core::remote::sign_in_dev(
+        &platform,
+        &DevLogin {
+            name,
+            role,
+            workshop_id,
+        },
+    )
+    .await?;
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| Error::Storage(e.to_string()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Storage(e.to_string()))?;
+    state.start(&app, &dir, &platform, &session)?;
+    Ok(session.account)
+}
+
+/// The offer inbox with time left.
+#[tauri::command]
+pub fn offers(state: State<'_, AppState>) -> Result<Vec<OfferView>> {
+    Ok(state.client()?.offers()?)
+}
+
+/// Accepts an offer (queued; the platform decides won or lost).
+#[tauri::command]
+pub fn accept(state: State<'_, AppState>, offer: Id) -> Result<()> {
+    state.client()?.accept(offer)?;
+    Ok(())
+}
+
+/// Declines an offer.
+#[tauri::command]
+pub fn decline(state: State<'_, AppState>, offer: Id) -> Result<()> {
+    state.client()?.decline(offer)?;
+    Ok(())
+}
+
+/// Orders, newest first, optionally of one status.
+#[tauri::command]
+pub fn orders(state: State<'_, AppState>, status: Option<OrderStatus>) -> Result<Vec<Order>> {
+    Ok(state.client()?.orders(status, 500)?)
+}
+
+/// Open jobs.
+#[tauri::command]
+pub fn jobs(state: State<'_, AppState>) -> Result<Vec<Order>> {
+    Ok(state.client()?.active_jobs()?)
+}
+
+/// Finished orders.
+#[tauri::command]
+pub fn history(state: State<'_, AppState>) -> Result<Vec<Order>> {
+    Ok(state.client()?.history(200)?)
+}
+
+/// Search by plate, VIN or customer.
+#[tauri::command]
+pub fn search(state: State<'_, AppState>, query: String) -> Result<Vec<Order>> {
+    Ok(state.client()?.search(&query, 50)?)
+}
+
+/// Moves a job to its next status.
+#[tauri::command]
+pub fn step(
+    state: State<'_, AppState>,
+    order: Id,
+    status: OrderStatus,
+    note: Option<String>,
+) -> Result<()> {
+    state.client()?.step(order, status, note)?;
+    Ok(())
+}
+
+/// Adds a job note.
+#[tauri::command]
+pub fn add_note(state: State<'_, AppState>, order: Id, text: String) -> Result<()> {
+    state.client()?.add_note(order, &text)?;
+    Ok(())
+}
+
+/// Adds a parts line.
+#[tauri::command]
+pub fn add_part(
+    state: State<'_, AppState>,
+    order: Id,
+    name: String,
+    qty: u32,
+    unit_price_cents: i64,
+) -> Result<()> {
+    state
+        .client()?
+        .add_part(order, &name, qty, unit_price_cents)?;
+    Ok(())
+}
+
+/// Books an order (owner or desk).
+#[tauri::command]
+pub fn book(state: State<'_, AppState>, order: NewOrder) -> Result<()> {
+    state.client()?.book(order)?;
+    Ok(())
+}
+
+/// Goes on or off shift.
+#[tauri::command]
+pub fn set_shift(state: State<'_, AppState>, shift: ShiftChange) -> Result<()> {
+    state.client()?.set_shift(shift)?;
+    Ok(())
+}
+
+/// The sync badge.
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
+    Ok(state.client()?.status()?)
+}
+
+/// Hides a failed action.
+#[tauri::command]
+pub fn dismiss_failure(state: State<'_, AppState>, seq: i64) -> Result<()> {
+    state.client()?.dismiss_failure(seq)?;
+    Ok(())
+}
