@@ -55,7 +55,6 @@ impl AppState {
 fn forward_notices(app: AppHandle, client: Client) {
     let mut rx = client.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut announced = std::collections::HashSet::new();
         while let Ok(notice) = rx.recv().await {
             let kind = match &notice {
                 Notice::Orders(_) => "orders",
@@ -64,23 +63,14 @@ fn forward_notices(app: AppHandle, client: Client) {
                 Notice::Sync => "sync",
             };
             let _ = app.emit("pitstop://changed", kind);
-            if let Notice::Offers(_) = notice
-                && let Ok(offers) = client.offers()
-            {
-                for v in offers.iter().filter(|v| v.local.is_none()) {
-                    if announced.insert(v.offer.id) {
-                        let _ = app
-                            .notification()
-                            .builder()
-                            .title("New job offer")
-                            .body(format!(
-                                "{} · {:.1} km away · {} s to answer",
-                                v.offer.service,
-                                v.offer.distance_m / 1000.0,
-                                v.time_left_ms.max(0) / 1000
-                            ))
-                            .show();
-                    }
+            if let Notice::Offers(_) = notice {
+                for offer in client.offers_to_announce().unwrap_or_default() {
+                    let _ = app
+                        .notification()
+                        .builder()
+                        .title("New job offer")
+                        .body(offer.summary())
+                        .show();
                 }
             }
         }

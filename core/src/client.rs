@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     events: broadcast::Sender<Notice>,
     live: Mutex<Live>,
     filter: FixFilter,
+    /// Offers already announced to the person (system notification), so each is once.
+    announced: Mutex<std::collections::HashSet<Id>>,
 }
 
 impl Shared {
@@ -143,6 +145,7 @@ impl Client {
                 events,
                 live: Mutex::new(Live::default()),
                 filter: FixFilter::default(),
+                announced: Mutex::new(Default::default()),
             }),
         })
     }
@@ -226,6 +229,21 @@ impl Client {
         self.shared.store()?.offers(now_ms())
     }
 
+    /// Open, unanswered offers not announced before; each is returned once, for a system
+    /// notification.
+    pub fn offers_to_announce(&self) -> Result<Vec<OfferView>> {
+        let offers = self.offers()?;
+        let mut seen = self
+            .shared
+            .announced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Ok(offers
+            .into_iter()
+            .filter(|v| v.local.is_none() && v.time_left_ms > 0 && seen.insert(v.offer.id))
+            .collect())
+    }
+
     /// A technician's latest position (owner tracking, desk map).
     pub fn position(&self, technician: Id) -> Result<Option<TechnicianFix>> {
         self.shared.store()?.position(technician)
@@ -241,7 +259,7 @@ impl Client {
             last_sync: live.last_sync,
             last_error: live.last_error,
             failed: store.failed()?,
-            unsent_fixes: store.unsent_fixes(usize::MAX)?.len(),
+            unsent_fixes: store.unsent_fix_count()?,
         })
     }
 

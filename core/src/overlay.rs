@@ -123,25 +123,26 @@ pub fn retarget(op: &mut MutationOp, from: Id, to: Id) {
     }
 }
 
+/// An oil change at (0, 0), for tests of this crate.
+#[cfg(test)]
+pub(crate) fn sample_booking() -> NewOrder {
+    NewOrder {
+        vehicle_id: 1,
+        service: "oil_change".into(),
+        lat: 0.0,
+        lon: 0.0,
+        window_start: 0,
+        window_end: 1,
+        notes: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn order(status: OrderStatus) -> Order {
-        let mut o = provisional_order(
-            1,
-            &NewOrder {
-                vehicle_id: 1,
-                service: "oil_change".into(),
-                lat: 0.0,
-                lon: 0.0,
-                window_start: 0,
-                window_end: 1,
-                notes: String::new(),
-            },
-            9,
-            0,
-        );
+        let mut o = provisional_order(1, &sample_booking(), 9, 0);
         o.status = status;
         o
     }

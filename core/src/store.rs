@@ -73,6 +73,19 @@ pub struct OfferView {
     pub reason: Option<String>,
 }
 
+impl OfferView {
+    /// One line for a notification: service, distance and time to answer.
+    pub fn summary(&self) -> String {
+        let service = pitstop_api::services::find(&self.offer.service)
+            .map_or(self.offer.service.clone(), |s| s.name);
+        format!(
+            "{service} · {:.1} km away · {} s to answer",
+            self.offer.distance_m / 1000.0,
+            self.time_left_ms.max(0) / 1000
+        )
+    }
+}
+
 /// What applying a batch of changes touched, for change notifications.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Applied {
@@ -261,11 +274,11 @@ impl Store {
     /// Open offers with the time left and this device's answer, soonest expiry first.
     pub fn offers(&self, now: Millis) -> Result<Vec<OfferView>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.data, \
-               (SELECT o.op FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1), \
-               (SELECT o.state FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1), \
-               (SELECT o.reason FROM outbox o WHERE o.offer_id = f.id AND o.state IN ('pending', 'rejected') ORDER BY o.seq DESC LIMIT 1) \
-             FROM offers f WHERE f.status = 'pending' ORDER BY f.expires_at",
+            // This device's latest answer to each offer, if it is pending or refused.
+            "SELECT f.data, o.op, o.state, o.reason FROM offers f \
+             LEFT JOIN outbox o ON o.seq = (SELECT max(seq) FROM outbox \
+                 WHERE offer_id = f.id AND state IN ('pending', 'rejected')) \
+             WHERE f.status = 'pending' ORDER BY f.expires_at",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -413,22 +426,21 @@ impl Store {
                 r.get(0)
             })
             .optional()?;
+        let pending = Self::pending_for_order(tx, id)?;
         let base: Order = match server {
             None => return Ok(()),
             Some(Some(s)) => serde_json::from_str(&s)?,
-            // Booked on this device: the provisional order is its own base.
-            Some(None) => {
-                let local: String =
-                    tx.query_row("SELECT local FROM orders WHERE id = ?1", [id], |r| r.get(0))?;
-                let mut o: Order = serde_json::from_str(&local)?;
-                o.job_notes.retain(|n| n.id >= 0);
-                o.parts.retain(|p| p.id >= 0);
-                o.timeline.truncate(1);
-                o.status = OrderStatus::Pending;
-                o
-            }
+            // Booked on this device: the booking itself, still pending, is the base.
+            Some(None) => match pending.first() {
+                Some(PendingAction {
+                    op: MutationOp::OrderCreate(req),
+                    at,
+                    ..
+                }) => overlay::provisional_order(id, req, me, *at),
+                _ => return Ok(()),
+            },
         };
-        let view = overlay::apply(base, &Self::pending_for_order(tx, id)?, me);
+        let view = overlay::apply(base, &pending, me);
         let (status, plate, vin, customer) = order_columns(&view);
         tx.execute(
             "UPDATE orders SET status = ?2, plate = ?3, vin = ?4, customer = ?5, updated_at = ?6, local = ?7 WHERE id = ?1",
@@ -813,6 +825,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many fixes wait for upload.
+    pub fn unsent_fix_count(&self) -> Result<usize> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM gps_fixes WHERE uploaded = 0",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
+    }
+
     /// Marks fixes up to `seq` as uploaded.
     pub fn fixes_sent(&mut self, up_to: u64) -> Result<()> {
         let tx = self.begin()?;
@@ -842,20 +863,7 @@ mod tests {
     use super::*;
 
     fn order(id: Id, version: i64, plate: &str, customer: &str) -> Order {
-        let mut o = overlay::provisional_order(
-            id,
-            &pitstop_api::NewOrder {
-                vehicle_id: 1,
-                service: "oil_change".into(),
-                lat: 0.0,
-                lon: 0.0,
-                window_start: 0,
-                window_end: 1,
-                notes: String::new(),
-            },
-            1,
-            id,
-        );
+        let mut o = overlay::provisional_order(id, &overlay::sample_booking(), 1, id);
         o.version = version;
         o.vehicle.plate = plate.into();
         o.vehicle.vin = format!("WVWZZZ1JZXW{id:06}");

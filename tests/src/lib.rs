@@ -239,13 +239,8 @@ pub fn new_order(vehicle: Id, service: &str, lat: f64, lon: f64) -> NewOrder {
     }
 }
 
-/// Now in Unix milliseconds.
-pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
+/// Now in Unix milliseconds (the core's clock).
+pub use pitstop_core::store::now_ms;
 
 /// A raw HTTP answer.
 #[derive(Debug)]

@@ -373,6 +373,17 @@ async fn live_events_reach_the_inbox_without_polling() {
     .await;
     assert!(got.is_ok(), "no offer notice arrived");
     assert_eq!(core.offers().unwrap()[0].offer.order_id, order.id);
+    // A new offer is announced once, with a line a person can read.
+    let announce = core.offers_to_announce().unwrap();
+    assert_eq!(announce.len(), 1);
+    assert!(
+        announce[0]
+            .summary()
+            .starts_with("Oil and filter change · "),
+        "{}",
+        announce[0].summary()
+    );
+    assert!(core.offers_to_announce().unwrap().is_empty());
     // An accept queued while running is delivered by the worker on its own.
     core.accept(core.offers().unwrap()[0].offer.id).unwrap();
     let assigned = eventually(Duration::from_secs(5), || async {
