@@ -1,6 +1,7 @@
 //! Wire types shared by every side of Pitstop: the platform server, `pitstop-core` and the UI.
 //!
 //! # Layout
+//! - [`device`]: the offer inbox and sync badge a device shows (computed by `pitstop-core`).
 //! - [`fixcodec`]: the compact binary encoding of GPS fix batches.
 //! - [`geo`]: distances and the ETA rule, so client and server agree on numbers.
 //! - [`vin`]: VIN validation (length, alphabet, North American check digit).
@@ -11,6 +12,7 @@
 //! Architecture invariant: this crate depends on serde (and, behind the `openapi` feature,
 //! utoipa) only, so it compiles to wasm32 for the UI. No I/O, no clocks, no randomness.
 
+pub mod device;
 pub mod fixcodec;
 pub mod geo;
 pub mod services;
@@ -333,6 +335,24 @@ wire! {
         pub speed_mps: Option<f32>,
         pub heading_deg: Option<f32>,
         pub t: Millis,
+    }
+
+    /// A browser link that shows one order's live tracking without signing in.
+    pub struct ShareLink {
+        pub order_id: Id,
+        /// Secret part of the link; shown once, stored hashed.
+        pub token: String,
+        /// Path of the tracking page on the platform, e.g. `/app/?track=…`.
+        pub path: String,
+        pub expires_at: Millis,
+    }
+
+    /// Settings the platform tells every client (no sign-in needed).
+    pub struct PublicConfig {
+        /// Map tile URL template (`{z}/{x}/{y}`), or `None` to draw maps without tiles.
+        pub tile_url: Option<String>,
+        /// Whether `POST /v1/auth/dev-login` is enabled.
+        pub dev_login: bool,
     }
 
     /// Answer to `GET /v1/orders/{id}/tracking`.

@@ -11,13 +11,13 @@
 
 use std::path::Path;
 
+pub use pitstop_api::device::{LocalAnswer, OfferView, OutboxEntry};
 use pitstop_api::{
     Change, ChangeBody, Id, Millis, Mutation, MutationOp, MutationResult, Offer, OfferStatus,
     Order, OrderStatus, Outcome, TechnicianFix, Uuid,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::overlay::{self, PendingAction};
@@ -33,57 +33,6 @@ pub fn now_ms() -> Millis {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as Millis)
         .unwrap_or(0)
-}
-
-/// A local action whose platform answer is known or awaited, for the sync badge.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    pub seq: i64,
-    pub id: Uuid,
-    pub op: MutationOp,
-    pub created_at: Millis,
-    pub attempts: i64,
-    /// `pending`, `applied`, `rejected` or `dismissed`.
-    pub state: String,
-    pub code: Option<u16>,
-    /// The platform's sentence for a rejection.
-    pub reason: Option<String>,
-}
-
-/// What this device has answered to an offer, before the platform confirms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LocalAnswer {
-    /// Accept queued (maybe offline); won, lost or expired is decided by the platform.
-    Accepting,
-    /// Decline queued.
-    Declining,
-    /// The platform refused the accept; `reason` on the outbox entry says why.
-    Refused,
-}
-
-/// An offer as the inbox shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OfferView {
-    pub offer: Offer,
-    /// Milliseconds until the offer expires (negative once expired), by this device's clock.
-    pub time_left_ms: i64,
-    pub local: Option<LocalAnswer>,
-    /// Why an accept was refused, when `local` is `Refused`.
-    pub reason: Option<String>,
-}
-
-impl OfferView {
-    /// One line for a notification: service, distance and time to answer.
-    pub fn summary(&self) -> String {
-        let service = pitstop_api::services::find(&self.offer.service)
-            .map_or(self.offer.service.clone(), |s| s.name);
-        format!(
-            "{service} · {:.1} km away · {} s to answer",
-            self.offer.distance_m / 1000.0,
-            self.time_left_ms.max(0) / 1000
-        )
-    }
 }
 
 /// What applying a batch of changes touched, for change notifications.

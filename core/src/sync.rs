@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use backon::BackoffBuilder;
 use pitstop_api::{LocationBatch, Millis};
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::client::{Notice, Shared};
 use crate::error::{Error, Result};
-use crate::store::{OutboxEntry, now_ms};
+use crate::store::now_ms;
+pub use pitstop_api::device::SyncStatus;
 
 /// Mutations per push.
 pub const PUSH_BATCH: usize = 200;
@@ -30,23 +30,6 @@ pub const PULL_PAGE: u32 = 1000;
 pub const FIX_BATCH: usize = 1000;
 /// Without live events, pull at least this often.
 pub const POLL_EVERY: Duration = Duration::from_secs(30);
-
-/// What the sync badge shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncStatus {
-    /// The last round reached the platform.
-    pub online: bool,
-    /// Local actions not yet answered.
-    pub pending: i64,
-    /// When a round last completed.
-    pub last_sync: Option<Millis>,
-    /// Why the last round failed, if it did.
-    pub last_error: Option<String>,
-    /// Actions the platform refused, with its reasons.
-    pub failed: Vec<OutboxEntry>,
-    /// GPS fixes waiting for upload.
-    pub unsent_fixes: usize,
-}
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -18,7 +18,10 @@ use rusqlite_migration::{M, Migrations};
 use crate::changes::LiveChange;
 
 /// The platform's schema, in order. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_share_links.sql"),
+];
 
 /// Schema version this build creates and understands.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query};
 use crate::{
-    ApiError, ApiResult, Platform, accounts, dispatch, events, location, orders, sync, technicians,
-    vehicles,
+    ApiError, ApiResult, Platform, accounts, dispatch, events, location, orders, share, sync,
+    technicians, vehicles,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,11 @@ impl Modify for BearerAuth {
 pub fn app(platform: Platform) -> Router {
     let (router, api) = api_router().split_for_parts();
     let limit = platform.config().body_limit;
+    let router = match &platform.config().ui_dir {
+        // The web UI for share links; the wasm app picks its view from the query string.
+        Some(dir) => router.nest_service("/app", tower_http::services::ServeDir::new(dir)),
+        None => router,
+    };
     router
         .route(
             "/v1/openapi.json",
@@ -87,6 +92,9 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(add_part))
         .routes(routes!(dispatch_order))
         .routes(routes!(tracking))
+        .routes(routes!(share_order))
+        .routes(routes!(shared_tracking))
+        .routes(routes!(public_config))
         .routes(routes!(list_offers))
         .routes(routes!(accept_offer))
         .routes(routes!(decline_offer))
@@ -324,6 +332,37 @@ async fn tracking(
     Path(id): Path<Id>,
 ) -> ApiResult<Json<Tracking>> {
     p.read(|c| location::tracking(c, &caller, id)).map(Json)
+}
+
+/// Creates a browser link that shows the order's live tracking without signing in (24 h).
+#[utoipa::path(post, path = "/v1/orders/{id}/share", tag = "location", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 201, body = ShareLink), (status = 403), (status = 404)))]
+async fn share_order(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<(StatusCode, Json<ShareLink>)> {
+    p.write(|tx| share::create(tx, &caller, id))
+        .map(|l| (StatusCode::CREATED, Json(l)))
+}
+
+/// Tracking for the holder of a share link (no sign-in).
+#[utoipa::path(get, path = "/v1/track/{token}", tag = "location", params(("token" = String, Path)),
+    responses((status = 200, body = Tracking), (status = 404)))]
+async fn shared_tracking(
+    State(p): State<Platform>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Tracking>> {
+    p.read(|c| share::tracking(c, &token)).map(Json)
+}
+
+/// Settings every client needs before signing in (map tiles, dev login).
+#[utoipa::path(get, path = "/v1/config", tag = "catalogue", responses((status = 200, body = PublicConfig)))]
+async fn public_config(State(p): State<Platform>) -> Json<PublicConfig> {
+    Json(PublicConfig {
+        tile_url: p.config().tile_url.clone(),
+        dev_login: p.config().dev_login,
+    })
 }
 
 /// The technician's open offers.

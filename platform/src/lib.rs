@@ -33,6 +33,7 @@ pub mod events;
 pub mod http;
 pub mod location;
 pub mod orders;
+pub mod share;
 pub mod sync;
 pub mod technicians;
 pub mod vehicles;
@@ -63,6 +64,10 @@ pub struct Config {
     pub dev_login: bool,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The built web UI (`ui/dist`) served at `/app/` for share links; `None` serves nothing.
+    pub ui_dir: Option<PathBuf>,
+    /// Map tile URL template clients use; `None` draws maps without tiles.
+    pub tile_url: Option<String>,
 }
 
 impl Default for Config {
@@ -73,6 +78,8 @@ impl Default for Config {
             offer_fanout: 1,
             dev_login: false,
             body_limit: 512 * 1024,
+            ui_dir: None,
+            tile_url: None,
         }
     }
 }

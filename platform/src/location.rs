@@ -162,6 +162,12 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
 /// Where the order's technician is and when they will arrive.
 pub fn tracking(conn: &Connection, caller: &Caller, order_id: Id) -> ApiResult<Tracking> {
     let order = orders::get(conn, caller, order_id)?;
+    tracking_of(conn, &order)
+}
+
+/// Tracking of an order already authorized (by account or by share link).
+pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<Tracking> {
+    let order_id = order.id;
     let mut out = Tracking {
         order_id,
         status: order.status,

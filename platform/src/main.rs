@@ -35,6 +35,13 @@ struct Args {
     /// Largest request body, in KiB.
     #[arg(long, default_value_t = 512)]
     body_limit_kib: usize,
+    /// Built web UI to serve at /app/ (the page share links open); off when missing.
+    #[arg(long, default_value = "ui/dist", env = "PITSTOP_UI_DIR")]
+    ui_dir: PathBuf,
+    /// Map tile URL template for clients, e.g. https://tile.example/{z}/{x}/{y}.png
+    /// (unset: maps are drawn without tiles).
+    #[arg(long, env = "PITSTOP_TILE_URL")]
+    tile_url: Option<String>,
     /// Simulated technicians in demo mode.
     #[arg(long, default_value_t = 50)]
     demo_technicians: usize,
@@ -61,7 +68,19 @@ async fn main() -> anyhow::Result<()> {
         offer_fanout: args.offer_fanout.max(1),
         dev_login: args.dev_login || args.demo,
         body_limit: args.body_limit_kib * 1024,
+        ui_dir: args
+            .ui_dir
+            .join("index.html")
+            .is_file()
+            .then(|| args.ui_dir.clone()),
+        tile_url: args.tile_url.clone(),
     };
+    if config.ui_dir.is_none() {
+        eprintln!(
+            "no built UI in {} (run ./scripts/build-ui.sh): share links will not open a page",
+            args.ui_dir.display()
+        );
+    }
     let platform = Platform::open(config)?;
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
