@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Pitstop needs on a fresh Debian 12 machine: system packages for Tauri
 # (WebKitGTK), the wasm toolchain (Debian's rustc-web + std sources, since rustup here cannot
-# add wasm32), Xvfb/WebDriver/Chromium for end-to-end tests, and wasm-bindgen-cli at the
-# version Cargo.lock pins. Safe to run again: it skips what is already there.
+# add wasm32), Xvfb/WebDriver/Chromium for end-to-end tests, wasm-bindgen-cli at the
+# version Cargo.lock pins, and tauri-driver. Safe to run again: it skips what is already there.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -13,7 +13,9 @@ PACKAGES=(
   # wasm32 build of the UI without rustup targets
   rustc-web cargo-web rust-web-src lld-22
   # windows without a screen, WebDriver, browser tests, screenshots
-  xvfb webkit2gtk-driver chromium imagemagick
+  xvfb webkit2gtk-driver chromium chromium-driver imagemagick
+  # wasm-opt shrinks the UI's wasm
+  binaryen
   curl ca-certificates
 )
 
@@ -45,5 +47,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION
   log "installing wasm-bindgen-cli $WBG_VERSION"
   # Without --locked: its lockfile pins a crate version the registry mirror lacks.
   cargo install -q wasm-bindgen-cli --version "=$WBG_VERSION" --root "$PITSTOP_TOOLS"
+fi
+# tauri-driver bridges WebDriver to WebKitWebDriver for the desktop app's E2E tests.
+TAURI_DRIVER_VERSION=2.1.0
+if ! cargo install --list --root "$PITSTOP_TOOLS" | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
+  log "installing tauri-driver $TAURI_DRIVER_VERSION"
+  cargo install -q tauri-driver --version "=$TAURI_DRIVER_VERSION" --root "$PITSTOP_TOOLS"
 fi
 log "setup done"

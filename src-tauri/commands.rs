@@ -2,7 +2,10 @@
 //! Reads never touch the network; actions are queued by the core and synced in the
 //! background.
 
-use pitstop_api::{DevLogin, Id, NewOrder, Order, OrderStatus, Role, ShiftChange};
+use pitstop_api::{
+    DevLogin, Id, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink, ShiftChange,
+    Technician, Tracking, Vehicle,
+};
 use pitstop_core::{OfferView, SyncStatus};
 use tauri::{AppHandle, Manager, State};
 
@@ -18,6 +21,7 @@ pub async fn sign_in(
     name: String,
     role: Role,
     workshop_id: Option<Id>,
+    skills: Option<Vec<String>>,
 ) -> Result<pitstop_api::Account> {
     let session = pitstop_core::remote::sign_in_dev(
         &platform,
@@ -25,6 +29,7 @@ pub async fn sign_in(
             name,
             role,
             workshop_id,
+            skills,
         },
     )
     .await?;
@@ -81,15 +86,31 @@ pub fn search(state: State<'_, AppState>, query: String) -> Result<Vec<Order>> {
     Ok(state.client()?.search(&query, 50)?)
 }
 
-/// Moves a job to its next status.
+/// One order from the cache.
+#[tauri::command]
+pub fn order(state: State<'_, AppState>, order: Id) -> Result<Option<Order>> {
+    Ok(state.client()?.order(order)?)
+}
+
+/// Tracking of an order from the cache (works offline).
+#[tauri::command]
+pub fn tracking(state: State<'_, AppState>, order: Id) -> Result<Option<Tracking>> {
+    Ok(state.client()?.tracking(order)?)
+}
+
+/// Moves a job to its next status; setting off starts the desktop's simulated drive.
 #[tauri::command]
 pub fn step(
     state: State<'_, AppState>,
     order: Id,
     status: OrderStatus,
     note: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
 ) -> Result<()> {
     state.client()?.step(order, status, note)?;
+    let from = (lat.unwrap_or(52.50), lon.unwrap_or(13.38));
+    state.job_stepped(order, status, from)?;
     Ok(())
 }
 
@@ -122,11 +143,49 @@ pub fn book(state: State<'_, AppState>, order: NewOrder) -> Result<()> {
     Ok(())
 }
 
-/// Goes on or off shift.
+/// Goes on or off shift; on phones this starts or stops the GPS feed.
 #[tauri::command]
-pub fn set_shift(state: State<'_, AppState>, shift: ShiftChange) -> Result<()> {
+pub fn set_shift(app: AppHandle, state: State<'_, AppState>, shift: ShiftChange) -> Result<()> {
+    let on = shift.on_shift;
     state.client()?.set_shift(shift)?;
+    state.shift_changed(&app, on)?;
     Ok(())
+}
+
+/// The account's (or workshop's) vehicles; needs the platform.
+#[tauri::command]
+pub async fn vehicles(state: State<'_, AppState>) -> Result<Vec<Vehicle>> {
+    Ok(state.client()?.vehicles().await?)
+}
+
+/// Registers a vehicle; needs the platform.
+#[tauri::command]
+pub async fn add_vehicle(state: State<'_, AppState>, vehicle: NewVehicle) -> Result<Vehicle> {
+    Ok(state.client()?.add_vehicle(&vehicle).await?)
+}
+
+/// Technicians with shift and position (desk map); needs the platform.
+#[tauri::command]
+pub async fn technicians(state: State<'_, AppState>) -> Result<Vec<Technician>> {
+    Ok(state.client()?.technicians().await?)
+}
+
+/// Assigns by hand, or lets dispatch choose when `technician` is absent; needs the platform.
+#[tauri::command]
+pub async fn dispatch(
+    state: State<'_, AppState>,
+    order: Id,
+    technician: Option<Id>,
+) -> Result<Order> {
+    Ok(state.client()?.dispatch(order, technician).await?)
+}
+
+/// A browser tracking link for an order; needs the platform.
+#[tauri::command]
+pub async fn share(state: State<'_, AppState>, order: Id) -> Result<ShareLink> {
+    let (mut link, url) = state.client()?.share(order).await?;
+    link.path = url;
+    Ok(link)
 }
 
 /// The sync badge.

@@ -12,6 +12,9 @@ pub enum Error {
     /// The core refused or failed.
     #[error(transparent)]
     Core(#[from] pitstop_core::Error),
+    /// The position source could not start (permission refused, location off).
+    #[error("{0}")]
+    Position(String),
     /// The app's data folder could not be found or made.
     #[error("the app data folder is not usable: {0}")]
     Storage(String),
@@ -26,6 +29,7 @@ impl Serialize for Error {
             Error::Core(e) if e.is_retryable() => "offline",
             Error::Core(_) => "core",
             Error::Storage(_) => "storage",
+            Error::Position(_) => "position",
         };
         let mut st = s.serialize_struct("Error", 2)?;
         st.serialize_field("kind", kind)?;

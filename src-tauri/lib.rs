@@ -6,9 +6,17 @@
 
 mod commands;
 mod error;
+mod gps;
+mod settings;
 mod state;
 
+use std::time::Instant;
+
 use serde::Serialize;
+use tauri::State;
+
+use crate::settings::{PositionSource, Settings};
+use crate::state::AppState;
 
 /// What the UI learns about the app it runs in.
 #[derive(Debug, Serialize)]
@@ -17,38 +25,65 @@ struct AppInfo {
     core_version: &'static str,
     /// Schema version of the local cache this build writes.
     cache_schema: usize,
-    /// "desktop" or "mobile": decides the position source.
+    /// "desktop" or "mobile".
     platform: &'static str,
+    /// How the app was started (platform URL, role to sign in as, position source).
+    settings: Settings,
+    position_source: PositionSource,
 }
 
 /// `app_info` command.
 #[tauri::command]
-fn app_info() -> AppInfo {
+fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         core_version: pitstop_core::VERSION,
         cache_schema: pitstop_core::store::SCHEMA_VERSION,
         platform: if cfg!(mobile) { "mobile" } else { "desktop" },
+        settings: state.settings.clone(),
+        position_source: state.settings.position_source(),
+    }
+}
+
+/// `ui_ready` command: the UI calls it once its first view is interactive. Prints the
+/// cold-start figure and, for the benchmark, quits.
+#[tauri::command]
+fn ui_ready(app: tauri::AppHandle, state: State<'_, AppState>) {
+    let ms = state.started.elapsed().as_secs_f64() * 1000.0;
+    eprintln!("pitstop-app: interactive after {ms:.0} ms");
+    if state.settings.exit_when_ready {
+        app.exit(0);
     }
 }
 
 /// Builds and runs the app; also the mobile entry point.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    let started = Instant::now();
+    let settings = Settings::load();
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
-        .manage(state::AppState::default());
-    // GPS comes from the phone; on desktop the plugin has no source, so core's replay source
-    // is used instead.
+        .manage(AppState::new(settings, started))
+        .setup(|app| {
+            // Android 13+ and iOS ask once; desktop answers "granted".
+            use tauri_plugin_notification::NotificationExt;
+            let _ = app.notification().request_permission();
+            Ok(())
+        });
+    // GPS comes from the phone; on desktop the plugin has no source, so the core's simulated
+    // drive is used instead (see gps.rs).
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_geolocation::init());
     builder
         .invoke_handler(tauri::generate_handler![
             app_info,
+            ui_ready,
             commands::sign_in,
             commands::offers,
             commands::accept,
             commands::decline,
             commands::orders,
+            commands::order,
+            commands::tracking,
             commands::jobs,
             commands::history,
             commands::search,
@@ -59,6 +94,11 @@ pub fn run() {
             commands::set_shift,
             commands::sync_status,
             commands::dismiss_failure,
+            commands::vehicles,
+            commands::add_vehicle,
+            commands::technicians,
+            commands::dispatch,
+            commands::share,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

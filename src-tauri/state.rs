@@ -1,32 +1,50 @@
-//! The signed-in account's core client and its background tasks, held by the app. Core
-//! change notices are forwarded to the UI as the `pitstop://changed` event, and new offers
-//! become system notifications (also when the window is not focused).
+//! The signed-in account's core client, its background tasks and the position feed, held by
+//! the app. Core change notices are forwarded to the UI as the `pitstop://changed` event; new
+//! offers and job changes the person should know about become system notifications (also when
+//! the window is not focused).
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use pitstop_api::Session;
+use pitstop_api::{Id, OrderStatus, Role, Session};
 use pitstop_core::{Client, ClientConfig, Notice, SyncHandle};
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::error::{Error, Result};
+use crate::gps::{self, Feed};
+use crate::settings::{PositionSource, Settings};
 
 /// What the app keeps between commands.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AppState {
-    /// The signed-in account's client and its sync tasks; `None` before sign-in.
-    inner: Mutex<Option<(Client, SyncHandle)>>,
+    pub settings: Settings,
+    /// When the process started (cold-start figure).
+    pub started: Instant,
+    /// The signed-in account's client, role and sync tasks; `None` before sign-in.
+    inner: Mutex<Option<(Client, Role, SyncHandle)>>,
+    /// The running position feed, if any.
+    feed: Mutex<Option<Feed>>,
 }
 
 impl AppState {
+    pub fn new(settings: Settings, started: Instant) -> Self {
+        Self {
+            settings,
+            started,
+            inner: Mutex::new(None),
+            feed: Mutex::new(None),
+        }
+    }
+
     /// The signed-in client.
     pub fn client(&self) -> Result<Client> {
         self.inner
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .map(|(c, _)| c.clone())
+            .map(|(c, _, _)| c.clone())
             .ok_or(Error::NotSignedIn)
     }
 
@@ -45,16 +63,50 @@ impl AppState {
             account_id: session.account.id,
         })?;
         let sync = client.start();
-        forward_notices(app.clone(), client.clone());
+        forward_notices(app.clone(), client.clone(), session.account.role);
+        self.set_feed(None);
         // Replacing a previous session drops (and so stops) its sync tasks.
-        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = Some((client, sync));
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((client, session.account.role, sync));
+        Ok(())
+    }
+
+    fn set_feed(&self, feed: Option<Feed>) {
+        // The old feed stops when dropped.
+        *self.feed.lock().unwrap_or_else(|e| e.into_inner()) = feed;
+    }
+
+    /// Going on shift starts the phone's GPS; going off stops any feed.
+    pub fn shift_changed(&self, app: &AppHandle, on: bool) -> Result<()> {
+        if !on {
+            self.set_feed(None);
+            return Ok(());
+        }
+        if self.settings.position_source() == PositionSource::Device {
+            let feed = gps::device(app, self.client()?).map_err(Error::Position)?;
+            self.set_feed(Some(feed));
+        }
+        Ok(())
+    }
+
+    /// On desktop, setting off to a job starts the simulated drive there.
+    pub fn job_stepped(&self, order: Id, status: OrderStatus, from: (f64, f64)) -> Result<()> {
+        if status == OrderStatus::EnRoute
+            && self.settings.position_source() == PositionSource::Simulated
+        {
+            let interval = Duration::from_secs_f64(self.settings.sim_interval_secs.max(0.05));
+            let feed =
+                gps::simulated(self.client()?, order, from, interval).map_err(Error::Position)?;
+            self.set_feed(feed);
+        }
         Ok(())
     }
 }
 
-fn forward_notices(app: AppHandle, client: Client) {
+fn forward_notices(app: AppHandle, client: Client, role: Role) {
     let mut rx = client.subscribe();
     tauri::async_runtime::spawn(async move {
+        let mut known = job_states(&client, role);
         while let Ok(notice) = rx.recv().await {
             let kind = match &notice {
                 Notice::Orders(_) => "orders",
@@ -63,16 +115,38 @@ fn forward_notices(app: AppHandle, client: Client) {
                 Notice::Sync => "sync",
             };
             let _ = app.emit("pitstop://changed", kind);
-            if let Notice::Offers(_) = notice {
-                for offer in client.offers_to_announce().unwrap_or_default() {
-                    let _ = app
-                        .notification()
-                        .builder()
-                        .title("New job offer")
-                        .body(offer.summary())
-                        .show();
+            match notice {
+                Notice::Offers(_) => {
+                    for offer in client.offers_to_announce().unwrap_or_default() {
+                        notify(&app, "New job offer", &offer.summary());
+                    }
                 }
+                Notice::Orders(ids) => {
+                    for id in ids {
+                        let Ok(Some(o)) = client.order(id) else {
+                            continue;
+                        };
+                        let before = known.insert(id, o.status);
+                        if let Some(text) = pitstop_core::announce::job_change(role, before, &o) {
+                            notify(&app, "Pitstop", &text);
+                        }
+                    }
+                }
+                _ => {}
             }
         }
     });
+}
+
+fn job_states(client: &Client, _role: Role) -> std::collections::HashMap<Id, OrderStatus> {
+    client
+        .orders(None, 500)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.id, o.status))
+        .collect()
+}
+
+fn notify(app: &AppHandle, title: &str, body: &str) {
+    let _ = app.notification().builder().title(title).body(body).show();
 }

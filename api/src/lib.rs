@@ -45,6 +45,44 @@ macro_rules! wire {
     };
 }
 
+impl Tracking {
+    /// What tracking shows for `order` given the technician's latest position: distance and
+    /// ETA by [`geo::eta_seconds`] while on the way, zero once there, and the position only
+    /// while the job is live. The platform and the offline app compute it alike.
+    pub fn of(order: &Order, technician_name: Option<String>, fix: Option<TechnicianFix>) -> Self {
+        let mut out = Tracking {
+            order_id: order.id,
+            status: order.status,
+            technician_id: order.technician_id,
+            technician_name,
+            fix: None,
+            destination_lat: order.lat,
+            destination_lon: order.lon,
+            distance_m: None,
+            eta_s: None,
+        };
+        if !order.status.is_active_job() {
+            return out;
+        }
+        if let Some(f) = &fix {
+            let d = geo::haversine_m(f.lat, f.lon, order.lat, order.lon);
+            match order.status {
+                OrderStatus::Assigned | OrderStatus::EnRoute => {
+                    out.distance_m = Some(d);
+                    out.eta_s = Some(geo::eta_seconds(d));
+                }
+                OrderStatus::Arrived | OrderStatus::InProgress => {
+                    out.distance_m = Some(d);
+                    out.eta_s = Some(0);
+                }
+                _ => {}
+            }
+        }
+        out.fix = fix;
+        out
+    }
+}
+
 /// Who an account is; decides what it may see and do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -99,6 +137,9 @@ wire! {
         pub role: Role,
         #[serde(default)]
         pub workshop_id: Option<Id>,
+        /// A new technician's skills (ignored for other roles and existing accounts).
+        #[serde(default)]
+        pub skills: Option<Vec<String>>,
     }
 
     /// A bearer token and the account it signs in.

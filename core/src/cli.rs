@@ -179,6 +179,7 @@ async fn run() -> anyhow::Result<()> {
                     name,
                     role,
                     workshop_id: workshop,
+                    skills: None,
                 },
             )
             .await?;

@@ -23,11 +23,14 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use pitstop_api::{Id, MutationOp, NewOrder, Order, OrderStatus, ShiftChange, TechnicianFix, Uuid};
+use pitstop_api::{
+    DispatchRequest, Id, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, ShareLink,
+    ShiftChange, Technician, TechnicianFix, Tracking, Uuid, Vehicle,
+};
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::error::{Error, Result};
-use crate::location::{FixFilter, PositionSource, RawFix};
+use crate::location::{FixFilter, PositionSource, RawFix, SimulatedRoute};
 use crate::remote::Remote;
 use crate::store::{Applied, OfferView, Store, now_ms};
 use crate::sync::{self, Live, Round, SyncStatus};
@@ -249,6 +252,64 @@ impl Client {
         self.shared.store()?.position(technician)
     }
 
+    /// Tracking of an order from the cache (works offline): the assigned technician's latest
+    /// known position, distance and ETA, computed like the platform does.
+    pub fn tracking(&self, order: Id) -> Result<Option<Tracking>> {
+        let store = self.shared.store()?;
+        let Some(o) = store.order(order)? else {
+            return Ok(None);
+        };
+        let fix = match o.technician_id {
+            Some(t) => store.position(t)?,
+            None => None,
+        };
+        Ok(Some(Tracking::of(&o, None, fix)))
+    }
+
+    // ----- online-only calls (need the platform; used by desk and owner screens) -------
+
+    /// The caller's vehicles (owner) or the workshop's (desk).
+    pub async fn vehicles(&self) -> Result<Vec<Vehicle>> {
+        self.shared.remote.get("/v1/vehicles").await
+    }
+
+    /// Registers a vehicle (VIN checked by the platform).
+    pub async fn add_vehicle(&self, v: &NewVehicle) -> Result<Vehicle> {
+        self.shared.remote.post("/v1/vehicles", v).await
+    }
+
+    /// Technicians the caller may see, with shift and last position (desk map).
+    pub async fn technicians(&self) -> Result<Vec<Technician>> {
+        self.shared.remote.get("/v1/technicians").await
+    }
+
+    /// Assigns an order by hand, or re-runs automatic dispatch when `technician` is `None`.
+    pub async fn dispatch(&self, order: Id, technician: Option<Id>) -> Result<Order> {
+        let o: Order = self
+            .shared
+            .remote
+            .post(
+                &format!("/v1/orders/{order}/dispatch"),
+                &DispatchRequest {
+                    technician_id: technician,
+                },
+            )
+            .await?;
+        self.shared.wake.notify_one();
+        Ok(o)
+    }
+
+    /// Creates a browser link that shows the order's live tracking; returns the full URL.
+    pub async fn share(&self, order: Id) -> Result<(ShareLink, String)> {
+        let link: ShareLink = self
+            .shared
+            .remote
+            .post(&format!("/v1/orders/{order}/share"), &())
+            .await?;
+        let url = format!("{}{}", self.shared.remote.base(), link.path);
+        Ok((link, url))
+    }
+
     /// The sync badge.
     pub fn status(&self) -> Result<SyncStatus> {
         let live = self.shared.live();
@@ -347,6 +408,37 @@ impl Client {
         }
         let seq = store.push_fix(&fix)?;
         Ok(Some(seq))
+    }
+
+    /// A simulated drive from this device's last fix (or `from` when there is none) to an
+    /// order's location, a fix every `interval` in real time: the desktop's position source.
+    pub fn route_to(
+        &self,
+        order: Id,
+        from: (f64, f64),
+        speed_mps: f64,
+        interval: std::time::Duration,
+    ) -> Result<Option<SimulatedRoute>> {
+        let store = self.shared.store()?;
+        let Some(o) = store.order(order)? else {
+            return Ok(None);
+        };
+        let start = store.last_fix()?.map_or(from, |f| (f.lat, f.lon));
+        Ok(Some(
+            SimulatedRoute::new(
+                &[start, (o.lat, o.lon)],
+                speed_mps,
+                now_ms(),
+                interval,
+                std::time::Duration::ZERO,
+            )
+            .paced(interval),
+        ))
+    }
+
+    /// The last position this device recorded.
+    pub fn last_fix(&self) -> Result<Option<pitstop_api::Fix>> {
+        self.shared.store()?.last_fix()
     }
 
     /// Feeds a position source into the buffer until it ends; returns how many fixes were

@@ -14,6 +14,7 @@
 //! - [`error`]: [`Error`], with messages for people.
 //! - [`cli`]: the `pitstop` command line over [`Client`].
 
+pub mod announce;
 pub mod cli;
 pub mod client;
 pub mod error;

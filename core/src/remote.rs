@@ -85,6 +85,20 @@ impl Remote {
         serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))
     }
 
+    /// `GET` of any JSON resource (the online-only screens: vehicles, technicians, links).
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.request(Method::GET, path)).await
+    }
+
+    /// `POST` of a JSON body to any resource.
+    pub async fn post<B: serde::Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.request(Method::POST, path).json(body)).await
+    }
+
     /// `POST /v1/sync`. Checks the answer names exactly the mutations sent, in order.
     pub async fn push(&self, mutations: &[Mutation]) -> Result<PushResponse> {
         let req = PushRequest {

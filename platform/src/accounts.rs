@@ -74,6 +74,21 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin) -> ApiResult<Session> {
             )?;
             if req.role == Role::Technician {
                 tx.execute("INSERT INTO technicians (account_id) VALUES (?1)", [id])?;
+                if let Some(skills) = &req.skills {
+                    crate::technicians::set_profile(
+                        tx,
+                        &Caller {
+                            id,
+                            role: Role::Technician,
+                            name: name.to_string(),
+                            workshop_id: req.workshop_id,
+                        },
+                        &pitstop_api::TechnicianProfile {
+                            skills: skills.clone(),
+                            certifications: vec![],
+                        },
+                    )?;
+                }
             }
             Caller {
                 id,

@@ -121,6 +121,7 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
                     name,
                     role,
                     workshop_id: ws,
+                    skills: None,
                 },
             )
         })

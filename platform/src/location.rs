@@ -1,8 +1,8 @@
 //! GPS fix ingest (idempotent by device and sequence number) and owner tracking with ETA.
 
 use pitstop_api::{
-    ChangeBody, Fix, Id, LocationAck, LocationBatch, MAX_FIXES_PER_BATCH, OrderStatus, Role,
-    TechnicianFix, Tracking, geo,
+    ChangeBody, Fix, Id, LocationAck, LocationBatch, MAX_FIXES_PER_BATCH, Role, TechnicianFix,
+    Tracking,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -167,25 +167,12 @@ pub fn tracking(conn: &Connection, caller: &Caller, order_id: Id) -> ApiResult<T
 
 /// Tracking of an order already authorized (by account or by share link).
 pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<Tracking> {
-    let order_id = order.id;
-    let mut out = Tracking {
-        order_id,
-        status: order.status,
-        technician_id: order.technician_id,
-        technician_name: None,
-        fix: None,
-        destination_lat: order.lat,
-        destination_lon: order.lon,
-        distance_m: None,
-        eta_s: None,
-    };
     let Some(tech_id) = order.technician_id else {
-        return Ok(out);
+        return Ok(Tracking::of(order, None, None));
     };
     let Some(tech) = technicians::load(conn, tech_id)? else {
-        return Ok(out);
+        return Ok(Tracking::of(order, None, None));
     };
-    out.technician_name = Some(tech.name.clone());
     let latest = conn
         .query_row(
             "SELECT lat, lon, accuracy_m, speed_mps, heading_deg, t FROM fixes WHERE account_id = ?1 ORDER BY t DESC LIMIT 1",
@@ -193,7 +180,7 @@ pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<T
             |r| {
                 Ok(TechnicianFix {
                     technician_id: tech_id,
-                    order_id: Some(order_id),
+                    order_id: Some(order.id),
                     lat: r.get(0)?,
                     lon: r.get(1)?,
                     accuracy_m: r.get(2)?,
@@ -208,7 +195,7 @@ pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<T
     let fix = latest.or(match (tech.lat, tech.lon, tech.fix_at) {
         (Some(lat), Some(lon), Some(t)) => Some(TechnicianFix {
             technician_id: tech_id,
-            order_id: Some(order_id),
+            order_id: Some(order.id),
             lat,
             lon,
             accuracy_m: 0.0,
@@ -218,26 +205,5 @@ pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<T
         }),
         _ => None,
     });
-    if let Some(f) = &fix {
-        let d = geo::haversine_m(f.lat, f.lon, order.lat, order.lon);
-        match order.status {
-            OrderStatus::Assigned | OrderStatus::EnRoute => {
-                out.distance_m = Some(d);
-                out.eta_s = Some(geo::eta_seconds(d));
-            }
-            OrderStatus::Arrived | OrderStatus::InProgress => {
-                out.distance_m = Some(d);
-                out.eta_s = Some(0);
-            }
-            _ => {}
-        }
-    }
-    // Only while the job is live: a finished job no longer reveals where the technician is.
-    if order.status.is_active_job() {
-        out.fix = fix;
-    } else {
-        out.distance_m = None;
-        out.eta_s = None;
-    }
-    Ok(out)
+    Ok(Tracking::of(order, Some(tech.name), fix))
 }

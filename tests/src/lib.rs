@@ -11,6 +11,7 @@
 //! ```
 
 pub mod proxy;
+pub mod ui;
 
 use std::future::Future;
 use std::time::Duration;
@@ -137,6 +138,7 @@ impl TestPlatform {
                     name: name.into(),
                     role,
                     workshop_id,
+                    skills: None,
                 },
             )
             .await

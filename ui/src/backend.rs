@@ -1,34 +1,147 @@
-//! How the UI reaches the platform: plain HTTP with gloo-net. The platform address comes from
-//! `?platform=` in the page URL, else `http://127.0.0.1:8080`.
+//! The [`Backend`] trait: everything the views ask for. Two implementations:
+//! [`crate::tauri::TauriBackend`] (IPC to the app shell, which answers from `pitstop-core`'s
+//! offline cache) and [`crate::http::HttpBackend`] (straight to the platform, for a plain
+//! browser: the share-link tracking page, and the views when no app is installed).
 
-use pitstop_api::services::ServiceType;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 
-/// The platform's base URL.
-pub fn base_url() -> String {
-    query_param("platform").unwrap_or_else(|| "http://127.0.0.1:8080".into())
+use pitstop_api::device::{OfferView, SyncStatus};
+use pitstop_api::{
+    Account, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShiftChange,
+    Technician, Tracking, Vehicle, Workshop,
+};
+use serde::Deserialize;
+
+/// A failed call: `kind` is `offline`, `refused`, `not_signed_in`, `http`, … and `message`
+/// is the sentence to show.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BackendError {
+    pub kind: String,
+    pub message: String,
 }
 
-fn query_param(name: &str) -> Option<String> {
-    let search = page_query()?;
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string))
-}
-
-fn page_query() -> Option<String> {
-    let window = web_sys::window()?;
-    window.location().search().ok()
-}
-
-/// `GET /v1/services`.
-pub async fn services() -> Result<Vec<ServiceType>, String> {
-    let resp = gloo_net::http::Request::get(&format!("{}/v1/services", base_url()))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !resp.ok() {
-        return Err(format!("HTTP {}", resp.status()));
+impl BackendError {
+    pub fn new(kind: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+        }
     }
-    resp.json().await.map_err(|e| e.to_string())
+}
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What a call returns.
+pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, BackendError>> + 'a>>;
+
+/// How the UI was started.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct StartInfo {
+    /// `desktop`, `mobile` or `browser`.
+    pub platform: String,
+    /// Platform base URL.
+    pub platform_url: String,
+    /// Sign in at start as this role and name (app flags), else a role picker.
+    pub role: Option<Role>,
+    pub name: Option<String>,
+    pub workshop: Option<Id>,
+}
+
+/// Keeps a change subscription alive; dropping it stops the callbacks.
+pub struct Watch(#[allow(dead_code)] pub Box<dyn std::any::Any>);
+
+/// Everything the views ask of the app or the platform.
+pub trait Backend {
+    /// How the UI was started.
+    fn start_info(&self) -> Fut<'_, StartInfo>;
+    /// Dev sign-in.
+    fn sign_in(&self, name: String, role: Role, workshop: Option<Id>) -> Fut<'_, Account>;
+    /// Workshops (for a desk's sign-in).
+    fn workshops(&self) -> Fut<'_, Vec<Workshop>>;
+    /// Map tiles and other public settings.
+    fn config(&self) -> Fut<'_, PublicConfig>;
+
+    fn offers(&self) -> Fut<'_, Vec<OfferView>>;
+    fn accept(&self, offer: Id) -> Fut<'_, ()>;
+    fn decline(&self, offer: Id) -> Fut<'_, ()>;
+    /// Orders the account sees, most recently changed first.
+    fn orders(&self) -> Fut<'_, Vec<Order>>;
+    fn step(&self, order: Id, status: OrderStatus, note: Option<String>) -> Fut<'_, ()>;
+    fn add_note(&self, order: Id, text: String) -> Fut<'_, ()>;
+    fn add_part(&self, order: Id, name: String, qty: u32, unit_price_cents: i64) -> Fut<'_, ()>;
+    fn set_shift(&self, shift: ShiftChange) -> Fut<'_, ()>;
+    fn sync_status(&self) -> Fut<'_, SyncStatus>;
+    fn dismiss_failure(&self, seq: i64) -> Fut<'_, ()>;
+
+    fn vehicles(&self) -> Fut<'_, Vec<Vehicle>>;
+    fn add_vehicle(&self, v: NewVehicle) -> Fut<'_, Vehicle>;
+    fn book(&self, order: NewOrder) -> Fut<'_, ()>;
+    fn technicians(&self) -> Fut<'_, Vec<Technician>>;
+    /// Assign by hand, or let dispatch choose (`None`).
+    fn dispatch(&self, order: Id, technician: Option<Id>) -> Fut<'_, ()>;
+    fn tracking(&self, order: Id) -> Fut<'_, Option<Tracking>>;
+    /// A browser tracking link (full URL).
+    fn share(&self, order: Id) -> Fut<'_, String>;
+    /// Tracking through a share link's token (no sign-in).
+    fn shared_tracking(&self, token: String) -> Fut<'_, Tracking>;
+
+    /// Calls `on_change` whenever data may have changed (app events, or a timer).
+    fn watch(&self, on_change: Rc<dyn Fn()>) -> Watch;
+    /// The first view is interactive (cold-start figure in the app).
+    fn ready(&self) {}
+}
+
+/// The backend handed down to every view.
+#[derive(Clone)]
+pub struct Shared(pub Rc<dyn Backend>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+/// Now by the browser's clock, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// A query parameter of the page URL.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    search.trim_start_matches('?').split('&').find_map(|kv| {
+        kv.strip_prefix(&format!("{name}="))
+            .map(|v| js_sys::decode_uri_component(v).map_or(v.to_string(), String::from))
+    })
+}
+
+/// The page's own origin (`http://host:port`).
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Skills a technician signing in through dev login gets: every skill of the catalogue, so a
+/// demo technician can be offered anything.
+pub fn dev_skills(role: Role) -> Option<Vec<String>> {
+    (role == Role::Technician).then(|| {
+        pitstop_api::services::skills()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    })
 }

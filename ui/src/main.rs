@@ -1,53 +1,169 @@
-//! Pitstop's Yew front end (wasm32). Today it shows the platform's service catalogue with
-//! up-front prices and whether the platform answers; the per-role views (technician, desk,
-//! owner) are built on top of this app.
+//! Pitstop's Yew front end (wasm32): one app with a view per role (technician, front desk,
+//! car owner) and the share-link tracking page.
+//!
+//! The views talk to a [`backend::Backend`]: inside the Tauri app that is IPC to the shell
+//! (offline-first, answered by `pitstop-core`); in a plain browser it is HTTP to the platform.
+//! `?track=<token>` opens the tracking page of a share link.
 
 mod backend;
+mod http;
+mod map;
+mod tauri;
+mod views;
 
-use pitstop_api::services::ServiceType;
+use std::rc::Rc;
+
+use pitstop_api::{Account, Id, Role, Workshop};
 use yew::prelude::*;
 
-/// Formats cents as a price.
-fn price(cents: i64) -> String {
-    format!("€{}.{:02}", cents / 100, cents % 100)
+use crate::backend::{Shared, StartInfo, query_param};
+use crate::views::common::{error_line, input_value};
+use crate::views::desk::DeskView;
+use crate::views::owner::OwnerView;
+use crate::views::technician::TechnicianView;
+use crate::views::track::TrackPage;
+
+/// The backend for where the page runs.
+fn pick_backend() -> Shared {
+    if tauri::available() {
+        Shared(Rc::new(tauri::TauriBackend::new()))
+    } else {
+        // A browser: the platform given in the URL, else the one serving this page.
+        let base = query_param("platform").unwrap_or_else(backend::origin);
+        Shared(Rc::new(http::HttpBackend::new(&base)))
+    }
 }
 
 #[function_component(App)]
 fn app() -> Html {
-    let services = use_state(|| None::<Result<Vec<ServiceType>, String>>);
+    let backend = use_memo((), |_| pick_backend());
+    let backend = (*backend).clone();
+    if let Some(token) = query_param("track") {
+        return html! { <TrackPage backend={backend} token={token} /> };
+    }
+    html! { <Shell backend={backend} /> }
+}
+
+#[derive(Properties, PartialEq)]
+struct ShellProps {
+    backend: Shared,
+}
+
+/// Start info, sign-in (automatic when the app was started with a role and name), then the
+/// role's view.
+#[function_component(Shell)]
+fn shell(p: &ShellProps) -> Html {
+    let info = use_state(|| None::<StartInfo>);
+    let account = use_state(|| None::<Account>);
+    let error = use_state(|| None::<String>);
+    let tiles = use_state(|| None::<String>);
+    let workshops = use_state(Vec::<Workshop>::new);
+    let role = use_state(|| Role::Technician);
+
+    let sign_in = {
+        let (b, account, error) = (p.backend.clone(), account.clone(), error.clone());
+        Callback::from(move |(name, role, ws): (String, Role, Option<Id>)| {
+            let (b, account, error) = (b.clone(), account.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.sign_in(name, role, ws).await {
+                    Ok(a) => account.set(Some(a)),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
     {
-        let services = services.clone();
+        let (b, info, sign_in, tiles, workshops, error) = (
+            p.backend.clone(),
+            info.clone(),
+            sign_in.clone(),
+            tiles.clone(),
+            workshops.clone(),
+            error.clone(),
+        );
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                services.set(Some(backend::services().await));
+                let i = match b.start_info().await {
+                    Ok(i) => i,
+                    Err(e) => {
+                        error.set(Some(e.message));
+                        return;
+                    }
+                };
+                if let (Some(r), Some(n)) = (i.role, i.name.clone()) {
+                    sign_in.emit((n, r, i.workshop));
+                }
+                info.set(Some(i));
+                b.ready();
+                if let Ok(c) = b.config().await {
+                    tiles.set(c.tile_url);
+                }
+                if let Ok(w) = b.workshops().await {
+                    workshops.set(w);
+                }
             });
         });
     }
-    let body = match &*services {
-        None => html! { <p id="status">{ "Connecting to the platform…" }</p> },
-        Some(Err(e)) => {
-            html! { <p id="status" class="error">{ format!("The platform at {} did not answer: {e}", backend::base_url()) }</p> }
+
+    if let Some(a) = &*account {
+        let b = p.backend.clone();
+        let t = (*tiles).clone();
+        return match a.role {
+            Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} /> },
+            Role::Desk | Role::Admin => {
+                html! { <DeskView backend={b} account={a.clone()} tile_url={t} /> }
+            }
+            Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} /> },
+        };
+    }
+    let Some(i) = &*info else {
+        return html! { <main><p id="status">{ "Starting…" }</p>{ error_line(&error) }</main> };
+    };
+    let pick = |r: Role| {
+        let role = role.clone();
+        Callback::from(move |_| role.set(r))
+    };
+    let submit = {
+        let (sign_in, role, error) = (sign_in.clone(), role.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let name = input_value("signin-name");
+            if name.trim().is_empty() {
+                error.set(Some("Type your name.".into()));
+                return;
+            }
+            let ws = input_value("signin-workshop").parse().ok();
+            let ws = matches!(*role, Role::Desk | Role::Technician)
+                .then_some(ws)
+                .flatten();
+            sign_in.emit((name.trim().to_string(), *role, ws));
+        })
+    };
+    let tab = |r: Role, label: &'static str, id: &'static str| {
+        html! {
+          <button type="button" id={id} class={classes!("tab", (*role == r).then_some("active"))} onclick={pick(r)}>{ label }</button>
         }
-        Some(Ok(list)) => html! {
-            <>
-            <p id="status">{ format!("Connected to {}", backend::base_url()) }</p>
-            <table id="services">
-              <thead><tr><th>{ "Service" }</th><th>{ "Time on site" }</th><th>{ "Price" }</th></tr></thead>
-              <tbody>
-              { for list.iter().map(|s| html! {
-                  <tr data-code={s.code.clone()}><td>{ &s.name }</td><td>{ format!("{} min", s.minutes) }</td><td>{ price(s.price_cents) }</td></tr>
-              }) }
-              </tbody>
-            </table>
-            </>
-        },
     };
     html! {
-        <main>
-          <h1>{ "Pitstop" }</h1>
-          <h2>{ "Services and prices" }</h2>
-          { body }
-        </main>
+      <main class="signin">
+        <h1>{ "Pitstop" }</h1>
+        <p class="muted" id="status">{ format!("{} · platform {}", i.platform, i.platform_url) }</p>
+        <div class="tabs">
+          { tab(Role::Technician, "I am a master", "role-technician") }
+          { tab(Role::Desk, "Front desk", "role-desk") }
+          { tab(Role::Owner, "Car owner", "role-owner") }
+        </div>
+        <form id="signin" class="card" onsubmit={submit}>
+          <input id="signin-name" placeholder="Your name" />
+          if *role == Role::Desk {
+            <select id="signin-workshop">
+              { for workshops.iter().map(|w| html! { <option value={w.id.to_string()}>{ &w.name }</option> }) }
+            </select>
+          }
+          <button id="signin-submit" class="primary" type="submit">{ "Sign in" }</button>
+        </form>
+        { error_line(&error) }
+      </main>
     }
 }
 

@@ -1,0 +1,330 @@
+//! Real windows and browsers for the UI tests: an Xvfb display, the desktop app driven through
+//! tauri-driver (which drives WebKitWebDriver), and headless Chromium through chromedriver.
+//! Everything is a child process killed (with its children) when its guard drops.
+//!
+//! The tools come from `scripts/setup.sh`; a missing one fails the test with a sentence
+//! saying so, never a silent pass.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Map, Value, json};
+
+/// How long a UI wait lasts before the test fails.
+pub const UI_WAIT: Duration = Duration::from_secs(30);
+
+/// A child process (and its process group), killed on drop.
+#[derive(Debug)]
+pub struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // The whole group: tauri-driver's WebKitWebDriver and the app, chromedriver's
+        // Chromium. Signalled directly: a `kill` binary may read `-<pid>` as an option.
+        if let Some(group) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.wait();
+        let _ = self.name;
+    }
+}
+
+fn spawn(name: &'static str, cmd: &mut Command) -> anyhow::Result<Proc> {
+    use std::os::unix::process::CommandExt;
+    let child = cmd
+        .process_group(0)
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| {
+            format!("{name} is not installed or cannot start: run ./scripts/setup.sh")
+        })?;
+    Ok(Proc { child, name })
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn wait_port(port: u16, what: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{what} did not start listening on port {port}")
+}
+
+/// An X display without a screen.
+#[derive(Debug)]
+pub struct Display {
+    pub name: String,
+    _proc: Proc,
+}
+
+impl Display {
+    /// Starts `Xvfb` on a free display number.
+    pub async fn start() -> anyhow::Result<Self> {
+        let n = (100..400)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                    && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            })
+            .context("no free X display number")?;
+        let name = format!(":{n}");
+        let proc = spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args([&name, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )?;
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        for _ in 0..100 {
+            if Path::new(&socket).exists() {
+                return Ok(Self { name, _proc: proc });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("Xvfb did not start on {name}")
+    }
+}
+
+fn connector() -> hyper_util::client::legacy::connect::HttpConnector {
+    hyper_util::client::legacy::connect::HttpConnector::new()
+}
+
+/// The desktop app's binary, built next to the test binaries (`cargo build -p pitstop-app`).
+pub fn app_binary() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/debug/deps/<test> -> target/debug/pitstop-app
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("pitstop-app"))
+        .context("no target directory")?;
+    if !bin.is_file() {
+        bail!(
+            "{} is missing: build the app first (./scripts/build-ui.sh && cargo build -p pitstop-app)",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+/// The desktop app under tauri-driver, with one WebDriver session.
+#[allow(missing_debug_implementations)] // fantoccini's Client has no Debug
+pub struct App {
+    pub client: Client,
+    _driver: Proc,
+    _display: Display,
+    /// The app's data folder (`XDG_DATA_HOME`), kept until the app is gone.
+    pub data: tempfile::TempDir,
+}
+
+impl App {
+    /// Starts the app with these environment settings (`PITSTOP_PLATFORM`, `PITSTOP_ROLE`, …).
+    pub async fn start(env: &[(&str, String)]) -> anyhow::Result<Self> {
+        let app = app_binary()?;
+        let display = Display::start().await?;
+        let data = tempfile::tempdir()?;
+        let (port, native) = (free_port(), free_port());
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("DISPLAY", &display.name)
+        .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
+        .env("XDG_CACHE_HOME", data.path())
+        // Software rendering: Xvfb has no GPU.
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = spawn("tauri-driver", &mut cmd)?;
+        wait_port(port, "tauri-driver").await?;
+        let mut caps = Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        let client = ClientBuilder::new(connector())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("WebDriver session with the app")?;
+        Ok(Self {
+            client,
+            _driver: driver,
+            _display: display,
+            data,
+        })
+    }
+
+    /// Ends the session (the app quits).
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+/// Headless Chromium under chromedriver, with one session.
+#[allow(missing_debug_implementations)]
+pub struct Browser {
+    pub client: Client,
+    _driver: Proc,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> anyhow::Result<Self> {
+        let port = free_port();
+        let driver = spawn(
+            "chromedriver",
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )?;
+        wait_port(port, "chromedriver").await?;
+        let profile = tempfile::tempdir()?;
+        let mut caps = Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--window-size=1200,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(connector())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("WebDriver session with Chromium")?;
+        Ok(Self {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+/// Waits for an element matching `css`.
+pub async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
+    c.wait()
+        .at_most(UI_WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("no element {css} within {UI_WAIT:?}"))
+}
+
+/// Waits until `f` yields `Some`, polling every 100 ms.
+pub async fn until<T, F, Fut>(what: &str, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    crate::eventually(UI_WAIT, || {
+        let fut = f();
+        async move {
+            let r = fut.await;
+            if r.is_none() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            r
+        }
+    })
+    .await
+    .with_context(|| format!("timed out waiting for {what}"))
+}
+
+/// An attribute of the first element matching `css`, if both exist.
+pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
+    let el = c.find(Locator::Css(css)).await.ok()?;
+    el.attr(name).await.ok().flatten()
+}
+
+/// The text of the first element matching `css`, if it exists.
+pub async fn text(c: &Client, css: &str) -> Option<String> {
+    let el = c.find(Locator::Css(css)).await.ok()?;
+    el.text().await.ok()
+}
+
+/// Clicks the element matching `css` once it exists.
+pub async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
+    find(c, css)
+        .await?
+        .click()
+        .await
+        .with_context(|| format!("clicking {css}"))
+}
+
+/// Types into the input matching `css`.
+pub async fn type_into(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
+    let el = find(c, css).await?;
+    el.clear().await.ok();
+    el.send_keys(text)
+        .await
+        .with_context(|| format!("typing into {css}"))
+}
+
+/// Where screenshots go: `$PITSTOP_SCREENSHOTS`, else `target/screenshots` in the repository.
+pub fn screenshot_dir() -> PathBuf {
+    std::env::var_os("PITSTOP_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+                .join("screenshots")
+        })
+}
+
+/// Saves a PNG screenshot of the window as `<name>.png`; returns its path.
+pub async fn screenshot(c: &Client, name: &str) -> anyhow::Result<PathBuf> {
+    let png = c.screenshot().await.context("taking a screenshot")?;
+    if !png.starts_with(b"\x89PNG") {
+        bail!("the screenshot of {name} is not a PNG");
+    }
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png)?;
+    Ok(path)
+}
+
+/// A JSON value's string, for `execute` answers.
+pub fn as_str(v: &Value) -> String {
+    v.as_str()
+        .map(String::from)
+        .unwrap_or_else(|| v.to_string())
+}

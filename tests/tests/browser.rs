@@ -1,0 +1,114 @@
+//! The share-link tracking page in a real headless Chromium (chromedriver), served by a real
+//! platform with the built web UI: no app, no sign-in. The marker moves when new fixes
+//! arrive and the ETA updates.
+//!
+//! Needs `./scripts/setup.sh` (chromium, chromium-driver) and the UI built
+//! (`./scripts/build-ui.sh`); `./scripts/test.sh` does both.
+
+use std::path::Path;
+
+use pitstop_api::*;
+use pitstop_tests::ui::{Browser, attr, find, screenshot, text, until};
+use pitstop_tests::{TestPlatform, new_order, now_ms};
+
+fn fix(seq: u64, lat: f64, lon: f64) -> LocationBatch {
+    LocationBatch {
+        device_id: "phone".into(),
+        fixes: vec![Fix {
+            seq,
+            t: now_ms() + seq as i64,
+            lat,
+            lon,
+            accuracy_m: 5.0,
+            speed_mps: Some(9.0),
+            heading_deg: Some(0.0),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn share_link_page_follows_the_master_in_chromium() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    assert!(
+        dist.join("index.html").is_file() && dist.join("pitstop-ui_bg.wasm").is_file(),
+        "build the UI first: ./scripts/build-ui.sh"
+    );
+    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let tech = p.technician_at("theo", &["oil"], 52.50, 13.40).await;
+    let (owner, car) = p.owner_with_car("ophelia").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.53, 13.40))
+        .await
+        .unwrap();
+    tech.win(order.id).await;
+    assert!(
+        tech.step(order.id, OrderStatus::EnRoute)
+            .await
+            .status
+            .is_success()
+    );
+    let _: LocationAck = tech
+        .post("/v1/locations", &fix(1, 52.50, 13.40))
+        .await
+        .unwrap();
+    let link: ShareLink = owner
+        .post(&format!("/v1/orders/{}/share", order.id), &())
+        .await
+        .unwrap();
+
+    let browser = Browser::start()
+        .await
+        .expect("chromium starts under chromedriver");
+    let c = &browser.client;
+    c.goto(&format!("{}{}&poll_ms=300", p.base, link.path))
+        .await
+        .unwrap();
+    find(c, "#marker-tech").await.unwrap();
+    let lat0: f64 = attr(c, "#marker-tech", "data-lat")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((lat0 - 52.50).abs() < 1e-9, "{lat0}");
+    let eta0: i64 = attr(c, "#eta", "data-eta").await.unwrap().parse().unwrap();
+    assert_eq!(
+        eta0,
+        geo::eta_seconds(geo::haversine_m(52.50, 13.40, 52.53, 13.40))
+    );
+    assert!(text(c, "#eta").await.unwrap().starts_with("ETA"));
+    screenshot(c, "browser-tracking").await.unwrap();
+
+    // A new fix 2.2 km closer: the page follows without a reload.
+    let _: LocationAck = tech
+        .post("/v1/locations", &fix(2, 52.52, 13.40))
+        .await
+        .unwrap();
+    let lat1: f64 = until("the marker to move", || async {
+        let lat: f64 = attr(c, "#marker-tech", "data-lat").await?.parse().ok()?;
+        (lat > lat0).then_some(lat)
+    })
+    .await
+    .unwrap();
+    assert!((lat1 - 52.52).abs() < 1e-9);
+    let eta1: i64 = until("the ETA to update", || async {
+        let e: i64 = attr(c, "#eta", "data-eta").await?.parse().ok()?;
+        (e < eta0).then_some(e)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        eta1,
+        geo::eta_seconds(geo::haversine_m(52.52, 13.40, 52.53, 13.40))
+    );
+    screenshot(c, "browser-tracking-moved").await.unwrap();
+
+    // A link that does not exist says so instead of showing a map.
+    c.goto(&format!("{}/app/?track=nope", p.base))
+        .await
+        .unwrap();
+    let e = find(c, "#track-error").await.unwrap().text().await.unwrap();
+    assert!(e.contains("unknown or has expired"), "{e}");
+
+    browser.close().await;
+    p.stop().await;
+}

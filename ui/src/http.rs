@@ -1,0 +1,290 @@
+//! [`Backend`] straight to the platform over HTTP (gloo-net), for a plain browser: online
+//! only, no local queue. The share-link tracking page uses it with no sign-in.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use pitstop_api::device::{OfferView, SyncStatus};
+use pitstop_api::{
+    Account, DevLogin, DispatchRequest, Id, NewNote, NewOrder, NewPart, NewVehicle, Offer, Order,
+    OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange, StatusChange, Technician,
+    Tracking, Vehicle, Workshop,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::backend::{Backend, BackendError, Fut, StartInfo, Watch, now_ms};
+
+/// How often a browser page refreshes (it has no event stream of its own).
+pub const POLL_MS: u32 = 1000;
+
+/// Talks to the platform at `base`.
+#[derive(Clone)]
+pub struct HttpBackend {
+    base: String,
+    token: Rc<RefCell<Option<String>>>,
+    online: Rc<Cell<bool>>,
+    last_ok: Rc<Cell<Option<i64>>>,
+    last_error: Rc<RefCell<Option<String>>>,
+}
+
+impl HttpBackend {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            token: Default::default(),
+            online: Default::default(),
+            last_ok: Default::default(),
+            last_error: Default::default(),
+        }
+    }
+
+    fn req(&self, rb: RequestBuilder) -> RequestBuilder {
+        match self.token.borrow().as_ref() {
+            Some(t) => rb.header("Authorization", &format!("Bearer {t}")),
+            None => rb,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        r: Result<Response, gloo_net::Error>,
+    ) -> Result<T, BackendError> {
+        let resp = match r {
+            Ok(r) => r,
+            Err(e) => {
+                self.online.set(false);
+                *self.last_error.borrow_mut() = Some(e.to_string());
+                return Err(BackendError::new(
+                    "offline",
+                    format!("The platform did not answer: {e}"),
+                ));
+            }
+        };
+        self.online.set(true);
+        self.last_ok.set(Some(now_ms()));
+        if !resp.ok() {
+            let detail = resp
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["detail"].as_str().map(String::from))
+                .unwrap_or_else(|| format!("HTTP {}", resp.status()));
+            let kind = if resp.status() >= 500 {
+                "offline"
+            } else {
+                "refused"
+            };
+            return Err(BackendError::new(kind, detail));
+        }
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| BackendError::new("bad_answer", e.to_string()))?;
+        let text = if text.is_empty() { "null".into() } else { text };
+        serde_json::from_str(&text).map_err(|e| BackendError::new("bad_answer", e.to_string()))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, BackendError> {
+        let r = self.req(Request::get(&self.url(path))).send().await;
+        self.answer(r).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, BackendError> {
+        let r = match self.req(Request::post(&self.url(path))).json(body) {
+            Ok(rb) => rb.send().await,
+            Err(e) => return Err(BackendError::new("bad_request", e.to_string())),
+        };
+        self.answer(r).await
+    }
+}
+
+impl Backend for HttpBackend {
+    fn start_info(&self) -> Fut<'_, StartInfo> {
+        let info = StartInfo {
+            platform: "browser".into(),
+            platform_url: self.base.clone(),
+            role: crate::backend::query_param("role")
+                .and_then(|r| serde_json::from_value(serde_json::Value::String(r)).ok()),
+            name: crate::backend::query_param("name"),
+            workshop: crate::backend::query_param("workshop").and_then(|w| w.parse().ok()),
+        };
+        Box::pin(async move { Ok(info) })
+    }
+    fn sign_in(&self, name: String, role: Role, workshop: Option<Id>) -> Fut<'_, Account> {
+        Box::pin(async move {
+            let s: Session = self
+                .post(
+                    "/v1/auth/dev-login",
+                    &DevLogin {
+                        name,
+                        role,
+                        workshop_id: workshop,
+                        skills: crate::backend::dev_skills(role),
+                    },
+                )
+                .await?;
+            *self.token.borrow_mut() = Some(s.token);
+            Ok(s.account)
+        })
+    }
+    fn workshops(&self) -> Fut<'_, Vec<Workshop>> {
+        Box::pin(self.get("/v1/workshops"))
+    }
+    fn config(&self) -> Fut<'_, PublicConfig> {
+        Box::pin(self.get("/v1/config"))
+    }
+    fn offers(&self) -> Fut<'_, Vec<OfferView>> {
+        Box::pin(async move {
+            let offers: Vec<Offer> = self.get("/v1/offers").await?;
+            let now = now_ms();
+            Ok(offers
+                .into_iter()
+                .map(|offer| OfferView {
+                    time_left_ms: offer.expires_at - now,
+                    offer,
+                    local: None,
+                    reason: None,
+                })
+                .collect())
+        })
+    }
+    fn accept(&self, offer: Id) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self
+                .post(&format!("/v1/offers/{offer}/accept"), &())
+                .await?;
+            Ok(())
+        })
+    }
+    fn decline(&self, offer: Id) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Offer = self
+                .post(&format!("/v1/offers/{offer}/decline"), &())
+                .await?;
+            Ok(())
+        })
+    }
+    fn orders(&self) -> Fut<'_, Vec<Order>> {
+        Box::pin(self.get("/v1/orders?limit=200"))
+    }
+    fn step(&self, order: Id, status: OrderStatus, note: Option<String>) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self
+                .post(
+                    &format!("/v1/orders/{order}/status"),
+                    &StatusChange { status, note },
+                )
+                .await?;
+            Ok(())
+        })
+    }
+    fn add_note(&self, order: Id, text: String) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self
+                .post(&format!("/v1/orders/{order}/notes"), &NewNote { text })
+                .await?;
+            Ok(())
+        })
+    }
+    fn add_part(&self, order: Id, name: String, qty: u32, unit_price_cents: i64) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self
+                .post(
+                    &format!("/v1/orders/{order}/parts"),
+                    &NewPart {
+                        name,
+                        qty,
+                        unit_price_cents,
+                    },
+                )
+                .await?;
+            Ok(())
+        })
+    }
+    fn set_shift(&self, shift: ShiftChange) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Technician = self.post("/v1/technicians/me/shift", &shift).await?;
+            Ok(())
+        })
+    }
+    fn sync_status(&self) -> Fut<'_, SyncStatus> {
+        let s = SyncStatus {
+            online: self.online.get(),
+            pending: 0,
+            last_sync: self.last_ok.get(),
+            last_error: self.last_error.borrow().clone(),
+            failed: vec![],
+            unsent_fixes: 0,
+        };
+        Box::pin(async move { Ok(s) })
+    }
+    fn dismiss_failure(&self, _seq: i64) -> Fut<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    fn vehicles(&self) -> Fut<'_, Vec<Vehicle>> {
+        Box::pin(self.get("/v1/vehicles"))
+    }
+    fn add_vehicle(&self, v: NewVehicle) -> Fut<'_, Vehicle> {
+        Box::pin(async move { self.post("/v1/vehicles", &v).await })
+    }
+    fn book(&self, order: NewOrder) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self.post("/v1/orders", &order).await?;
+            Ok(())
+        })
+    }
+    fn technicians(&self) -> Fut<'_, Vec<Technician>> {
+        Box::pin(self.get("/v1/technicians"))
+    }
+    fn dispatch(&self, order: Id, technician: Option<Id>) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: Order = self
+                .post(
+                    &format!("/v1/orders/{order}/dispatch"),
+                    &DispatchRequest {
+                        technician_id: technician,
+                    },
+                )
+                .await?;
+            Ok(())
+        })
+    }
+    fn tracking(&self, order: Id) -> Fut<'_, Option<Tracking>> {
+        Box::pin(async move {
+            self.get(&format!("/v1/orders/{order}/tracking"))
+                .await
+                .map(Some)
+        })
+    }
+    fn share(&self, order: Id) -> Fut<'_, String> {
+        Box::pin(async move {
+            let l: ShareLink = self.post(&format!("/v1/orders/{order}/share"), &()).await?;
+            Ok(format!("{}{}", self.base, l.path))
+        })
+    }
+    fn shared_tracking(&self, token: String) -> Fut<'_, Tracking> {
+        Box::pin(async move {
+            let token = String::from(js_sys::encode_uri_component(&token));
+            self.get(&format!("/v1/track/{token}")).await
+        })
+    }
+    fn watch(&self, on_change: Rc<dyn Fn()>) -> Watch {
+        let every = crate::backend::query_param("poll_ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(POLL_MS);
+        Watch(Box::new(gloo_timers::callback::Interval::new(
+            every,
+            move || on_change(),
+        )))
+    }
+}

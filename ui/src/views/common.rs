@@ -1,0 +1,243 @@
+//! Pieces every view uses: data loading hooks that refresh on backend changes, the sync
+//! badge, the order timeline, prices and times.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use pitstop_api::device::SyncStatus;
+use pitstop_api::{Order, OrderStatus, services};
+use wasm_bindgen_futures::spawn_local;
+use yew::prelude::*;
+
+use crate::backend::{BackendError, Fut, Shared, now_ms};
+
+/// Formats cents as a price.
+pub fn price(cents: i64) -> String {
+    format!("€{}.{:02}", cents / 100, cents.rem_euclid(100))
+}
+
+/// A service code as people read it.
+pub fn service_name(code: &str) -> String {
+    services::find(code).map_or_else(|| code.to_string(), |s| s.name)
+}
+
+/// `HH:MM` local time of a Unix-millisecond instant.
+pub fn clock(ms: i64) -> String {
+    let d = js_sys::Date::new(&(ms as f64).into());
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+/// `DD.MM HH:MM` local time.
+pub fn day_clock(ms: i64) -> String {
+    let d = js_sys::Date::new(&(ms as f64).into());
+    format!(
+        "{:02}.{:02} {:02}:{:02}",
+        d.get_date(),
+        d.get_month() + 1,
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// "3 min" / "45 s".
+pub fn duration(secs: i64) -> String {
+    if secs >= 60 {
+        format!("{} min", (secs + 30) / 60)
+    } else {
+        format!("{} s", secs.max(0))
+    }
+}
+
+/// The words on the button that moves a job on.
+pub fn step_label(next: OrderStatus) -> &'static str {
+    match next {
+        OrderStatus::EnRoute => "Set off",
+        OrderStatus::Arrived => "Arrived",
+        OrderStatus::InProgress => "Start work",
+        OrderStatus::Completed => "Complete job",
+        _ => "Next",
+    }
+}
+
+#[derive(Default)]
+struct Counter(u32);
+
+impl Reducible for Counter {
+    type Action = ();
+    fn reduce(self: Rc<Self>, _: ()) -> Rc<Self> {
+        Rc::new(Counter(self.0.wrapping_add(1)))
+    }
+}
+
+/// A number that changes whenever the backend reports a change, plus a callback to bump it
+/// after a local action.
+#[hook]
+pub fn use_changes(backend: &Shared) -> (u32, Callback<()>) {
+    let counter = use_reducer(Counter::default);
+    {
+        let d = counter.dispatcher();
+        use_effect_with(backend.clone(), move |b| {
+            let w = b.watch(Rc::new(move || d.dispatch(())));
+            move || drop(w)
+        });
+    }
+    let d = counter.dispatcher();
+    (counter.0, Callback::from(move |_| d.dispatch(())))
+}
+
+/// The current time, updated every `every_ms` (offer countdowns).
+#[hook]
+pub fn use_clock(every_ms: u32) -> i64 {
+    let now = use_state(now_ms);
+    {
+        let now = now.clone();
+        use_effect_with(every_ms, move |&ms| {
+            let t = gloo_timers::callback::Interval::new(ms, move || now.set(now_ms()));
+            move || drop(t)
+        });
+    }
+    *now
+}
+
+/// Loads `load(backend)` again whenever `tick` changes; a late answer to an older load is
+/// dropped. `None` until the first answer.
+#[hook]
+pub fn use_data<D: Clone + 'static>(
+    backend: &Shared,
+    tick: u32,
+    load: fn(Shared) -> Fut<'static, D>,
+) -> Option<Result<D, BackendError>> {
+    let state = use_state(|| None);
+    let generation = use_mut_ref(|| Rc::new(Cell::new(0u64)));
+    {
+        let state = state.clone();
+        let generation = generation.borrow().clone();
+        use_effect_with((backend.clone(), tick), move |(b, _)| {
+            let mine = generation.get() + 1;
+            generation.set(mine);
+            let b = b.clone();
+            spawn_local(async move {
+                let r = load(b).await;
+                if generation.get() == mine {
+                    state.set(Some(r));
+                }
+            });
+        });
+    }
+    (*state).clone()
+}
+
+/// Runs an action and reports its error (or clears it) through `error`, then `done`.
+pub fn act(
+    error: UseStateHandle<Option<String>>,
+    done: Callback<()>,
+    fut: impl std::future::Future<Output = Result<(), BackendError>> + 'static,
+) {
+    spawn_local(async move {
+        match fut.await {
+            Ok(()) => error.set(None),
+            Err(e) => error.set(Some(e.message)),
+        }
+        done.emit(());
+    });
+}
+
+/// An error line, when there is one.
+pub fn error_line(error: &Option<String>) -> Html {
+    match error {
+        Some(e) => html! { <p class="error" id="error">{ e }</p> },
+        None => html! {},
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SyncBadgeProps {
+    pub status: SyncStatus,
+    pub on_dismiss: Callback<i64>,
+}
+
+/// Online or offline, N pending, last sync, and refused actions with reasons.
+#[function_component(SyncBadge)]
+pub fn sync_badge(p: &SyncBadgeProps) -> Html {
+    let s = &p.status;
+    let state = if s.online { "online" } else { "offline" };
+    let last = s.last_sync.map_or("never synced".to_string(), |t| {
+        format!("synced {}", clock(t))
+    });
+    html! {
+      <div id="sync" class={classes!("sync", state)} data-pending={s.pending.to_string()}>
+        <span class="dot"></span>
+        <span id="sync-state">{ state }</span>
+        <span id="sync-pending">{ format!("{} pending", s.pending) }</span>
+        <span class="muted">{ last }</span>
+        if s.unsent_fixes > 0 { <span class="muted">{ format!("{} GPS fixes to send", s.unsent_fixes) }</span> }
+        { for s.failed.iter().map(|f| {
+            let seq = f.seq;
+            let cb = p.on_dismiss.clone();
+            html! {
+              <div class="failed">
+                { format!("Not done: {}", f.reason.clone().unwrap_or_else(|| "refused".into())) }
+                <button class="small" onclick={move |_| cb.emit(seq)}>{ "Dismiss" }</button>
+              </div>
+            }
+        }) }
+      </div>
+    }
+}
+
+/// The order's status history, notes and parts.
+pub fn timeline(o: &Order) -> Html {
+    html! {
+      <div class="timeline">
+        <ol>
+          { for o.timeline.iter().map(|t| html! {
+              <li data-status={t.status.as_str()}>
+                <span class="muted">{ clock(t.at) }</span>{ " " }{ t.status.label() }
+                { t.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default() }
+              </li>
+          }) }
+        </ol>
+        if !o.job_notes.is_empty() {
+          <h4>{ "Notes" }</h4>
+          <ul class="notes">{ for o.job_notes.iter().map(|n| html! { <li>{ &n.text }</li> }) }</ul>
+        }
+        if !o.parts.is_empty() {
+          <h4>{ "Parts" }</h4>
+          <ul class="parts">{ for o.parts.iter().map(|p| html! {
+              <li>{ format!("{} × {} at {}", p.qty, p.name, price(p.unit_price_cents)) }</li>
+          }) }</ul>
+        }
+      </div>
+    }
+}
+
+/// Reads an `<input>`'s value by element id.
+pub fn input_value(id: &str) -> String {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window().and_then(|w| w.document());
+    let Some(el) = doc.and_then(|d| d.get_element_by_id(id)) else {
+        return String::new();
+    };
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        return i.value();
+    }
+    if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+        return s.value();
+    }
+    if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        return t.value();
+    }
+    String::new()
+}
+
+/// Clears an `<input>` by element id.
+pub fn clear_input(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(i) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+    {
+        i.set_value("");
+    }
+}

@@ -1,0 +1,319 @@
+//! The workshop front desk, desktop layout: a board of today's orders by status, walk-in
+//! orders (vehicle by VIN or plate), assignment by hand or by dispatch, the technicians on a
+//! live map, and each order's timeline.
+
+use pitstop_api::device::SyncStatus;
+use pitstop_api::services;
+use pitstop_api::{
+    Account, Id, NewOrder, NewVehicle, Order, OrderStatus, Technician, Vehicle, Workshop,
+};
+use yew::prelude::*;
+
+use crate::backend::{BackendError, Fut, Shared, now_ms};
+use crate::map::{Map, Marker};
+use crate::views::common::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub backend: Shared,
+    pub account: Account,
+    #[prop_or_default]
+    pub tile_url: Option<String>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Data {
+    orders: Vec<Order>,
+    technicians: Vec<Technician>,
+    workshops: Vec<Workshop>,
+    sync: SyncStatus,
+}
+
+fn load(b: Shared) -> Fut<'static, Data> {
+    Box::pin(async move {
+        let orders = b.orders().await?;
+        // Live technician positions and the workshop need the platform; offline the board
+        // still shows from the cache.
+        let technicians = b.technicians().await.unwrap_or_default();
+        let workshops = b.workshops().await.unwrap_or_default();
+        let sync = b.sync_status().await?;
+        Ok::<_, BackendError>(Data {
+            orders,
+            technicians,
+            workshops,
+            sync,
+        })
+    })
+}
+
+/// The board's columns.
+const COLUMNS: &[(&str, &[OrderStatus])] = &[
+    (
+        "Waiting",
+        &[
+            OrderStatus::Pending,
+            OrderStatus::Offered,
+            OrderStatus::Unassigned,
+        ],
+    ),
+    ("Assigned", &[OrderStatus::Assigned, OrderStatus::EnRoute]),
+    ("On site", &[OrderStatus::Arrived, OrderStatus::InProgress]),
+    ("Done", &[OrderStatus::Completed, OrderStatus::Cancelled]),
+];
+
+fn is_today(o: &Order, now: i64) -> bool {
+    let day = 24 * 3_600_000;
+    o.status.is_active_job()
+        || matches!(
+            o.status,
+            OrderStatus::Offered | OrderStatus::Unassigned | OrderStatus::Pending
+        )
+        || (now - o.updated_at) < day
+}
+
+#[function_component(DeskView)]
+pub fn desk_view(p: &Props) -> Html {
+    let (tick, bump) = use_changes(&p.backend);
+    let data = use_data(&p.backend, tick, load);
+    let error = use_state(|| None::<String>);
+    let selected = use_state(|| None::<Id>);
+
+    let Some(data) = data else {
+        return html! { <main><p>{ "Loading…" }</p></main> };
+    };
+    let data = match data {
+        Ok(d) => d,
+        Err(e) => return html! { <main><p class="error">{ e.message }</p></main> },
+    };
+    let workshop_id = p.account.workshop_id;
+    let workshop = data
+        .workshops
+        .iter()
+        .find(|w| Some(w.id) == workshop_id)
+        .cloned();
+    let now = now_ms();
+
+    let walk_in = {
+        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
+        let at = workshop
+            .as_ref()
+            .map_or((52.52, 13.405), |w| (w.lat, w.lon));
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let vin = input_value("walkin-vin").trim().to_uppercase();
+            let plate = input_value("walkin-plate").trim().to_uppercase();
+            let service = input_value("walkin-service");
+            let hours: i64 = input_value("walkin-when").parse().unwrap_or(0);
+            let make = input_value("walkin-make");
+            let model = input_value("walkin-model");
+            let notes = input_value("walkin-notes");
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                let vehicle = find_or_add_vehicle(&b, vin, plate, make, model).await?;
+                let start = now_ms() + hours * 3_600_000;
+                b.book(NewOrder {
+                    vehicle_id: vehicle.id,
+                    service,
+                    lat: at.0,
+                    lon: at.1,
+                    window_start: start,
+                    window_end: start + 2 * 3_600_000,
+                    notes,
+                })
+                .await
+            });
+        })
+    };
+
+    let today: Vec<&Order> = data.orders.iter().filter(|o| is_today(o, now)).collect();
+    let busy: Vec<Id> = data
+        .orders
+        .iter()
+        .filter(|o| o.status.is_active_job())
+        .filter_map(|o| o.technician_id)
+        .collect();
+    let mut markers: Vec<Marker> = data
+        .technicians
+        .iter()
+        .filter(|t| t.on_shift)
+        .filter_map(|t| {
+            Some(Marker {
+                id: format!("tech-{}", t.id),
+                lat: t.lat?,
+                lon: t.lon?,
+                label: t.name.clone(),
+                class: if busy.contains(&t.id) { "busy" } else { "tech" },
+            })
+        })
+        .collect();
+    if let Some(w) = &workshop {
+        markers.push(Marker {
+            id: "workshop".into(),
+            lat: w.lat,
+            lon: w.lon,
+            label: w.name.clone(),
+            class: "dest",
+        });
+    }
+    let current = (*selected)
+        .and_then(|id| data.orders.iter().find(|o| o.id == id))
+        .cloned();
+
+    html! {
+      <main class="desk">
+        <header>
+          <h1>{ "Pitstop" }<span class="muted">{ format!(" · front desk · {}", p.account.name) }</span></h1>
+          <SyncBadge status={data.sync.clone()} on_dismiss={Callback::from(|_| ())} />
+        </header>
+        { error_line(&error) }
+        <div id="board" class="board">
+          { for COLUMNS.iter().map(|(title, statuses)| {
+              let col: Vec<&&Order> = today.iter().filter(|o| statuses.contains(&o.status)).collect();
+              html! {
+                <section class="column" data-column={*title}>
+                  <h3>{ format!("{title} ({})", col.len()) }</h3>
+                  { for col.iter().map(|o| {
+                      let (sel, id) = (selected.clone(), o.id);
+                      html! {
+                        <div class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()} onclick={move |_| sel.set(Some(id))}>
+                          <strong>{ service_name(&o.service) }</strong>
+                          <div class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</div>
+                          <div class="muted">{ clock(o.window_start) }</div>
+                        </div>
+                      }
+                  }) }
+                </section>
+              }
+          }) }
+        </div>
+        <div class="columns">
+          <section class="left">
+            <h2>{ "Technicians" }</h2>
+            <Map markers={markers} tile_url={p.tile_url.clone()} />
+            <p class="muted">{ format!("{} on shift, {} busy", data.technicians.iter().filter(|t| t.on_shift).count(), busy.len()) }</p>
+          </section>
+          <section class="right">
+            if let Some(o) = current {
+              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} on_done={bump.clone()} />
+            } else {
+              <form id="walk-in" class="card" onsubmit={walk_in}>
+                <h3>{ "Walk-in order" }</h3>
+                <input id="walkin-vin" placeholder="VIN (or leave empty and give the plate of a known car)" />
+                <input id="walkin-plate" placeholder="Plate" />
+                <input id="walkin-make" placeholder="Make" class="narrow" />
+                <input id="walkin-model" placeholder="Model" class="narrow" />
+                <select id="walkin-service">
+                  { for services::catalogue().iter().map(|s| html! {
+                      <option value={s.code.clone()}>{ format!("{} — {}", s.name, price(s.price_cents)) }</option>
+                  }) }
+                </select>
+                <select id="walkin-when">
+                  <option value="0">{ "Now" }</option>
+                  <option value="1">{ "In 1 hour" }</option>
+                  <option value="3">{ "In 3 hours" }</option>
+                  <option value="24">{ "Tomorrow" }</option>
+                </select>
+                <input id="walkin-notes" placeholder="Customer's words" />
+                <button id="walkin-submit" class="primary" type="submit">{ "Create order" }</button>
+              </form>
+            }
+          </section>
+        </div>
+      </main>
+    }
+}
+
+/// The workshop's vehicle with this VIN or plate, or a new one.
+async fn find_or_add_vehicle(
+    b: &Shared,
+    vin: String,
+    plate: String,
+    make: String,
+    model: String,
+) -> Result<Vehicle, BackendError> {
+    let known = b.vehicles().await?;
+    if let Some(v) = known
+        .into_iter()
+        .find(|v| (!vin.is_empty() && v.vin == vin) || (!plate.is_empty() && v.plate == plate))
+    {
+        return Ok(v);
+    }
+    if vin.is_empty() {
+        return Err(BackendError::new(
+            "refused",
+            "No car with this plate is known yet: give its VIN.",
+        ));
+    }
+    b.add_vehicle(NewVehicle {
+        vin,
+        plate,
+        make: if make.is_empty() {
+            "Unknown".into()
+        } else {
+            make
+        },
+        model: if model.is_empty() {
+            "Unknown".into()
+        } else {
+            model
+        },
+        year: None,
+    })
+    .await
+}
+
+#[derive(Properties, PartialEq)]
+struct DetailProps {
+    backend: Shared,
+    order: Order,
+    technicians: Vec<Technician>,
+    on_done: Callback<()>,
+}
+
+#[function_component(OrderDetail)]
+fn order_detail(p: &DetailProps) -> Html {
+    let error = use_state(|| None::<String>);
+    let o = &p.order;
+    let id = o.id;
+    let assign = {
+        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
+        Callback::from(move |_| {
+            let t: Option<Id> = input_value("assign-tech").parse().ok();
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.dispatch(id, t).await
+            });
+        })
+    };
+    let auto = {
+        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
+        Callback::from(move |_| {
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.dispatch(id, None).await
+            });
+        })
+    };
+    let open = !o.status.is_terminal() && !o.status.is_active_job();
+    html! {
+      <div id="order-detail" class="card" data-order={id.to_string()}>
+        <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
+        <p class="muted">{ format!("{} {} · VIN {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.vin,
+            o.status.label(), price(o.price_cents)) }</p>
+        if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
+        { error_line(&error) }
+        if open {
+          <div class="inline">
+            <select id="assign-tech">
+              { for p.technicians.iter().filter(|t| t.on_shift).map(|t| html! {
+                  <option value={t.id.to_string()}>{ &t.name }</option>
+              }) }
+            </select>
+            <button id="assign" onclick={assign}>{ "Assign" }</button>
+            <button id="auto-dispatch" onclick={auto}>{ "Let dispatch choose" }</button>
+          </div>
+        }
+        { timeline(o) }
+      </div>
+    }
+}

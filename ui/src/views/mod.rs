@@ -1,0 +1,7 @@
+//! The views: one per role, the share-link tracking page, and the pieces they share.
+
+pub mod common;
+pub mod desk;
+pub mod owner;
+pub mod technician;
+pub mod track;

@@ -1,0 +1,264 @@
+//! The car owner's view: book a service with the price shown before confirming, the order
+//! list with its timeline, live tracking of the master with ETA, and a share link for it.
+
+use pitstop_api::services::{self, ServiceType};
+use pitstop_api::{Account, Id, NewOrder, NewVehicle, Order, Vehicle};
+use yew::prelude::*;
+
+use crate::backend::{BackendError, Fut, Shared, now_ms};
+use crate::views::common::*;
+use crate::views::track::{Target, TrackView};
+
+/// Where the owner's car is when booking from a desktop (the demo city's centre).
+const HOME: (f64, f64) = (52.5163, 13.3777);
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub backend: Shared,
+    pub account: Account,
+    #[prop_or_default]
+    pub tile_url: Option<String>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Data {
+    orders: Vec<Order>,
+    vehicles: Vec<Vehicle>,
+}
+
+fn load(b: Shared) -> Fut<'static, Data> {
+    Box::pin(async move {
+        let orders = b.orders().await?;
+        // Vehicles need the platform; offline the booking form says so but orders still show.
+        let vehicles = b.vehicles().await.unwrap_or_default();
+        Ok::<_, BackendError>(Data { orders, vehicles })
+    })
+}
+
+/// Booking windows offered: the next few hours, this afternoon, tomorrow morning.
+fn windows(now: i64) -> Vec<(String, i64, i64)> {
+    let hour = 3_600_000;
+    let base = now - now.rem_euclid(hour) + hour;
+    vec![
+        (
+            format!(
+                "As soon as possible ({}–{})",
+                clock(base),
+                clock(base + 2 * hour)
+            ),
+            base,
+            base + 2 * hour,
+        ),
+        (
+            format!(
+                "Later today ({}–{})",
+                clock(base + 3 * hour),
+                clock(base + 6 * hour)
+            ),
+            base + 3 * hour,
+            base + 6 * hour,
+        ),
+        (
+            format!(
+                "Tomorrow ({}–{})",
+                day_clock(base + 24 * hour),
+                clock(base + 27 * hour)
+            ),
+            base + 24 * hour,
+            base + 27 * hour,
+        ),
+    ]
+}
+
+#[function_component(OwnerView)]
+pub fn owner_view(p: &Props) -> Html {
+    let (tick, bump) = use_changes(&p.backend);
+    let data = use_data(&p.backend, tick, load);
+    let error = use_state(|| None::<String>);
+    let service = use_state(|| services::catalogue()[0].code.clone());
+    let confirming = use_state(|| false);
+    let selected = use_state(|| None::<Id>);
+    let share_url = use_state(|| None::<String>);
+
+    let Some(data) = data else {
+        return html! { <main><p>{ "Loading…" }</p></main> };
+    };
+    let data = match data {
+        Ok(d) => d,
+        Err(e) => return html! { <main><p class="error">{ e.message }</p></main> },
+    };
+    let catalogue = services::catalogue();
+    let chosen: ServiceType = services::find(&service).unwrap_or_else(|| catalogue[0].clone());
+
+    let on_service = {
+        let (service, confirming) = (service.clone(), confirming.clone());
+        Callback::from(move |_| {
+            service.set(input_value("book-service"));
+            confirming.set(false);
+        })
+    };
+    let add_car = {
+        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let v = NewVehicle {
+                vin: input_value("car-vin").trim().to_uppercase(),
+                plate: input_value("car-plate").trim().to_uppercase(),
+                make: input_value("car-make"),
+                model: input_value("car-model"),
+                year: input_value("car-year").parse().ok(),
+            };
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.add_vehicle(v).await.map(|_| ())
+            });
+        })
+    };
+    let book = {
+        let (b, error, bump, confirming) = (
+            p.backend.clone(),
+            error.clone(),
+            bump.clone(),
+            confirming.clone(),
+        );
+        let code = chosen.code.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if !*confirming {
+                confirming.set(true);
+                return;
+            }
+            confirming.set(false);
+            let Ok(vehicle_id) = input_value("book-vehicle").parse::<Id>() else {
+                error.set(Some("Choose a car first.".into()));
+                return;
+            };
+            let w: usize = input_value("book-window").parse().unwrap_or(0);
+            let (_, start, end) = windows(now_ms()).swap_remove(w.min(2));
+            let order = NewOrder {
+                vehicle_id,
+                service: code.clone(),
+                lat: HOME.0,
+                lon: HOME.1,
+                window_start: start,
+                window_end: end,
+                notes: input_value("book-notes"),
+            };
+            let b = b.clone();
+            act(
+                error.clone(),
+                bump.clone(),
+                async move { b.book(order).await },
+            );
+        })
+    };
+
+    let booking = if data.vehicles.is_empty() {
+        html! {
+          <form id="add-car" class="card" onsubmit={add_car}>
+            <h3>{ "Your car" }</h3>
+            <input id="car-vin" placeholder="VIN (17 characters)" />
+            <input id="car-plate" placeholder="Plate" />
+            <input id="car-make" placeholder="Make" />
+            <input id="car-model" placeholder="Model" />
+            <input id="car-year" placeholder="Year" class="narrow" />
+            <button id="add-car-submit" type="submit">{ "Add car" }</button>
+          </form>
+        }
+    } else {
+        html! {
+          <form id="book" class="card" onsubmit={book}>
+            <h3>{ "Book a service" }</h3>
+            <label>{ "Service" }
+              <select id="book-service" onchange={on_service}>
+                { for catalogue.iter().map(|s| html! {
+                    <option value={s.code.clone()} selected={s.code == chosen.code}>
+                      { format!("{} — {}", s.name, price(s.price_cents)) }
+                    </option>
+                }) }
+              </select>
+            </label>
+            <label>{ "Car" }
+              <select id="book-vehicle">
+                { for data.vehicles.iter().map(|v| html! {
+                    <option value={v.id.to_string()}>{ format!("{} {} · {}", v.make, v.model, v.plate) }</option>
+                }) }
+              </select>
+            </label>
+            <label>{ "When" }
+              <select id="book-window">
+                { for windows(now_ms()).into_iter().enumerate().map(|(i, (label, _, _))| html! {
+                    <option value={i.to_string()}>{ label }</option>
+                }) }
+              </select>
+            </label>
+            <input id="book-notes" placeholder="Anything the master should know" />
+            <p id="book-price" class="price big">
+              { format!("{} fixed price, labour and standard parts included · about {} min", price(chosen.price_cents), chosen.minutes) }
+            </p>
+            <button id="book-submit" type="submit" class="primary">
+              { if *confirming { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
+            </button>
+          </form>
+        }
+    };
+
+    let current = (*selected)
+        .and_then(|id| data.orders.iter().find(|o| o.id == id))
+        .or_else(|| data.orders.iter().find(|o| o.status.is_active_job()))
+        .or(data.orders.first())
+        .cloned();
+    let share = {
+        let (b, error, share_url) = (p.backend.clone(), error.clone(), share_url.clone());
+        let id = current.as_ref().map(|o| o.id);
+        Callback::from(move |_| {
+            let Some(id) = id else { return };
+            let (b, error, share_url) = (b.clone(), error.clone(), share_url.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.share(id).await {
+                    Ok(url) => share_url.set(Some(url)),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+
+    html! {
+      <main class="owner">
+        <header><h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", p.account.name) }</span></h1></header>
+        { error_line(&error) }
+        <div class="columns">
+          <section class="left">
+            { booking }
+            <h2>{ "Your orders" }</h2>
+            <ul id="orders" class="list">
+              { for data.orders.iter().map(|o| {
+                  let (sel, id) = (selected.clone(), o.id);
+                  html! {
+                    <li class={classes!("order", (Some(o.id) == current.as_ref().map(|c| c.id)).then_some("selected"))}
+                        data-order={o.id.to_string()} data-status={o.status.as_str()} onclick={move |_| sel.set(Some(id))}>
+                      <strong>{ service_name(&o.service) }</strong>{ " · " }{ o.status.label() }
+                      <span class="muted">{ format!(" · {} · {}", o.vehicle.plate, price(o.price_cents)) }</span>
+                    </li>
+                  }
+              }) }
+            </ul>
+          </section>
+          <section class="right">
+            if let Some(o) = current {
+              <h2>{ format!("{} · {}", service_name(&o.service), o.vehicle.plate) }</h2>
+              if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
+              if o.status.is_active_job() {
+                <TrackView backend={p.backend.clone()} target={Target::Order(o.id)} tile_url={p.tile_url.clone()} />
+                <button id="share" onclick={share}>{ "Share live tracking" }</button>
+                if let Some(url) = &*share_url { <p><a id="share-url" href={url.clone()} target="_blank">{ url }</a></p> }
+              }
+              { timeline(&o) }
+            } else {
+              <p class="muted">{ "No orders yet. Book a service to start." }</p>
+            }
+          </section>
+        </div>
+      </main>
+    }
+}

@@ -1,0 +1,298 @@
+//! The technician's ("master's") view, phone-first: shift switch, offer cards with a live
+//! countdown and Accept/Decline, the active job with its steps, notes and parts, history, and
+//! the sync badge. Every action is queued on the device first (in the app) and works offline.
+
+use pitstop_api::device::{LocalAnswer, OfferView, SyncStatus};
+use pitstop_api::{Account, Order, ShiftChange};
+use yew::prelude::*;
+
+use crate::backend::{BackendError, Fut, Shared};
+use crate::views::common::*;
+
+/// Where a desktop technician starts a shift (the demo city's centre); phones send their GPS.
+const DESKTOP_START: (f64, f64) = (52.5200, 13.4050);
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub backend: Shared,
+    pub account: Account,
+}
+
+#[derive(Clone, PartialEq)]
+struct Data {
+    offers: Vec<OfferView>,
+    orders: Vec<Order>,
+    sync: SyncStatus,
+}
+
+fn load(b: Shared) -> Fut<'static, Data> {
+    Box::pin(async move {
+        Ok::<_, BackendError>(Data {
+            offers: b.offers().await?,
+            orders: b.orders().await?,
+            sync: b.sync_status().await?,
+        })
+    })
+}
+
+#[function_component(TechnicianView)]
+pub fn technician_view(p: &Props) -> Html {
+    let (tick, bump) = use_changes(&p.backend);
+    let now = use_clock(250);
+    let data = use_data(&p.backend, tick, load);
+    let error = use_state(|| None::<String>);
+    let on_shift = use_state(|| false);
+
+    let toggle_shift = {
+        let (b, error, bump, on_shift) = (
+            p.backend.clone(),
+            error.clone(),
+            bump.clone(),
+            on_shift.clone(),
+        );
+        Callback::from(move |_| {
+            let want = !*on_shift;
+            on_shift.set(want);
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.set_shift(ShiftChange {
+                    on_shift: want,
+                    lat: Some(DESKTOP_START.0),
+                    lon: Some(DESKTOP_START.1),
+                })
+                .await
+            });
+        })
+    };
+    let dismiss = {
+        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
+        Callback::from(move |seq: i64| {
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.dismiss_failure(seq).await
+            });
+        })
+    };
+
+    let Some(data) = data else {
+        return html! { <main class="phone"><p>{ "Loading…" }</p></main> };
+    };
+    let data = match data {
+        Ok(d) => d,
+        Err(e) => return html! { <main class="phone"><p class="error">{ e.message }</p></main> },
+    };
+    let me = p.account.id;
+    let jobs: Vec<&Order> = data
+        .orders
+        .iter()
+        .filter(|o| o.technician_id == Some(me) && o.status.is_active_job())
+        .collect();
+    let history: Vec<&Order> = data
+        .orders
+        .iter()
+        .filter(|o| o.technician_id == Some(me) && o.status.is_terminal())
+        .collect();
+    // Offers whose time ran out (by this device's clock) and unanswered are hidden.
+    let offers: Vec<&OfferView> = data
+        .offers
+        .iter()
+        .filter(|o| o.local.is_some() || o.offer.expires_at > now)
+        .collect();
+
+    html! {
+      <main class="phone technician">
+        <header>
+          <h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", p.account.name) }</span></h1>
+          <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} />
+        </header>
+        { error_line(&error) }
+        <section class="shift">
+          <button id="shift" class={classes!(if *on_shift { "on" } else { "off" })} onclick={toggle_shift}>
+            { if *on_shift { "On shift — tap to go off" } else { "Go on shift" } }
+          </button>
+        </section>
+        <section id="offers">
+          <h2>{ "Offers" }</h2>
+          if offers.is_empty() { <p class="muted">{ "No offers right now." }</p> }
+          { for offers.iter().map(|o| offer_card(o, now, &p.backend, &error, &bump)) }
+        </section>
+        <section id="jobs">
+          <h2>{ "Active job" }</h2>
+          if jobs.is_empty() { <p class="muted">{ "No active job." }</p> }
+          { for jobs.iter().map(|o| html! { <JobCard backend={p.backend.clone()} order={(*o).clone()} on_done={bump.clone()} /> }) }
+        </section>
+        <section id="history">
+          <h2>{ "History" }</h2>
+          <ul>
+            { for history.iter().map(|o| html! {
+                <li data-order={o.id.to_string()}>
+                  { format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, o.status.label()) }
+                </li>
+            }) }
+          </ul>
+        </section>
+      </main>
+    }
+}
+
+fn offer_card(
+    v: &OfferView,
+    now: i64,
+    backend: &Shared,
+    error: &UseStateHandle<Option<String>>,
+    bump: &Callback<()>,
+) -> Html {
+    let o = &v.offer;
+    let left_s = ((o.expires_at - now).max(0) + 999) / 1000;
+    let id = o.id;
+    let accept = {
+        let (b, error, bump) = (backend.clone(), error.clone(), bump.clone());
+        Callback::from(move |_| {
+            let b = b.clone();
+            act(
+                error.clone(),
+                bump.clone(),
+                async move { b.accept(id).await },
+            );
+        })
+    };
+    let decline = {
+        let (b, error, bump) = (backend.clone(), error.clone(), bump.clone());
+        Callback::from(move |_| {
+            let b = b.clone();
+            act(
+                error.clone(),
+                bump.clone(),
+                async move { b.decline(id).await },
+            );
+        })
+    };
+    let state = match v.local {
+        Some(LocalAnswer::Accepting) => {
+            html! { <p class="answer">{ "Accepted — waiting for the platform…" }</p> }
+        }
+        Some(LocalAnswer::Declining) => html! { <p class="answer">{ "Declined" }</p> },
+        Some(LocalAnswer::Refused) => html! {
+            <p class="answer error">{ format!("Not yours: {}", v.reason.clone().unwrap_or_default()) }</p>
+        },
+        None => html! {
+            <div class="actions">
+              <button class="accept" onclick={accept}>{ "Accept" }</button>
+              <button class="decline" onclick={decline}>{ "Decline" }</button>
+            </div>
+        },
+    };
+    html! {
+      <article class="offer" id={format!("offer-{id}")} data-order={o.order_id.to_string()}>
+        <div class="row">
+          <strong>{ service_name(&o.service) }</strong>
+          <span class="price">{ price(o.price_cents) }</span>
+        </div>
+        <div class="row muted">
+          <span>{ format!("{:.1} km away", o.distance_m / 1000.0) }</span>
+          if v.local.is_none() {
+            <span class={classes!("countdown", (left_s <= 10).then_some("urgent"))} data-seconds={left_s.to_string()}>
+              { format!("{left_s} s") }
+            </span>
+          }
+        </div>
+        { state }
+      </article>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct JobProps {
+    backend: Shared,
+    order: Order,
+    on_done: Callback<()>,
+}
+
+#[function_component(JobCard)]
+fn job_card(p: &JobProps) -> Html {
+    let error = use_state(|| None::<String>);
+    let o = &p.order;
+    let id = o.id;
+    let next = o.status.next_job_step();
+    let step = {
+        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
+        Callback::from(move |_| {
+            let Some(next) = next else { return };
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.step(id, next, None).await
+            });
+        })
+    };
+    let add_note = {
+        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = input_value("note-text");
+            if text.trim().is_empty() {
+                return;
+            }
+            clear_input("note-text");
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.add_note(id, text).await
+            });
+        })
+    };
+    let add_part = {
+        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let name = input_value("part-name");
+            let qty: u32 = input_value("part-qty").parse().unwrap_or(1);
+            let euros: f64 = input_value("part-price")
+                .replace(',', ".")
+                .parse()
+                .unwrap_or(0.0);
+            if name.trim().is_empty() {
+                error.set(Some("A part needs a name.".into()));
+                return;
+            }
+            clear_input("part-name");
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.add_part(id, name, qty, (euros * 100.0).round() as i64)
+                    .await
+            });
+        })
+    };
+    let parts_total: i64 = o
+        .parts
+        .iter()
+        .map(|p| p.unit_price_cents * i64::from(p.qty))
+        .sum();
+    html! {
+      <article class="job" id={format!("job-{id}")} data-status={o.status.as_str()}>
+        <div class="row">
+          <strong>{ service_name(&o.service) }</strong>
+          <span id="job-status" class={classes!("status", o.status.as_str())}>{ o.status.label() }</span>
+        </div>
+        <p class="muted">
+          { format!("{} {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.plate,
+              o.customer_name.clone().unwrap_or_default()) }
+        </p>
+        if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
+        { error_line(&error) }
+        if let Some(next) = next {
+          <button id="next-step" class="primary" data-next={next.as_str()} onclick={step}>{ step_label(next) }</button>
+        }
+        { timeline(o) }
+        <form class="inline" onsubmit={add_note}>
+          <input id="note-text" placeholder="Add a note" />
+          <button id="add-note" type="submit">{ "Add note" }</button>
+        </form>
+        <form class="inline" onsubmit={add_part}>
+          <input id="part-name" placeholder="Part" />
+          <input id="part-qty" type="number" min="1" value="1" class="narrow" />
+          <input id="part-price" placeholder="€ each" class="narrow" />
+          <button id="add-part" type="submit">{ "Add part" }</button>
+        </form>
+        <p class="muted">{ format!("Price {} · parts {}", price(o.price_cents), price(parts_total)) }</p>
+      </article>
+    }
+}
