@@ -166,6 +166,8 @@ impl App {
         }
         let driver = spawn("tauri-driver", &mut cmd)?;
         wait_port(port, "tauri-driver").await?;
+        // tauri-driver accepts before its WebKitWebDriver listens; a session needs both.
+        wait_port(native, "WebKitWebDriver").await?;
         let mut caps = Map::new();
         caps.insert("browserName".into(), json!("wry"));
         caps.insert("tauri:options".into(), json!({ "application": app }));
@@ -180,6 +182,24 @@ impl App {
             _display: display,
             data,
         })
+    }
+
+    /// Saves a PNG of the app's screen as `<name>.png` (ImageMagick `import` on the Xvfb
+    /// display: WebKitWebDriver's own screenshot command hangs on some pages).
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        let status = tokio::process::Command::new("import")
+            .args(["-display", &self._display.name, "-window", "root"])
+            .arg(&path)
+            .status()
+            .await
+            .context("ImageMagick import is not installed: run ./scripts/setup.sh")?;
+        if !status.success() {
+            bail!("import could not capture {name}");
+        }
+        Ok(path)
     }
 
     /// Ends the session (the app quits).
@@ -238,13 +258,25 @@ impl Browser {
     }
 }
 
+/// Runs one WebDriver command with a deadline, so a hung browser fails the test instead of
+/// hanging it.
+pub async fn step<T>(
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(UI_WAIT, fut).await {
+        Ok(r) => r.with_context(|| what.to_string()),
+        Err(_) => bail!("{what}: no answer from the browser within {UI_WAIT:?}"),
+    }
+}
+
 /// Waits for an element matching `css`.
 pub async fn find(c: &Client, css: &str) -> anyhow::Result<Element> {
-    c.wait()
-        .at_most(UI_WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("no element {css} within {UI_WAIT:?}"))
+    let wait = c.wait().at_most(UI_WAIT).for_element(Locator::Css(css));
+    match tokio::time::timeout(UI_WAIT + Duration::from_secs(5), wait).await {
+        Ok(r) => r.with_context(|| format!("no element {css} within {UI_WAIT:?}")),
+        Err(_) => bail!("looking for {css}: no answer from the browser"),
+    }
 }
 
 /// Waits until `f` yields `Some`, polling every 100 ms.
@@ -269,14 +301,14 @@ where
 
 /// An attribute of the first element matching `css`, if both exist.
 pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
-    let el = c.find(Locator::Css(css)).await.ok()?;
-    el.attr(name).await.ok().flatten()
+    let el = step(css, c.find(Locator::Css(css))).await.ok()?;
+    step(css, el.attr(name)).await.ok().flatten()
 }
 
 /// The text of the first element matching `css`, if it exists.
 pub async fn text(c: &Client, css: &str) -> Option<String> {
-    let el = c.find(Locator::Css(css)).await.ok()?;
-    el.text().await.ok()
+    let el = step(css, c.find(Locator::Css(css))).await.ok()?;
+    step(css, el.text()).await.ok()
 }
 
 /// Clicks the element matching `css` once it exists.
@@ -297,6 +329,28 @@ pub async fn type_into(c: &Client, css: &str, text: &str) -> anyhow::Result<()> 
         .with_context(|| format!("typing into {css}"))
 }
 
+/// Chooses `value` in the `<select>` matching `css`. Set by script with a `change` event:
+/// clicking an `<option>` in WebKitGTK opens a native popup that blocks the WebDriver call.
+pub async fn select(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
+    find(c, css).await?;
+    let found = step(
+        &format!("choosing {value} in {css}"),
+        c.execute(
+            "const s = document.querySelector(arguments[0]);
+             if (![...s.options].some(o => o.value === arguments[1])) return false;
+             s.value = arguments[1];
+             s.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![json!(css), json!(value)],
+        ),
+    )
+    .await?;
+    if found != json!(true) {
+        bail!("{css} has no option {value}");
+    }
+    Ok(())
+}
+
 /// Where screenshots go: `$PITSTOP_SCREENSHOTS`, else `target/screenshots` in the repository.
 pub fn screenshot_dir() -> PathBuf {
     std::env::var_os("PITSTOP_SCREENSHOTS")
@@ -311,7 +365,7 @@ pub fn screenshot_dir() -> PathBuf {
 
 /// Saves a PNG screenshot of the window as `<name>.png`; returns its path.
 pub async fn screenshot(c: &Client, name: &str) -> anyhow::Result<PathBuf> {
-    let png = c.screenshot().await.context("taking a screenshot")?;
+    let png = step(&format!("screenshot {name}"), c.screenshot()).await?;
     if !png.starts_with(b"\x89PNG") {
         bail!("the screenshot of {name} is not a PNG");
     }

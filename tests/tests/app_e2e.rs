@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pitstop_api::*;
 use pitstop_tests::proxy::{FaultProxy, Faults};
-use pitstop_tests::ui::{self, App, attr, click, find, screenshot, text, until};
+use pitstop_tests::ui::{self, App, attr, click, find, text, until};
 use pitstop_tests::{TestPlatform, new_order};
 
 /// One app at a time: two WebKit windows on two cores make every wait slower.
@@ -57,7 +57,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     })
     .await
     .unwrap();
-    screenshot(c, "technician-signed-in").await.unwrap();
+    app.screenshot("technician-signed-in").await.unwrap();
 
     click(c, "#shift").await.unwrap();
     let tess: Technician = until("the shift to reach the platform", || async {
@@ -94,7 +94,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .await
     .unwrap();
     assert!(later < first);
-    screenshot(c, "technician-offer").await.unwrap();
+    app.screenshot("technician-offer").await.unwrap();
 
     click(c, &format!("{card} .accept")).await.unwrap();
     find(c, &format!("#job-{}", order.id)).await.unwrap();
@@ -122,7 +122,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
         .await
         .unwrap();
     find(c, ".job .notes li").await.unwrap();
-    screenshot(c, "technician-job").await.unwrap();
+    app.screenshot("technician-job").await.unwrap();
     step_in_app(&app, None).await.unwrap();
 
     let done = until("the platform to see the job completed", || async {
@@ -185,7 +185,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     })
     .await
     .unwrap();
-    screenshot(c, "technician-offline").await.unwrap();
+    app.screenshot("technician-offline").await.unwrap();
     assert_eq!(status_of(&owner, second.id).await, OrderStatus::Assigned);
 
     proxy.set(Faults::default());
@@ -211,6 +211,189 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     })
     .await
     .unwrap();
+
+    app.close().await;
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn owner_books_at_the_shown_price_and_tracks_the_master() {
+    let _one = ONE_APP.lock().await;
+    let p = TestPlatform::start().await;
+    let tech = p
+        .technician_at("max", &["oil", "brakes"], 52.50, 13.37)
+        .await;
+    let app = App::start(&app_env(&p.base, "owner", "oona"))
+        .await
+        .expect("the app starts under tauri-driver");
+    let c = &app.client;
+
+    // First the car (VIN checked by the platform), then the booking form.
+    let v = pitstop_tests::new_vehicle();
+    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
+    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
+    ui::type_into(c, "#car-make", &v.make).await.unwrap();
+    ui::type_into(c, "#car-model", &v.model).await.unwrap();
+    click(c, "#add-car-submit").await.unwrap();
+
+    ui::select(c, "#book-service", "brake_pads").await.unwrap();
+    let brake = services::find("brake_pads").unwrap();
+    let shown = until("the price of the chosen service", || async {
+        let t = text(c, "#book-price").await?;
+        t.contains("€189.00").then_some(t)
+    })
+    .await
+    .unwrap();
+    assert!(shown.contains("fixed price"), "{shown}");
+    app.screenshot("owner-booking").await.unwrap();
+    // Booking asks once more, with the price on the button.
+    click(c, "#book-submit").await.unwrap();
+    let confirm = text(c, "#book-submit").await.unwrap();
+    assert_eq!(confirm, "Confirm booking for €189.00");
+    let owner = p.login("oona", Role::Owner, None).await;
+    let before: Vec<Order> = owner.get("/v1/orders").await.unwrap();
+    assert!(before.is_empty(), "nothing is booked before confirming");
+    click(c, "#book-submit").await.unwrap();
+
+    let order = until("the booking to reach the platform", || async {
+        let list: Vec<Order> = owner.get("/v1/orders").await.ok()?;
+        list.into_iter().next()
+    })
+    .await
+    .unwrap();
+    assert_eq!(order.service, "brake_pads");
+    assert_eq!(order.price_cents, brake.price_cents);
+
+    // The master accepts and drives; the owner's map follows with an ETA.
+    tech.win(order.id).await;
+    assert!(
+        tech.step(order.id, OrderStatus::EnRoute)
+            .await
+            .status
+            .is_success()
+    );
+    let batch = |seq: u64, lat: f64| LocationBatch {
+        device_id: "phone".into(),
+        fixes: vec![Fix {
+            seq,
+            t: pitstop_tests::now_ms() + seq as i64,
+            lat,
+            lon: 13.37,
+            accuracy_m: 5.0,
+            speed_mps: Some(10.0),
+            heading_deg: None,
+        }],
+    };
+    let _: LocationAck = tech.post("/v1/locations", &batch(1, 52.505)).await.unwrap();
+    let eta0: i64 = until("the ETA on the owner's map", || async {
+        attr(c, "#eta", "data-eta").await?.parse().ok()
+    })
+    .await
+    .unwrap();
+    find(c, "#marker-tech").await.unwrap();
+    let _: LocationAck = tech.post("/v1/locations", &batch(2, 52.512)).await.unwrap();
+    until("the marker to move and the ETA to shrink", || async {
+        let lat: f64 = attr(c, "#marker-tech", "data-lat").await?.parse().ok()?;
+        let eta: i64 = attr(c, "#eta", "data-eta").await?.parse().ok()?;
+        (lat > 52.51 && eta < eta0).then_some(())
+    })
+    .await
+    .unwrap();
+    click(c, "#share").await.unwrap();
+    let url = find(c, "#share-url").await.unwrap().text().await.unwrap();
+    assert!(url.starts_with(&format!("{}/app/?track=", p.base)), "{url}");
+    app.screenshot("owner-tracking").await.unwrap();
+
+    app.close().await;
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
+    let _one = ONE_APP.lock().await;
+    let p = TestPlatform::start().await;
+    let ws = p.workshop("Pitstop Mitte").await;
+    let app = App::start(&{
+        let mut env = app_env(&p.base, "desk", "dana");
+        env.push(("PITSTOP_WORKSHOP", ws.to_string()));
+        env
+    })
+    .await
+    .expect("the app starts under tauri-driver");
+    let c = &app.client;
+
+    // A walk-in while nobody is on shift: dispatch finds no one and says why.
+    find(c, "#walk-in").await.unwrap();
+    ui::type_into(c, "#walkin-vin", "1HGCM82633A004352")
+        .await
+        .unwrap();
+    ui::type_into(c, "#walkin-plate", "B-WI 7").await.unwrap();
+    ui::type_into(c, "#walkin-make", "Honda").await.unwrap();
+    ui::type_into(c, "#walkin-model", "Accord").await.unwrap();
+    ui::select(c, "#walkin-service", "oil_change")
+        .await
+        .unwrap();
+    click(c, "#walkin-submit").await.unwrap();
+    let desk = p.login("dana", Role::Desk, Some(ws)).await;
+    let order = until("the walk-in to reach the platform", || async {
+        let list: Vec<Order> = desk.get("/v1/orders").await.ok()?;
+        list.into_iter()
+            .find(|o| o.status == OrderStatus::Unassigned)
+    })
+    .await
+    .unwrap();
+    assert_eq!(order.vehicle.plate, "B-WI 7");
+    assert_eq!(order.workshop_id, Some(ws));
+    let ticket = format!(
+        ".column[data-column='Waiting'] .ticket[data-order='{}']",
+        order.id
+    );
+    find(c, &ticket).await.unwrap();
+
+    // A technician of the workshop comes on shift; the desk assigns the order by hand.
+    let tech = p.login("wolf", Role::Technician, Some(ws)).await;
+    tech.setup_technician(&["oil"], 52.52, 13.40).await;
+    // Going on shift may already offer the waiting order to them; assigning by hand works
+    // from either state and withdraws the offer.
+    click(c, &format!(".ticket[data-order='{}']", order.id))
+        .await
+        .unwrap();
+    find(c, "#order-detail").await.unwrap();
+    until("the technician in the list", || async {
+        let el = c
+            .find(fantoccini::Locator::Css(&format!(
+                "#assign-tech option[value='{}']",
+                tech.id()
+            )))
+            .await
+            .ok()?;
+        Some(el)
+    })
+    .await
+    .unwrap();
+    ui::select(c, "#assign-tech", &tech.id().to_string())
+        .await
+        .unwrap();
+    click(c, "#assign").await.unwrap();
+    let assigned = until("the order to be assigned", || async {
+        let o = desk.order(order.id).await;
+        (o.status == OrderStatus::Assigned).then_some(o)
+    })
+    .await
+    .unwrap();
+    assert_eq!(assigned.technician_id, Some(tech.id()));
+    find(
+        c,
+        &format!(
+            ".column[data-column='Assigned'] .ticket[data-order='{}']",
+            order.id
+        ),
+    )
+    .await
+    .unwrap();
+    // On the map as busy.
+    find(c, &format!("#tech-{}.busy", tech.id())).await.unwrap();
+    app.screenshot("desk-board").await.unwrap();
 
     app.close().await;
     p.stop().await;

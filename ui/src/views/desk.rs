@@ -196,7 +196,7 @@ pub fn desk_view(p: &Props) -> Html {
             if let Some(o) = current {
               <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} on_done={bump.clone()} />
             } else {
-              <form id="walk-in" class="card" onsubmit={walk_in}>
+              <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
                 <h3>{ "Walk-in order" }</h3>
                 <input id="walkin-vin" placeholder="VIN (or leave empty and give the plate of a known car)" />
                 <input id="walkin-plate" placeholder="Plate" />
@@ -296,7 +296,7 @@ fn order_detail(p: &DetailProps) -> Html {
     };
     let open = !o.status.is_terminal() && !o.status.is_active_job();
     html! {
-      <div id="order-detail" class="card" data-order={id.to_string()}>
+      <div key={format!("detail-{id}")} id="order-detail" class="card" data-order={id.to_string()}>
         <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
         <p class="muted">{ format!("{} {} · VIN {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.vin,
             o.status.label(), price(o.price_cents)) }</p>

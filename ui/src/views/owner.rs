@@ -155,7 +155,7 @@ pub fn owner_view(p: &Props) -> Html {
 
     let booking = if data.vehicles.is_empty() {
         html! {
-          <form id="add-car" class="card" onsubmit={add_car}>
+          <form key="add-car" id="add-car" class="card" onsubmit={add_car}>
             <h3>{ "Your car" }</h3>
             <input id="car-vin" placeholder="VIN (17 characters)" />
             <input id="car-plate" placeholder="Plate" />
@@ -167,7 +167,7 @@ pub fn owner_view(p: &Props) -> Html {
         }
     } else {
         html! {
-          <form id="book" class="card" onsubmit={book}>
+          <form key="book" id="book" class="card" onsubmit={book}>
             <h3>{ "Book a service" }</h3>
             <label>{ "Service" }
               <select id="book-service" onchange={on_service}>
