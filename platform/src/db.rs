@@ -122,11 +122,36 @@ mod tests {
         let v: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 1);
+        assert_eq!(v, SCHEMA_VERSION as i64);
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         let err = open(&path).unwrap_err().to_string();
         assert!(err.contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn a_version_1_file_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![M::up(MIGRATIONS[0])])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO workshops (name, lat, lon) VALUES ('Old', 1, 2)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let name: String = conn
+            .query_row("SELECT name FROM workshops", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(name, "Old");
+        let links: i64 = conn
+            .query_row("SELECT COUNT(*) FROM share_links", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(links, 0);
     }
 
     #[test]

@@ -239,6 +239,31 @@ struct SimTech {
 }
 
 /// Seeds the city, then simulates people until the platform closes.
+/// Waits until a demo owner's order has a technician on the way and returns a share link
+/// path for it (`/app/?track=…`): what the demo prints for watching in a browser.
+pub async fn first_share_link(
+    platform: &Platform,
+    seeded: &Seeded,
+    within: Duration,
+) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        for (owner, _) in &seeded.owners {
+            let active = platform
+                .read(|c| orders::list(c, owner, None, 20))
+                .ok()
+                .and_then(|list| list.into_iter().find(|o| o.status.is_active_job()));
+            if let Some(o) = active
+                && let Ok(link) = platform.write(|tx| crate::share::create(tx, owner, o.id))
+            {
+                return Some(link.path);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    None
+}
+
 pub async fn run(platform: Platform, cfg: DemoConfig, seeded: Seeded) {
     let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(1));
     let device = "demo-sim";

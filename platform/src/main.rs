@@ -111,6 +111,14 @@ async fn main() -> anyhow::Result<()> {
             "try:  curl -s -H 'Authorization: Bearer {}' http://{addr}/v1/orders?limit=5",
             seeded.admin_token
         );
+        let (p2, base) = (platform.clone(), format!("http://{addr}"));
+        let s2 = seeded.clone();
+        tokio::spawn(async move {
+            match demo::first_share_link(&p2, &s2, Duration::from_secs(120)).await {
+                Some(path) => println!("demo: watch a master arrive in a browser: {base}{path}"),
+                None => println!("demo: no job got under way within 2 minutes"),
+            }
+        });
         tokio::spawn(demo::run(platform.clone(), cfg, seeded));
     }
     let shutdown = async {

@@ -44,6 +44,19 @@ async fn simulated_city_books_offers_and_assigns_orders() {
     let techs: Vec<Technician> = admin.get("/v1/technicians").await.unwrap();
     assert_eq!(techs.len(), 12);
     assert!(techs.iter().any(|t| t.on_shift));
+    // What the demo prints for a browser: a share link of a job under way.
+    let path = demo::first_share_link(&p.platform, &seeded, Duration::from_secs(20))
+        .await
+        .expect("a job under way to share");
+    let token = path
+        .strip_prefix("/app/?track=")
+        .expect("a tracking page path");
+    let t: Tracking = p
+        .anonymous()
+        .get(&format!("/v1/track/{token}"))
+        .await
+        .unwrap();
+    assert!(t.technician_id.is_some());
     for (_, token) in &seeded.owner_tokens {
         let mut c = p.anonymous();
         c.token = Some(token.clone());
