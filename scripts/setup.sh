@@ -14,8 +14,6 @@ PACKAGES=(
   rustc-web cargo-web rust-web-src lld-22
   # windows without a screen, WebDriver, browser tests, screenshots
   xvfb webkit2gtk-driver chromium chromium-driver imagemagick
-  # wasm-opt shrinks the UI's wasm
-  binaryen
   curl ca-certificates
 )
 

@@ -105,12 +105,9 @@ pub fn step(
     order: Id,
     status: OrderStatus,
     note: Option<String>,
-    lat: Option<f64>,
-    lon: Option<f64>,
 ) -> Result<()> {
     state.client()?.step(order, status, note)?;
-    let from = (lat.unwrap_or(52.50), lon.unwrap_or(13.38));
-    state.job_stepped(order, status, from)?;
+    state.job_stepped(order, status)?;
     Ok(())
 }
 
@@ -146,9 +143,30 @@ pub fn book(state: State<'_, AppState>, order: NewOrder) -> Result<()> {
 /// Goes on or off shift; on phones this starts or stops the GPS feed.
 #[tauri::command]
 pub fn set_shift(app: AppHandle, state: State<'_, AppState>, shift: ShiftChange) -> Result<()> {
-    let on = shift.on_shift;
+    let (on, at) = (shift.on_shift, shift.lat.zip(shift.lon));
     state.client()?.set_shift(shift)?;
-    state.shift_changed(&app, on)?;
+    state.shift_changed(&app, on, at)?;
+    Ok(())
+}
+
+/// Whether this device last put the technician on shift (`None`: never changed here).
+#[tauri::command]
+pub fn on_shift(state: State<'_, AppState>) -> Result<Option<bool>> {
+    Ok(state.client()?.on_shift()?)
+}
+
+/// Queues a refused action again.
+#[tauri::command]
+pub fn retry_failure(state: State<'_, AppState>, seq: i64) -> Result<()> {
+    state.client()?.retry_failure(seq)?;
+    Ok(())
+}
+
+/// Syncs now (the badge's retry when offline); the answer says whether it reached the
+/// platform.
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> Result<()> {
+    state.client()?.sync_now().await?;
     Ok(())
 }
 

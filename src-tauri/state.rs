@@ -26,6 +26,8 @@ pub struct AppState {
     inner: Mutex<Option<(Client, Role, SyncHandle)>>,
     /// The running position feed, if any.
     feed: Mutex<Option<Feed>>,
+    /// Where the last shift started: a simulated drive's start when no fix exists yet.
+    shift_at: Mutex<Option<(f64, f64)>>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             started,
             inner: Mutex::new(None),
             feed: Mutex::new(None),
+            shift_at: Mutex::new(None),
         }
     }
 
@@ -77,7 +80,10 @@ impl AppState {
     }
 
     /// Going on shift starts the phone's GPS; going off stops any feed.
-    pub fn shift_changed(&self, app: &AppHandle, on: bool) -> Result<()> {
+    pub fn shift_changed(&self, app: &AppHandle, on: bool, at: Option<(f64, f64)>) -> Result<()> {
+        if at.is_some() {
+            *self.shift_at.lock().unwrap_or_else(|e| e.into_inner()) = at;
+        }
         if !on {
             self.set_feed(None);
             return Ok(());
@@ -90,10 +96,24 @@ impl AppState {
     }
 
     /// On desktop, setting off to a job starts the simulated drive there.
-    pub fn job_stepped(&self, order: Id, status: OrderStatus, from: (f64, f64)) -> Result<()> {
+    pub fn job_stepped(&self, order: Id, status: OrderStatus) -> Result<()> {
         if status == OrderStatus::EnRoute
             && self.settings.position_source() == PositionSource::Simulated
         {
+            // No fix and no shift position: start 2 km south of the job.
+            let from = self
+                .shift_at
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .or_else(|| {
+                    self.client()
+                        .ok()?
+                        .order(order)
+                        .ok()
+                        .flatten()
+                        .map(|o| (o.lat - 0.018, o.lon))
+                })
+                .unwrap_or((0.0, 0.0));
             let interval = Duration::from_secs_f64(self.settings.sim_interval_secs.max(0.05));
             let feed =
                 gps::simulated(self.client()?, order, from, interval).map_err(Error::Position)?;

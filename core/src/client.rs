@@ -310,6 +310,12 @@ impl Client {
         Ok((link, url))
     }
 
+    /// Whether the technician is on shift as this device last set it (works offline);
+    /// `None` when this device never changed the shift.
+    pub fn on_shift(&self) -> Result<Option<bool>> {
+        self.shared.store()?.last_shift()
+    }
+
     /// The sync badge.
     pub fn status(&self) -> Result<SyncStatus> {
         let live = self.shared.live();
@@ -395,6 +401,20 @@ impl Client {
         self.shared.store()?.dismiss(seq)?;
         self.shared.notify(Notice::Sync);
         Ok(())
+    }
+
+    /// Queues a refused action again (after the person fixed what the platform objected to,
+    /// or to try a conflict once more) and hides the old failure. Queued first, hidden
+    /// second: a crash in between leaves the failure visible, never loses the retry.
+    pub fn retry_failure(&self, seq: i64) -> Result<Uuid> {
+        let failed = self.shared.store()?.failed()?;
+        let entry = failed
+            .into_iter()
+            .find(|e| e.seq == seq)
+            .ok_or_else(|| Error::Refused(format!("there is no failed action {seq}")))?;
+        let id = self.act(entry.op)?;
+        self.dismiss_failure(seq)?;
+        Ok(id)
     }
 
     // ----- GPS --------------------------------------------------------------------------

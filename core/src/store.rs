@@ -327,6 +327,20 @@ impl Store {
         self.entries("WHERE state = 'rejected'")
     }
 
+    /// Whether this device last put its technician on shift (its latest shift action not
+    /// refused), or `None` when it never changed the shift.
+    pub fn last_shift(&self) -> Result<Option<bool>> {
+        let last = self
+            .entries(
+                "WHERE state IN ('pending', 'applied') AND json_extract(op, '$.op') = 'shift'",
+            )?
+            .pop();
+        Ok(last.and_then(|e| match e.op {
+            MutationOp::Shift(s) => Some(s.on_shift),
+            _ => None,
+        }))
+    }
+
     /// Every outbox entry (tests and diagnostics).
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         self.entries("")

@@ -239,6 +239,17 @@ async fn rejected_action_rolls_back_and_keeps_a_reason() {
         "{:?}",
         st.failed[0]
     );
+    // Retrying what the device already knows cannot work is refused at once, with the
+    // state machine's sentence, and the failure stays visible.
+    let old = st.failed[0].seq;
+    let e = core.retry_failure(old).unwrap_err();
+    assert!(
+        matches!(&e, Error::Refused(m) if m.contains("cancelled")),
+        "{e}"
+    );
+    let st = core.status().unwrap();
+    assert_eq!((st.pending, st.failed.len()), (0, 1));
+    assert_eq!(st.failed[0].seq, old);
     core.dismiss_failure(st.failed[0].seq).unwrap();
     assert!(core.status().unwrap().failed.is_empty());
 }
@@ -468,4 +479,38 @@ async fn a_walk_in_booked_offline_and_noted_reaches_the_platform_in_order() {
     let server = desk.order(mine[0].id).await;
     assert_eq!(server.job_notes.len(), 1);
     assert_eq!(server.workshop_id, Some(ws));
+}
+
+#[tokio::test]
+async fn the_device_remembers_its_shift_across_restarts() {
+    let p = TestPlatform::start().await;
+    let tech = p.login("sam", Role::Technician, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        pitstop_core::Client::open(pitstop_core::ClientConfig {
+            cache: dir.path().join("c.db"),
+            platform: p.base.clone(),
+            token: tech.token.clone().unwrap(),
+            account_id: tech.id(),
+        })
+        .unwrap()
+    };
+    let core = open();
+    assert_eq!(core.on_shift().unwrap(), None);
+    let shift = |on| ShiftChange {
+        on_shift: on,
+        lat: Some(52.5),
+        lon: Some(13.4),
+    };
+    core.set_shift(shift(true)).unwrap();
+    assert_eq!(core.on_shift().unwrap(), Some(true), "offline, at once");
+    core.sync_now().await.unwrap();
+    drop(core);
+    let core = open();
+    assert_eq!(core.on_shift().unwrap(), Some(true), "after a restart");
+    core.set_shift(shift(false)).unwrap();
+    core.sync_now().await.unwrap();
+    assert_eq!(core.on_shift().unwrap(), Some(false));
+    let me: Technician = tech.get("/v1/technicians/me").await.unwrap();
+    assert!(!me.on_shift);
 }

@@ -76,8 +76,14 @@ pub trait Backend {
     fn add_note(&self, order: Id, text: String) -> Fut<'_, ()>;
     fn add_part(&self, order: Id, name: String, qty: u32, unit_price_cents: i64) -> Fut<'_, ()>;
     fn set_shift(&self, shift: ShiftChange) -> Fut<'_, ()>;
+    /// Whether the technician is on shift, as far as this side knows.
+    fn on_shift(&self) -> Fut<'_, bool>;
     fn sync_status(&self) -> Fut<'_, SyncStatus>;
     fn dismiss_failure(&self, seq: i64) -> Fut<'_, ()>;
+    /// Queues a refused action again.
+    fn retry_failure(&self, seq: i64) -> Fut<'_, ()>;
+    /// Syncs now instead of waiting for the next round.
+    fn sync_now(&self) -> Fut<'_, ()>;
 
     fn vehicles(&self) -> Fut<'_, Vec<Vehicle>>;
     fn add_vehicle(&self, v: NewVehicle) -> Fut<'_, Vehicle>;

@@ -217,6 +217,12 @@ impl Backend for HttpBackend {
             Ok(())
         })
     }
+    fn on_shift(&self) -> Fut<'_, bool> {
+        Box::pin(async move {
+            let me: Technician = self.get("/v1/technicians/me").await?;
+            Ok(me.on_shift)
+        })
+    }
     fn sync_status(&self) -> Fut<'_, SyncStatus> {
         let s = SyncStatus {
             online: self.online.get(),
@@ -230,6 +236,16 @@ impl Backend for HttpBackend {
     }
     fn dismiss_failure(&self, _seq: i64) -> Fut<'_, ()> {
         Box::pin(async { Ok(()) })
+    }
+    fn retry_failure(&self, _seq: i64) -> Fut<'_, ()> {
+        // Nothing is queued in a browser, so nothing can have been refused later.
+        Box::pin(async { Ok(()) })
+    }
+    fn sync_now(&self) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let _: pitstop_api::Account = self.get("/v1/me").await?;
+            Ok(())
+        })
     }
     fn vehicles(&self) -> Fut<'_, Vec<Vehicle>> {
         Box::pin(self.get("/v1/vehicles"))

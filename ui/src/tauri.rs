@@ -164,11 +164,23 @@ impl Backend for TauriBackend {
     fn set_shift(&self, shift: ShiftChange) -> Fut<'_, ()> {
         Box::pin(invoke("set_shift", json!({ "shift": arg(shift) })))
     }
+    fn on_shift(&self) -> Fut<'_, bool> {
+        Box::pin(async move {
+            let on: Option<bool> = invoke("on_shift", json!({})).await?;
+            Ok(on.unwrap_or(false))
+        })
+    }
     fn sync_status(&self) -> Fut<'_, SyncStatus> {
         Box::pin(invoke("sync_status", json!({})))
     }
     fn dismiss_failure(&self, seq: i64) -> Fut<'_, ()> {
         Box::pin(invoke("dismiss_failure", json!({ "seq": seq })))
+    }
+    fn retry_failure(&self, seq: i64) -> Fut<'_, ()> {
+        Box::pin(invoke("retry_failure", json!({ "seq": seq })))
+    }
+    fn sync_now(&self) -> Fut<'_, ()> {
+        Box::pin(invoke("sync_now", json!({})))
     }
     fn vehicles(&self) -> Fut<'_, Vec<Vehicle>> {
         Box::pin(invoke("vehicles", json!({})))

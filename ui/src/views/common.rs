@@ -154,6 +154,8 @@ pub fn error_line(error: &Option<String>) -> Html {
 pub struct SyncBadgeProps {
     pub status: SyncStatus,
     pub on_dismiss: Callback<i64>,
+    pub on_retry: Callback<i64>,
+    pub on_sync: Callback<()>,
 }
 
 /// Online or offline, N pending, last sync, and refused actions with reasons.
@@ -171,18 +173,60 @@ pub fn sync_badge(p: &SyncBadgeProps) -> Html {
         <span id="sync-pending">{ format!("{} pending", s.pending) }</span>
         <span class="muted">{ last }</span>
         if s.unsent_fixes > 0 { <span class="muted">{ format!("{} GPS fixes to send", s.unsent_fixes) }</span> }
+        if !s.online || s.pending > 0 {
+          <button id="sync-now" class="small" onclick={p.on_sync.reform(|_| ())}>{ "Sync now" }</button>
+        }
         { for s.failed.iter().map(|f| {
             let seq = f.seq;
-            let cb = p.on_dismiss.clone();
+            let (dismiss, retry) = (p.on_dismiss.clone(), p.on_retry.clone());
             html! {
-              <div class="failed">
+              <div class="failed" data-seq={seq.to_string()}>
                 { format!("Not done: {}", f.reason.clone().unwrap_or_else(|| "refused".into())) }
-                <button class="small" onclick={move |_| cb.emit(seq)}>{ "Dismiss" }</button>
+                <button class="small retry" onclick={move |_| retry.emit(seq)}>{ "Retry" }</button>
+                <button class="small dismiss" onclick={move |_| dismiss.emit(seq)}>{ "Dismiss" }</button>
               </div>
             }
         }) }
       </div>
     }
+}
+
+/// The badge's callbacks: dismiss and retry a refused action, sync now.
+pub fn badge_callbacks(
+    b: &Shared,
+    error: &UseStateHandle<Option<String>>,
+    bump: &Callback<()>,
+) -> (Callback<i64>, Callback<i64>, Callback<()>) {
+    let dismiss = {
+        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
+        Callback::from(move |seq: i64| {
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.dismiss_failure(seq).await
+            });
+        })
+    };
+    let retry = {
+        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
+        Callback::from(move |seq: i64| {
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.retry_failure(seq).await
+            });
+        })
+    };
+    let sync = {
+        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
+        Callback::from(move |_| {
+            let b = b.clone();
+            act(
+                error.clone(),
+                bump.clone(),
+                async move { b.sync_now().await },
+            );
+        })
+    };
+    (dismiss, retry, sync)
 }
 
 /// The order's status history, notes and parts.

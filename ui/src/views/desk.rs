@@ -85,6 +85,7 @@ pub fn desk_view(p: &Props) -> Html {
         Ok(d) => d,
         Err(e) => return html! { <main><p class="error">{ e.message }</p></main> },
     };
+    let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
     let workshop_id = p.account.workshop_id;
     let workshop = data
         .workshops
@@ -163,7 +164,7 @@ pub fn desk_view(p: &Props) -> Html {
       <main class="desk">
         <header>
           <h1>{ "Pitstop" }<span class="muted">{ format!(" · front desk · {}", p.account.name) }</span></h1>
-          <SyncBadge status={data.sync.clone()} on_dismiss={Callback::from(|_| ())} />
+          <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} on_retry={retry} on_sync={sync} />
         </header>
         { error_line(&error) }
         <div id="board" class="board">

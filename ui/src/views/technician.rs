@@ -42,6 +42,18 @@ pub fn technician_view(p: &Props) -> Html {
     let data = use_data(&p.backend, tick, load);
     let error = use_state(|| None::<String>);
     let on_shift = use_state(|| false);
+    {
+        // Where this device left the shift (kept across restarts, known offline).
+        let on_shift = on_shift.clone();
+        use_effect_with(p.backend.clone(), move |b| {
+            let b = b.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(on) = b.on_shift().await {
+                    on_shift.set(on);
+                }
+            });
+        });
+    }
 
     let toggle_shift = {
         let (b, error, bump, on_shift) = (
@@ -64,15 +76,7 @@ pub fn technician_view(p: &Props) -> Html {
             });
         })
     };
-    let dismiss = {
-        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
-        Callback::from(move |seq: i64| {
-            let b = b.clone();
-            act(error.clone(), bump.clone(), async move {
-                b.dismiss_failure(seq).await
-            });
-        })
-    };
+    let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
 
     let Some(data) = data else {
         return html! { <main class="phone"><p>{ "Loading…" }</p></main> };
@@ -103,7 +107,7 @@ pub fn technician_view(p: &Props) -> Html {
       <main class="phone technician">
         <header>
           <h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", p.account.name) }</span></h1>
-          <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} />
+          <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} on_retry={retry} on_sync={sync} />
         </header>
         { error_line(&error) }
         <section class="shift">
