@@ -164,6 +164,22 @@ async fn main() {
         );
     }
     let (app_rss, _) = memory(pid);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    println!(
+        "  app process RSS split: anonymous {:.0} MiB, file-backed (shared libraries) {:.0} MiB, shmem {:.0} MiB",
+        kib("RssAnon:"),
+        kib("RssFile:"),
+        kib("RssShmem:")
+    );
     println!(
         "idle memory after 20 s: app process RSS {:.0} MiB; app + WebKit processes ({}): RSS {:.0} MiB, PSS {:.0} MiB",
         app_rss as f64 / 1024.0,

@@ -241,6 +241,22 @@ pub fn new_order(vehicle: Id, service: &str, lat: f64, lon: f64) -> NewOrder {
     }
 }
 
+/// A one-fix GPS batch from device "phone", `seq` ms after now (so later fixes are newer).
+pub fn fix_batch(seq: u64, lat: f64, lon: f64) -> LocationBatch {
+    LocationBatch {
+        device_id: "phone".into(),
+        fixes: vec![Fix {
+            seq,
+            t: now_ms() + seq as i64,
+            lat,
+            lon,
+            accuracy_m: 5.0,
+            speed_mps: Some(9.0),
+            heading_deg: None,
+        }],
+    }
+}
+
 /// Now in Unix milliseconds (the core's clock).
 pub use pitstop_core::store::now_ms;
 

@@ -272,26 +272,20 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
             .status
             .is_success()
     );
-    let batch = |seq: u64, lat: f64| LocationBatch {
-        device_id: "phone".into(),
-        fixes: vec![Fix {
-            seq,
-            t: pitstop_tests::now_ms() + seq as i64,
-            lat,
-            lon: 13.37,
-            accuracy_m: 5.0,
-            speed_mps: Some(10.0),
-            heading_deg: None,
-        }],
-    };
-    let _: LocationAck = tech.post("/v1/locations", &batch(1, 52.505)).await.unwrap();
+    let _: LocationAck = tech
+        .post("/v1/locations", &pitstop_tests::fix_batch(1, 52.505, 13.37))
+        .await
+        .unwrap();
     let eta0: i64 = until("the ETA on the owner's map", || async {
         attr(c, "#eta", "data-eta").await?.parse().ok()
     })
     .await
     .unwrap();
     find(c, "#marker-tech").await.unwrap();
-    let _: LocationAck = tech.post("/v1/locations", &batch(2, 52.512)).await.unwrap();
+    let _: LocationAck = tech
+        .post("/v1/locations", &pitstop_tests::fix_batch(2, 52.512, 13.37))
+        .await
+        .unwrap();
     until("the marker to move and the ETA to shrink", || async {
         let lat: f64 = attr(c, "#marker-tech", "data-lat").await?.parse().ok()?;
         let eta: i64 = attr(c, "#eta", "data-eta").await?.parse().ok()?;

@@ -9,22 +9,7 @@ use std::path::Path;
 
 use pitstop_api::*;
 use pitstop_tests::ui::{Browser, attr, find, screenshot, text, until};
-use pitstop_tests::{TestPlatform, new_order, now_ms};
-
-fn fix(seq: u64, lat: f64, lon: f64) -> LocationBatch {
-    LocationBatch {
-        device_id: "phone".into(),
-        fixes: vec![Fix {
-            seq,
-            t: now_ms() + seq as i64,
-            lat,
-            lon,
-            accuracy_m: 5.0,
-            speed_mps: Some(9.0),
-            heading_deg: Some(0.0),
-        }],
-    }
-}
+use pitstop_tests::{TestPlatform, fix_batch, new_order};
 
 #[tokio::test]
 async fn share_link_page_follows_the_master_in_chromium() {
@@ -48,7 +33,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
             .is_success()
     );
     let _: LocationAck = tech
-        .post("/v1/locations", &fix(1, 52.50, 13.40))
+        .post("/v1/locations", &fix_batch(1, 52.50, 13.40))
         .await
         .unwrap();
     let link: ShareLink = owner
@@ -80,7 +65,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
 
     // A new fix 2.2 km closer: the page follows without a reload.
     let _: LocationAck = tech
-        .post("/v1/locations", &fix(2, 52.52, 13.40))
+        .post("/v1/locations", &fix_batch(2, 52.52, 13.40))
         .await
         .unwrap();
     let lat1: f64 = until("the marker to move", || async {

@@ -2,23 +2,8 @@
 //! may create one, what it reveals, and the web UI the platform serves for it.
 
 use pitstop_api::*;
-use pitstop_tests::{TestPlatform, new_order, now_ms};
+use pitstop_tests::{TestPlatform, fix_batch, new_order, now_ms};
 use reqwest::Method;
-
-fn fix(seq: u64, lat: f64, lon: f64) -> LocationBatch {
-    LocationBatch {
-        device_id: "phone".into(),
-        fixes: vec![Fix {
-            seq,
-            t: now_ms() + seq as i64,
-            lat,
-            lon,
-            accuracy_m: 5.0,
-            speed_mps: Some(8.0),
-            heading_deg: None,
-        }],
-    }
-}
 
 #[tokio::test]
 async fn share_link_tracks_without_signing_in_and_stops_after_the_job() {
@@ -42,12 +27,12 @@ async fn share_link_tracks_without_signing_in_and_stops_after_the_job() {
     let anon = p.anonymous();
     let path = format!("/v1/track/{}", link.token);
     let _: LocationAck = tech
-        .post("/v1/locations", &fix(1, 52.50, 13.40))
+        .post("/v1/locations", &fix_batch(1, 52.50, 13.40))
         .await
         .unwrap();
     let first: Tracking = anon.get(&path).await.unwrap();
     let _: LocationAck = tech
-        .post("/v1/locations", &fix(2, 52.51, 13.40))
+        .post("/v1/locations", &fix_batch(2, 52.51, 13.40))
         .await
         .unwrap();
     let second: Tracking = anon.get(&path).await.unwrap();
