@@ -320,6 +320,14 @@ pub async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
         .with_context(|| format!("clicking {css}"))
 }
 
+/// Clicks the element matching `css` if it is there right now; says whether it was.
+pub async fn click_if_present(c: &Client, css: &str) -> bool {
+    let Ok(el) = step(css, c.find(Locator::Css(css))).await else {
+        return false;
+    };
+    step(css, el.click()).await.is_ok()
+}
+
 /// Types into the input matching `css`.
 pub async fn type_into(c: &Client, css: &str, text: &str) -> anyhow::Result<()> {
     let el = find(c, css).await?;

@@ -189,8 +189,16 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     assert_eq!(status_of(&owner, second.id).await, OrderStatus::Assigned);
 
     proxy.set(Faults::default());
+    // The badge's "Sync now" does not wait for the backoff (up to 30 s after an outage);
+    // pressed again every second or so in case a round meets a connection the outage cut.
+    click(c, "#sync-now").await.unwrap();
+    let polls = std::cell::Cell::new(0u32);
     let synced = until("both steps to arrive", || async {
         let o = owner.order(second.id).await;
+        polls.set(polls.get() + 1);
+        if o.status != OrderStatus::Arrived && polls.get() % 8 == 0 {
+            ui::click_if_present(c, "#sync-now").await;
+        }
         (o.status == OrderStatus::Arrived).then_some(o)
     })
     .await
