@@ -14,6 +14,8 @@ PACKAGES=(
   rustc-web cargo-web rust-web-src lld-22
   # windows without a screen, WebDriver, browser tests, screenshots
   xvfb webkit2gtk-driver chromium chromium-driver imagemagick
+  # a private session bus in the tests, to see the app's system notifications
+  dbus-daemon dbus-bin
   curl ca-certificates
 )
 

@@ -127,7 +127,13 @@ fn forward_notices(app: AppHandle, client: Client, role: Role) {
     let mut rx = client.subscribe();
     tauri::async_runtime::spawn(async move {
         let mut known = job_states(&client, role);
-        while let Ok(notice) = rx.recv().await {
+        loop {
+            let notice = match rx.recv().await {
+                Ok(n) => n,
+                // Fell behind a burst: refresh everything rather than stop forwarding.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Notice::Sync,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
             let kind = match &notice {
                 Notice::Orders(_) => "orders",
                 Notice::Offers(_) => "offers",

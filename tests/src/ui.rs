@@ -111,6 +111,87 @@ fn connector() -> hyper_util::client::legacy::connect::HttpConnector {
     hyper_util::client::legacy::connect::HttpConnector::new()
 }
 
+/// A private D-Bus session bus, so the app's system notifications can be observed.
+#[derive(Debug)]
+pub struct SessionBus {
+    /// `DBUS_SESSION_BUS_ADDRESS` for processes on this bus.
+    pub address: String,
+    _daemon: Proc,
+}
+
+impl SessionBus {
+    pub async fn start() -> anyhow::Result<Self> {
+        let mut daemon = spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let out = daemon.child.stdout.take().context("dbus-daemon stdout")?;
+        let address = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).map(|_| line)
+        })
+        .await??
+        .trim()
+        .to_string();
+        if address.is_empty() {
+            bail!("dbus-daemon printed no address");
+        }
+        Ok(Self {
+            address,
+            _daemon: daemon,
+        })
+    }
+}
+
+/// Records every `org.freedesktop.Notifications` call on a bus (`dbus-monitor`): what the
+/// desktop would show as system notifications.
+#[derive(Debug)]
+pub struct Notifications {
+    seen: std::sync::Arc<std::sync::Mutex<String>>,
+    _monitor: Proc,
+}
+
+impl Notifications {
+    pub async fn watch(bus: &SessionBus) -> anyhow::Result<Self> {
+        let mut monitor = spawn(
+            "dbus-monitor",
+            Command::new("dbus-monitor")
+                .args([
+                    "--address",
+                    &bus.address,
+                    "interface='org.freedesktop.Notifications',member='Notify'",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let out = monitor.child.stdout.take().context("dbus-monitor stdout")?;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        // dbus-monitor needs a moment to register as a monitor.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(Self {
+            seen,
+            _monitor: monitor,
+        })
+    }
+
+    /// Everything seen so far, as dbus-monitor prints it (one argument per line).
+    pub fn text(&self) -> String {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// The desktop app's binary, built next to the test binaries (`cargo build -p pitstop-app`).
 pub fn app_binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;

@@ -45,7 +45,11 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     // The app reaches the platform through a proxy that can drop the network.
     let proxy = FaultProxy::start(p.addr()).await;
     let admin = p.admin().await;
-    let app = App::start(&app_env(&proxy.base(), "technician", "tess"))
+    let bus = ui::SessionBus::start().await.expect("a D-Bus session bus");
+    let notes = ui::Notifications::watch(&bus).await.expect("dbus-monitor");
+    let mut env = app_env(&proxy.base(), "technician", "tess");
+    env.push(("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()));
+    let app = App::start(&env)
         .await
         .expect("the app starts under tauri-driver");
     let c = &app.client;
@@ -95,6 +99,14 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .unwrap();
     assert!(later < first);
     app.screenshot("technician-offer").await.unwrap();
+    // A system notification for the offer, with the service and the time to answer.
+    let shown = until("a system notification for the offer", || async {
+        let t = notes.text();
+        t.contains("\"New job offer\"").then_some(t)
+    })
+    .await
+    .unwrap();
+    assert!(shown.contains("Oil and filter change ·"), "{shown}");
 
     click(c, &format!("{card} .accept")).await.unwrap();
     find(c, &format!("#job-{}", order.id)).await.unwrap();
@@ -196,7 +208,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     let synced = until("both steps to arrive", || async {
         let o = owner.order(second.id).await;
         polls.set(polls.get() + 1);
-        if o.status != OrderStatus::Arrived && polls.get() % 8 == 0 {
+        if o.status != OrderStatus::Arrived && polls.get().is_multiple_of(8) {
             ui::click_if_present(c, "#sync-now").await;
         }
         (o.status == OrderStatus::Arrived).then_some(o)
@@ -231,7 +243,11 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     let tech = p
         .technician_at("max", &["oil", "brakes"], 52.50, 13.37)
         .await;
-    let app = App::start(&app_env(&p.base, "owner", "oona"))
+    let bus = ui::SessionBus::start().await.expect("a D-Bus session bus");
+    let notes = ui::Notifications::watch(&bus).await.expect("dbus-monitor");
+    let mut env = app_env(&p.base, "owner", "oona");
+    env.push(("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()));
+    let app = App::start(&env)
         .await
         .expect("the app starts under tauri-driver");
     let c = &app.client;
@@ -301,6 +317,18 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     })
     .await
     .unwrap();
+    // The owner heard that the master is on the way, once, as a system notification.
+    // ("A master accepted" may be skipped: a device that syncs both changes at once
+    // announces only where the job is now.)
+    let heard = until("a notification that the master is on the way", || async {
+        notes
+            .text()
+            .contains("Your master is on the way")
+            .then_some(())
+    })
+    .await;
+    assert!(heard.is_ok(), "notifications seen: {}", notes.text());
+    assert_eq!(notes.text().matches("Your master is on the way").count(), 1);
     click(c, "#share").await.unwrap();
     let url = find(c, "#share-url").await.unwrap().text().await.unwrap();
     assert!(url.starts_with(&format!("{}/app/?track=", p.base)), "{url}");
