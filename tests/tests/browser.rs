@@ -97,3 +97,73 @@ async fn share_link_page_follows_the_master_in_chromium() {
     browser.close().await;
     p.stop().await;
 }
+
+#[tokio::test]
+async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let (owner, first_car) = p.owner_with_car("bea").await;
+    let second: Vehicle = owner
+        .post(
+            "/v1/vehicles",
+            &NewVehicle {
+                vin: "1HGCM82633A004352".into(),
+                plate: "B-BE 2".into(),
+                make: "Honda".into(),
+                model: "Accord".into(),
+                year: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_ne!(second.id, first_car);
+
+    let browser = Browser::start()
+        .await
+        .expect("chromium starts under chromedriver");
+    let c = &browser.client;
+    c.goto(&format!("{}/app/?role=owner&name=bea", p.base))
+        .await
+        .unwrap();
+    find(c, "#book-submit").await.unwrap();
+    // The first entry of every list is the default (Yew inserts options last to first).
+    let value = |css: &'static str| async move {
+        c.execute(
+            "return document.querySelector(arguments[0]).value",
+            vec![css.into()],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+    };
+    assert_eq!(value("#book-window").await, "0", "as soon as possible");
+    assert_eq!(value("#book-vehicle").await, first_car.to_string());
+    assert_eq!(value("#book-service").await, services::catalogue()[0].code);
+    screenshot(c, "browser-owner").await.unwrap();
+
+    pitstop_tests::ui::click(c, "#book-submit").await.unwrap();
+    until("the confirm step", || async {
+        text(c, "#book-submit")
+            .await
+            .filter(|t| t.starts_with("Confirm booking for €"))
+    })
+    .await
+    .unwrap();
+    pitstop_tests::ui::click(c, "#book-submit").await.unwrap();
+    let order = until("the booking to reach the platform", || async {
+        let list: Vec<Order> = owner.get("/v1/orders").await.ok()?;
+        list.into_iter().next()
+    })
+    .await
+    .unwrap();
+    assert_eq!(order.vehicle_id, first_car);
+    let soon = pitstop_tests::now_ms() + 2 * 3_600_000;
+    assert!(
+        order.window_start <= soon,
+        "booked for later than the first window"
+    );
+    browser.close().await;
+    p.stop().await;
+}

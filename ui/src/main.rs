@@ -157,7 +157,7 @@ fn shell(p: &ShellProps) -> Html {
           <input id="signin-name" placeholder="Your name" />
           if *role == Role::Desk {
             <select id="signin-workshop">
-              { for workshops.iter().map(|w| html! { <option value={w.id.to_string()}>{ &w.name }</option> }) }
+              { for workshops.iter().enumerate().map(|(i, w)| html! { <option value={w.id.to_string()} selected={i == 0}>{ &w.name }</option> }) }
             </select>
           }
           <button id="signin-submit" class="primary" type="submit">{ "Sign in" }</button>

@@ -255,6 +255,10 @@ pub fn timeline(o: &Order) -> Html {
     }
 }
 
+// Every `<select>` marks its first `<option>` as `selected`: Yew inserts children last to
+// first, and a browser selects the first option *inserted*, so an unmarked list would
+// default to its last entry (seen in Chromium: bookings defaulting to "tomorrow").
+
 /// Reads an `<input>`'s value by element id.
 pub fn input_value(id: &str) -> String {
     use wasm_bindgen::JsCast;

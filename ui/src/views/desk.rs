@@ -204,12 +204,12 @@ pub fn desk_view(p: &Props) -> Html {
                 <input id="walkin-make" placeholder="Make" class="narrow" />
                 <input id="walkin-model" placeholder="Model" class="narrow" />
                 <select id="walkin-service">
-                  { for services::catalogue().iter().map(|s| html! {
-                      <option value={s.code.clone()}>{ format!("{} — {}", s.name, price(s.price_cents)) }</option>
+                  { for services::catalogue().iter().enumerate().map(|(i, s)| html! {
+                      <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", s.name, price(s.price_cents)) }</option>
                   }) }
                 </select>
                 <select id="walkin-when">
-                  <option value="0">{ "Now" }</option>
+                  <option value="0" selected=true>{ "Now" }</option>
                   <option value="1">{ "In 1 hour" }</option>
                   <option value="3">{ "In 3 hours" }</option>
                   <option value="24">{ "Tomorrow" }</option>
@@ -306,8 +306,8 @@ fn order_detail(p: &DetailProps) -> Html {
         if open {
           <div class="inline">
             <select id="assign-tech">
-              { for p.technicians.iter().filter(|t| t.on_shift).map(|t| html! {
-                  <option value={t.id.to_string()}>{ &t.name }</option>
+              { for p.technicians.iter().filter(|t| t.on_shift).enumerate().map(|(i, t)| html! {
+                  <option value={t.id.to_string()} selected={i == 0}>{ &t.name }</option>
               }) }
             </select>
             <button id="assign" onclick={assign}>{ "Assign" }</button>

@@ -180,15 +180,15 @@ pub fn owner_view(p: &Props) -> Html {
             </label>
             <label>{ "Car" }
               <select id="book-vehicle">
-                { for data.vehicles.iter().map(|v| html! {
-                    <option value={v.id.to_string()}>{ format!("{} {} · {}", v.make, v.model, v.plate) }</option>
+                { for data.vehicles.iter().enumerate().map(|(i, v)| html! {
+                    <option value={v.id.to_string()} selected={i == 0}>{ format!("{} {} · {}", v.make, v.model, v.plate) }</option>
                 }) }
               </select>
             </label>
             <label>{ "When" }
               <select id="book-window">
                 { for windows(now_ms()).into_iter().enumerate().map(|(i, (label, _, _))| html! {
-                    <option value={i.to_string()}>{ label }</option>
+                    <option value={i.to_string()} selected={i == 0}>{ label }</option>
                 }) }
               </select>
             </label>
