@@ -142,7 +142,13 @@ pub fn book(state: State<'_, AppState>, order: NewOrder) -> Result<()> {
 
 /// Goes on or off shift; on phones this starts or stops the GPS feed.
 #[tauri::command]
-pub fn set_shift(app: AppHandle, state: State<'_, AppState>, shift: ShiftChange) -> Result<()> {
+pub fn set_shift(app: AppHandle, state: State<'_, AppState>, mut shift: ShiftChange) -> Result<()> {
+    // On a phone the shift starts where the phone is, not where the UI guessed.
+    if shift.on_shift && state.settings.position_source() == crate::settings::PositionSource::Device
+    {
+        let (lat, lon) = crate::gps::current(&app).map_err(Error::Position)?;
+        (shift.lat, shift.lon) = (Some(lat), Some(lon));
+    }
     let (on, at) = (shift.on_shift, shift.lat.zip(shift.lon));
     state.client()?.set_shift(shift)?;
     state.shift_changed(&app, on, at)?;

@@ -85,6 +85,21 @@ pub fn device<R: Runtime>(app: &AppHandle<R>, client: Client) -> Result<Feed, St
     }))))
 }
 
+/// The phone's position now (asking for permission first), for the shift's start.
+pub fn current<R: Runtime>(app: &AppHandle<R>) -> Result<(f64, f64), String> {
+    let geo = app.geolocation();
+    geo.request_permissions(Some(vec![PermissionType::Location]))
+        .map_err(|e| format!("location permission: {e}"))?;
+    let p = geo
+        .get_current_position(Some(PositionOptions {
+            enable_high_accuracy: true,
+            timeout: 10_000,
+            maximum_age: 60_000,
+        }))
+        .map_err(|e| format!("current position: {e}"))?;
+    Ok((p.coords.latitude, p.coords.longitude))
+}
+
 /// Starts a simulated drive from the last position (or `from`) to `order`.
 pub fn simulated(
     client: Client,

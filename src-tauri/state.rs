@@ -126,7 +126,7 @@ impl AppState {
 fn forward_notices(app: AppHandle, client: Client, role: Role) {
     let mut rx = client.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut known = job_states(&client, role);
+        let mut known = job_states(&client);
         loop {
             let notice = match rx.recv().await {
                 Ok(n) => n,
@@ -164,7 +164,7 @@ fn forward_notices(app: AppHandle, client: Client, role: Role) {
     });
 }
 
-fn job_states(client: &Client, _role: Role) -> std::collections::HashMap<Id, OrderStatus> {
+fn job_states(client: &Client) -> std::collections::HashMap<Id, OrderStatus> {
     client
         .orders(None, 500)
         .unwrap_or_default()
