@@ -174,6 +174,29 @@ async fn main() {
             .unwrap_or(0.0)
             / 1024.0
     };
+    // Under Xvfb, Mesa's software renderer (llvmpipe) maps LLVM into the UI process.
+    let mut llvm_kib = 0u64;
+    let mut current_is_llvm = false;
+    for line in std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+        .unwrap_or_default()
+        .lines()
+    {
+        let mut parts = line.split_whitespace();
+        let first = parts.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            current_is_llvm = line.contains("libLLVM");
+        } else if first == "Rss:" && current_is_llvm {
+            llvm_kib += parts
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    println!(
+        "  of which libLLVM (Mesa's software GL under Xvfb): {:.0} MiB; app RSS without it {:.0} MiB",
+        llvm_kib as f64 / 1024.0,
+        (app_rss - llvm_kib) as f64 / 1024.0
+    );
     println!(
         "  app process RSS split: anonymous {:.0} MiB, file-backed (shared libraries) {:.0} MiB, shmem {:.0} MiB",
         kib("RssAnon:"),
