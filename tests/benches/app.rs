@@ -98,7 +98,7 @@ fn app_command(display: &Display, data: &Path, platform: &str) -> tokio::process
 #[tokio::main]
 async fn main() {
     println!("{}", pitstop_tests::machine());
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    let dist = pitstop_tests::ui::ui_dist();
     let wasm = std::fs::read(dist.join("pitstop-ui_bg.wasm")).expect("build the UI first");
     let js = std::fs::read(dist.join("pitstop-ui.js")).expect("build the UI first");
     println!(

@@ -440,16 +440,28 @@ pub async fn select(c: &Client, css: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The repository being tested. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for test
+/// processes): a binary reused from another checkout sharing the target directory would
+/// otherwise look at that checkout.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
+}
+
+/// The built web UI: `$PITSTOP_UI_DIST`, else `ui/dist` in the repository.
+pub fn ui_dist() -> PathBuf {
+    std::env::var_os("PITSTOP_UI_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("ui").join("dist"))
+}
+
 /// Where screenshots go: `$PITSTOP_SCREENSHOTS`, else `target/screenshots` in the repository.
 pub fn screenshot_dir() -> PathBuf {
     std::env::var_os("PITSTOP_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
-                .join("screenshots")
-        })
+        .unwrap_or_else(|| repo_root().join("target").join("screenshots"))
 }
 
 /// Saves a PNG screenshot of the window as `<name>.png`; returns its path.

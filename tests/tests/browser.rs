@@ -5,15 +5,13 @@
 //! Needs `./scripts/setup.sh` (chromium, chromium-driver) and the UI built
 //! (`./scripts/build-ui.sh`); `./scripts/test.sh` does both.
 
-use std::path::Path;
-
 use pitstop_api::*;
 use pitstop_tests::ui::{Browser, attr, find, screenshot, text, until};
 use pitstop_tests::{TestPlatform, fix_batch, new_order};
 
 #[tokio::test]
 async fn share_link_page_follows_the_master_in_chromium() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    let dist = pitstop_tests::ui::ui_dist();
     assert!(
         dist.join("index.html").is_file() && dist.join("pitstop-ui_bg.wasm").is_file(),
         "build the UI first: ./scripts/build-ui.sh"
@@ -100,7 +98,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
 
 #[tokio::test]
 async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    let dist = pitstop_tests::ui::ui_dist();
     let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
     let (owner, first_car) = p.owner_with_car("bea").await;
     let second: Vehicle = owner
