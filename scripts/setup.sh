@@ -30,8 +30,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# wasm32: prefer a rustup target when rustup can provide one; otherwise Debian's rustc-web
-# rebuilds std for wasm32 (-Zbuild-std), see scripts/build-ui.sh.
+# wasm32: a rustup target when rustup can get one (`rustup target add`); otherwise (rustup
+# cannot download, as on some offline machines) Debian's rustc-web rebuilds std for wasm32
+# (-Zbuild-std), see scripts/build-ui.sh.
+if command -v rustup >/dev/null && ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+fi
 if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
   log "wasm32 target: rustup"
 elif [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; then
