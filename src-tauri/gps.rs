@@ -104,7 +104,7 @@ pub fn current<R: Runtime>(app: &AppHandle<R>) -> Result<(f64, f64), String> {
 pub fn simulated(
     client: Client,
     order: Id,
-    from: (f64, f64),
+    from: Option<(f64, f64)>,
     interval: Duration,
 ) -> Result<Option<Feed>, String> {
     // 12 m/s is a plausible city driving speed.

@@ -100,20 +100,7 @@ impl AppState {
         if status == OrderStatus::EnRoute
             && self.settings.position_source() == PositionSource::Simulated
         {
-            // No fix and no shift position: start 2 km south of the job.
-            let from = self
-                .shift_at
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .or_else(|| {
-                    self.client()
-                        .ok()?
-                        .order(order)
-                        .ok()
-                        .flatten()
-                        .map(|o| (o.lat - 0.018, o.lon))
-                })
-                .unwrap_or((0.0, 0.0));
+            let from = *self.shift_at.lock().unwrap_or_else(|e| e.into_inner());
             let interval = Duration::from_secs_f64(self.settings.sim_interval_secs.max(0.05));
             let feed =
                 gps::simulated(self.client()?, order, from, interval).map_err(Error::Position)?;
@@ -126,7 +113,6 @@ impl AppState {
 fn forward_notices(app: AppHandle, client: Client, role: Role) {
     let mut rx = client.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut known = job_states(&client);
         loop {
             let notice = match rx.recv().await {
                 Ok(n) => n,
@@ -148,29 +134,17 @@ fn forward_notices(app: AppHandle, client: Client, role: Role) {
                     }
                 }
                 Notice::Orders(ids) => {
-                    for id in ids {
-                        let Ok(Some(o)) = client.order(id) else {
-                            continue;
-                        };
-                        let before = known.insert(id, o.status);
-                        if let Some(text) = pitstop_core::announce::job_change(role, before, &o) {
-                            notify(&app, "Pitstop", &text);
-                        }
+                    for text in client
+                        .job_changes_to_announce(role, &ids)
+                        .unwrap_or_default()
+                    {
+                        notify(&app, "Pitstop", &text);
                     }
                 }
                 _ => {}
             }
         }
     });
-}
-
-fn job_states(client: &Client) -> std::collections::HashMap<Id, OrderStatus> {
-    client
-        .orders(None, 500)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| (o.id, o.status))
-        .collect()
 }
 
 fn notify(app: &AppHandle, title: &str, body: &str) {

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pitstop_api::{
-    DispatchRequest, Id, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, ShareLink,
+    DispatchRequest, Id, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink,
     ShiftChange, Technician, TechnicianFix, Tracking, Uuid, Vehicle,
 };
 use tokio::sync::{Notify, broadcast, watch};
@@ -71,6 +71,9 @@ pub(crate) struct Shared {
     filter: FixFilter,
     /// Offers already announced to the person (system notification), so each is once.
     announced: Mutex<std::collections::HashSet<Id>>,
+    /// Each order's status as last announced (or as found at open), so a job change is
+    /// announced once and a fresh sync is not news.
+    job_states: Mutex<std::collections::HashMap<Id, OrderStatus>>,
 }
 
 impl Shared {
@@ -138,6 +141,11 @@ impl Client {
     pub fn open(cfg: ClientConfig) -> Result<Self> {
         let mut store = Store::open(&cfg.cache, cfg.account_id)?;
         let device_id = store.device_id()?;
+        let job_states = store
+            .orders(None, 500)?
+            .into_iter()
+            .map(|o| (o.id, o.status))
+            .collect();
         let (events, _) = broadcast::channel(1024);
         Ok(Self {
             shared: Arc::new(Shared {
@@ -149,6 +157,7 @@ impl Client {
                 live: Mutex::new(Live::default()),
                 filter: FixFilter::default(),
                 announced: Mutex::new(Default::default()),
+                job_states: Mutex::new(job_states),
             }),
         })
     }
@@ -245,6 +254,23 @@ impl Client {
             .into_iter()
             .filter(|v| v.local.is_none() && v.time_left_ms > 0 && seen.insert(v.offer.id))
             .collect())
+    }
+
+    /// Sentences for system notifications about changed orders (`ids` from
+    /// [`Notice::Orders`]), by [`crate::announce::job_change`] for `role`; each change once.
+    pub fn job_changes_to_announce(&self, role: Role, ids: &[Id]) -> Result<Vec<String>> {
+        let mut known = self
+            .shared
+            .job_states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        for &id in ids {
+            let Some(o) = self.order(id)? else { continue };
+            let before = known.insert(id, o.status);
+            out.extend(crate::announce::job_change(role, before, &o));
+        }
+        Ok(out)
     }
 
     /// A technician's latest position (owner tracking, desk map).
@@ -430,12 +456,13 @@ impl Client {
         Ok(Some(seq))
     }
 
-    /// A simulated drive from this device's last fix (or `from` when there is none) to an
-    /// order's location, a fix every `interval` in real time: the desktop's position source.
+    /// A simulated drive from this device's last fix (else `from`, else 2 km south of the
+    /// job) to an order's location, a fix every `interval` in real time: the desktop's
+    /// position source.
     pub fn route_to(
         &self,
         order: Id,
-        from: (f64, f64),
+        from: Option<(f64, f64)>,
         speed_mps: f64,
         interval: std::time::Duration,
     ) -> Result<Option<SimulatedRoute>> {
@@ -443,7 +470,11 @@ impl Client {
         let Some(o) = store.order(order)? else {
             return Ok(None);
         };
-        let start = store.last_fix()?.map_or(from, |f| (f.lat, f.lon));
+        let start = store
+            .last_fix()?
+            .map(|f| (f.lat, f.lon))
+            .or(from)
+            .unwrap_or((o.lat - 0.018, o.lon));
         Ok(Some(
             SimulatedRoute::new(
                 &[start, (o.lat, o.lon)],

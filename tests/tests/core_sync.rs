@@ -514,3 +514,40 @@ async fn the_device_remembers_its_shift_across_restarts() {
     let me: Technician = tech.get("/v1/technicians/me").await.unwrap();
     assert!(!me.on_shift);
 }
+
+#[tokio::test]
+async fn job_changes_are_announced_once_and_a_first_sync_is_not_news() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tia", &["oil"], 52.5, 13.4).await;
+    let (owner, car) = p.owner_with_car("odo").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.51, 13.4))
+        .await
+        .unwrap();
+    let core = p.core_client(&owner, &p.base);
+    core.sync_now().await.unwrap();
+    let ids = [order.id];
+    assert!(
+        core.job_changes_to_announce(Role::Owner, &ids)
+            .unwrap()
+            .is_empty(),
+        "seen for the first time: not news"
+    );
+    tech.win(order.id).await;
+    assert!(
+        tech.step(order.id, OrderStatus::EnRoute)
+            .await
+            .status
+            .is_success()
+    );
+    core.sync_now().await.unwrap();
+    let said = core.job_changes_to_announce(Role::Owner, &ids).unwrap();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("on the way"), "{said:?}");
+    assert!(
+        core.job_changes_to_announce(Role::Owner, &ids)
+            .unwrap()
+            .is_empty(),
+        "once"
+    );
+}
