@@ -45,6 +45,16 @@ pub struct OfferView {
 }
 
 impl OfferView {
+    /// An offer as seen at `now`, with no local answer yet.
+    pub fn at(offer: Offer, now: Millis) -> Self {
+        Self {
+            time_left_ms: offer.expires_at - now,
+            offer,
+            local: None,
+            reason: None,
+        }
+    }
+
     /// One line for a notification: service, distance and time to answer.
     pub fn summary(&self) -> String {
         let service = crate::services::find(&self.offer.service)

@@ -249,10 +249,9 @@ impl Store {
                 _ => None,
             };
             out.push(OfferView {
-                time_left_ms: offer.expires_at - now,
-                offer,
                 local,
                 reason,
+                ..OfferView::at(offer, now)
             });
         }
         Ok(out)

@@ -147,15 +147,7 @@ impl Backend for HttpBackend {
         Box::pin(async move {
             let offers: Vec<Offer> = self.get("/v1/offers").await?;
             let now = now_ms();
-            Ok(offers
-                .into_iter()
-                .map(|offer| OfferView {
-                    time_left_ms: offer.expires_at - now,
-                    offer,
-                    local: None,
-                    reason: None,
-                })
-                .collect())
+            Ok(offers.into_iter().map(|o| OfferView::at(o, now)).collect())
         })
     }
     fn accept(&self, offer: Id) -> Fut<'_, ()> {

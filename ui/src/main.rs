@@ -111,7 +111,11 @@ fn shell(p: &ShellProps) -> Html {
         return match a.role {
             Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} /> },
             Role::Desk | Role::Admin => {
-                html! { <DeskView backend={b} account={a.clone()} tile_url={t} /> }
+                let w = workshops
+                    .iter()
+                    .find(|w| Some(w.id) == a.workshop_id)
+                    .cloned();
+                html! { <DeskView backend={b} account={a.clone()} tile_url={t} workshop={w} /> }
             }
             Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} /> },
         };

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use pitstop_api::device::SyncStatus;
-use pitstop_api::{Order, OrderStatus, services};
+use pitstop_api::{Account, Order, OrderStatus, Workshop, services};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -59,6 +59,19 @@ pub fn step_label(next: OrderStatus) -> &'static str {
     }
 }
 
+/// What every role view gets from the shell.
+#[derive(Properties, PartialEq)]
+pub struct RoleProps {
+    pub backend: Shared,
+    pub account: Account,
+    /// Map tile URL template from the platform, if any.
+    #[prop_or_default]
+    pub tile_url: Option<String>,
+    /// A desk's workshop, loaded once at start.
+    #[prop_or_default]
+    pub workshop: Option<Workshop>,
+}
+
 #[derive(Default)]
 struct Counter(u32);
 
@@ -81,6 +94,14 @@ pub fn use_changes(backend: &Shared) -> (u32, Callback<()>) {
             move || drop(w)
         });
     }
+    let d = counter.dispatcher();
+    (counter.0, Callback::from(move |_| d.dispatch(())))
+}
+
+/// A number to reload by after this view's own actions, and the callback that bumps it.
+#[hook]
+pub fn use_local_changes() -> (u32, Callback<()>) {
+    let counter = use_reducer(Counter::default);
     let d = counter.dispatcher();
     (counter.0, Callback::from(move |_| d.dispatch(())))
 }
@@ -142,6 +163,22 @@ pub fn act(
     });
 }
 
+/// A callback that runs `f(backend, event)` as an action ([`act`]): its error lands in
+/// `error`, then `done` runs. `f` answers `None` when there is nothing to do.
+pub fn action<E: 'static>(
+    b: &Shared,
+    error: &UseStateHandle<Option<String>>,
+    done: &Callback<()>,
+    f: impl Fn(Shared, E) -> Option<Fut<'static, ()>> + 'static,
+) -> Callback<E> {
+    let (b, error, done) = (b.clone(), error.clone(), done.clone());
+    Callback::from(move |e: E| {
+        if let Some(fut) = f(b.clone(), e) {
+            act(error.clone(), done.clone(), fut);
+        }
+    })
+}
+
 /// An error line, when there is one.
 pub fn error_line(error: &Option<String>) -> Html {
     match error {
@@ -197,35 +234,15 @@ pub fn badge_callbacks(
     error: &UseStateHandle<Option<String>>,
     bump: &Callback<()>,
 ) -> (Callback<i64>, Callback<i64>, Callback<()>) {
-    let dismiss = {
-        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
-        Callback::from(move |seq: i64| {
-            let b = b.clone();
-            act(error.clone(), bump.clone(), async move {
-                b.dismiss_failure(seq).await
-            });
-        })
-    };
-    let retry = {
-        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
-        Callback::from(move |seq: i64| {
-            let b = b.clone();
-            act(error.clone(), bump.clone(), async move {
-                b.retry_failure(seq).await
-            });
-        })
-    };
-    let sync = {
-        let (b, error, bump) = (b.clone(), error.clone(), bump.clone());
-        Callback::from(move |_| {
-            let b = b.clone();
-            act(
-                error.clone(),
-                bump.clone(),
-                async move { b.sync_now().await },
-            );
-        })
-    };
+    let dismiss = action(b, error, bump, |b, seq: i64| {
+        Some(Box::pin(async move { b.dismiss_failure(seq).await }))
+    });
+    let retry = action(b, error, bump, |b, seq: i64| {
+        Some(Box::pin(async move { b.retry_failure(seq).await }))
+    });
+    let sync = action(b, error, bump, |b, ()| {
+        Some(Box::pin(async move { b.sync_now().await }))
+    });
     (dismiss, retry, sync)
 }
 

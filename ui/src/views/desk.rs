@@ -4,43 +4,33 @@
 
 use pitstop_api::device::SyncStatus;
 use pitstop_api::services;
-use pitstop_api::{
-    Account, Id, NewOrder, NewVehicle, Order, OrderStatus, Technician, Vehicle, Workshop,
-};
+use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, Technician, Vehicle};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared, now_ms};
 use crate::map::{Map, Marker};
 use crate::views::common::*;
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub backend: Shared,
-    pub account: Account,
-    #[prop_or_default]
-    pub tile_url: Option<String>,
-}
+/// The shared role view properties.
+pub type Props = RoleProps;
 
 #[derive(Clone, PartialEq)]
 struct Data {
     orders: Vec<Order>,
     technicians: Vec<Technician>,
-    workshops: Vec<Workshop>,
     sync: SyncStatus,
 }
 
 fn load(b: Shared) -> Fut<'static, Data> {
     Box::pin(async move {
         let orders = b.orders().await?;
-        // Live technician positions and the workshop need the platform; offline the board
-        // still shows from the cache.
+        // Live technician positions need the platform; offline the board still shows from
+        // the cache.
         let technicians = b.technicians().await.unwrap_or_default();
-        let workshops = b.workshops().await.unwrap_or_default();
         let sync = b.sync_status().await?;
         Ok::<_, BackendError>(Data {
             orders,
             technicians,
-            workshops,
             sync,
         })
     })
@@ -86,12 +76,7 @@ pub fn desk_view(p: &Props) -> Html {
         Err(e) => return html! { <main><p class="error">{ e.message }</p></main> },
     };
     let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
-    let workshop_id = p.account.workshop_id;
-    let workshop = data
-        .workshops
-        .iter()
-        .find(|w| Some(w.id) == workshop_id)
-        .cloned();
+    let workshop = p.workshop.clone();
     let now = now_ms();
 
     let walk_in = {
@@ -276,25 +261,13 @@ fn order_detail(p: &DetailProps) -> Html {
     let error = use_state(|| None::<String>);
     let o = &p.order;
     let id = o.id;
-    let assign = {
-        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
-        Callback::from(move |_| {
-            let t: Option<Id> = input_value("assign-tech").parse().ok();
-            let b = b.clone();
-            act(error.clone(), done.clone(), async move {
-                b.dispatch(id, t).await
-            });
-        })
-    };
-    let auto = {
-        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
-        Callback::from(move |_| {
-            let b = b.clone();
-            act(error.clone(), done.clone(), async move {
-                b.dispatch(id, None).await
-            });
-        })
-    };
+    let assign = action(&p.backend, &error, &p.on_done, move |b, _: MouseEvent| {
+        let t: Option<Id> = input_value("assign-tech").parse().ok();
+        Some(Box::pin(async move { b.dispatch(id, t).await }))
+    });
+    let auto = action(&p.backend, &error, &p.on_done, move |b, _: MouseEvent| {
+        Some(Box::pin(async move { b.dispatch(id, None).await }))
+    });
     let open = !o.status.is_terminal() && !o.status.is_active_job();
     html! {
       <div key={format!("detail-{id}")} id="order-detail" class="card" data-order={id.to_string()}>

@@ -2,37 +2,26 @@
 //! list with its timeline, live tracking of the master with ETA, and a share link for it.
 
 use pitstop_api::services::{self, ServiceType};
-use pitstop_api::{Account, Id, NewOrder, NewVehicle, Order, Vehicle};
+use pitstop_api::{Id, NewOrder, NewVehicle, Order, Vehicle};
 use yew::prelude::*;
 
-use crate::backend::{BackendError, Fut, Shared, now_ms};
+use crate::backend::{Fut, Shared, now_ms};
 use crate::views::common::*;
 use crate::views::track::{Target, TrackView};
 
 /// Where the owner's car is when booking from a desktop (the demo city's centre).
 const HOME: (f64, f64) = (52.5163, 13.3777);
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub backend: Shared,
-    pub account: Account,
-    #[prop_or_default]
-    pub tile_url: Option<String>,
+/// The shared role view properties.
+pub type Props = RoleProps;
+
+fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
+    Box::pin(async move { b.orders().await })
 }
 
-#[derive(Clone, PartialEq)]
-struct Data {
-    orders: Vec<Order>,
-    vehicles: Vec<Vehicle>,
-}
-
-fn load(b: Shared) -> Fut<'static, Data> {
-    Box::pin(async move {
-        let orders = b.orders().await?;
-        // Vehicles need the platform; offline the booking form says so but orders still show.
-        let vehicles = b.vehicles().await.unwrap_or_default();
-        Ok::<_, BackendError>(Data { orders, vehicles })
-    })
+/// Cars need the platform; offline the booking form is missing but orders still show.
+fn load_cars(b: Shared) -> Fut<'static, Vec<Vehicle>> {
+    Box::pin(async move { Ok(b.vehicles().await.unwrap_or_default()) })
 }
 
 /// Booking windows offered: the next few hours, this afternoon, tomorrow morning.
@@ -73,19 +62,24 @@ fn windows(now: i64) -> Vec<(String, i64, i64)> {
 #[function_component(OwnerView)]
 pub fn owner_view(p: &Props) -> Html {
     let (tick, bump) = use_changes(&p.backend);
-    let data = use_data(&p.backend, tick, load);
+    let orders = use_data(&p.backend, tick, load_orders);
+    // Cars change only when one is added here, not on every order or position change.
+    let (cars_tick, cars_changed) = use_local_changes();
+    let cars = use_data(&p.backend, cars_tick, load_cars);
     let error = use_state(|| None::<String>);
     let service = use_state(|| services::catalogue()[0].code.clone());
     let confirming = use_state(|| false);
     let selected = use_state(|| None::<Id>);
     let share_url = use_state(|| None::<String>);
 
-    let Some(data) = data else {
+    let (Some(orders), Some(cars)) = (orders, cars) else {
         return html! { <main><p>{ "Loading…" }</p></main> };
     };
-    let data = match data {
-        Ok(d) => d,
-        Err(e) => return html! { <main><p class="error">{ e.message }</p></main> },
+    let (orders, vehicles) = match (orders, cars) {
+        (Ok(o), Ok(v)) => (o, v),
+        (Err(e), _) | (_, Err(e)) => {
+            return html! { <main><p class="error">{ e.message }</p></main> };
+        }
     };
     let catalogue = services::catalogue();
     let chosen: ServiceType = services::find(&service).unwrap_or_else(|| catalogue[0].clone());
@@ -97,23 +91,17 @@ pub fn owner_view(p: &Props) -> Html {
             confirming.set(false);
         })
     };
-    let add_car = {
-        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let v = NewVehicle {
-                vin: input_value("car-vin").trim().to_uppercase(),
-                plate: input_value("car-plate").trim().to_uppercase(),
-                make: input_value("car-make"),
-                model: input_value("car-model"),
-                year: input_value("car-year").parse().ok(),
-            };
-            let b = b.clone();
-            act(error.clone(), bump.clone(), async move {
-                b.add_vehicle(v).await.map(|_| ())
-            });
-        })
-    };
+    let add_car = action(&p.backend, &error, &cars_changed, |b, e: SubmitEvent| {
+        e.prevent_default();
+        let v = NewVehicle {
+            vin: input_value("car-vin").trim().to_uppercase(),
+            plate: input_value("car-plate").trim().to_uppercase(),
+            make: input_value("car-make"),
+            model: input_value("car-model"),
+            year: input_value("car-year").parse().ok(),
+        };
+        Some(Box::pin(async move { b.add_vehicle(v).await.map(|_| ()) }))
+    });
     let book = {
         let (b, error, bump, confirming) = (
             p.backend.clone(),
@@ -153,7 +141,7 @@ pub fn owner_view(p: &Props) -> Html {
         })
     };
 
-    let booking = if data.vehicles.is_empty() {
+    let booking = if vehicles.is_empty() {
         html! {
           <form key="add-car" id="add-car" class="card" onsubmit={add_car}>
             <h3>{ "Your car" }</h3>
@@ -180,7 +168,7 @@ pub fn owner_view(p: &Props) -> Html {
             </label>
             <label>{ "Car" }
               <select id="book-vehicle">
-                { for data.vehicles.iter().enumerate().map(|(i, v)| html! {
+                { for vehicles.iter().enumerate().map(|(i, v)| html! {
                     <option value={v.id.to_string()} selected={i == 0}>{ format!("{} {} · {}", v.make, v.model, v.plate) }</option>
                 }) }
               </select>
@@ -204,9 +192,9 @@ pub fn owner_view(p: &Props) -> Html {
     };
 
     let current = (*selected)
-        .and_then(|id| data.orders.iter().find(|o| o.id == id))
-        .or_else(|| data.orders.iter().find(|o| o.status.is_active_job()))
-        .or(data.orders.first())
+        .and_then(|id| orders.iter().find(|o| o.id == id))
+        .or_else(|| orders.iter().find(|o| o.status.is_active_job()))
+        .or(orders.first())
         .cloned();
     let share = {
         let (b, error, share_url) = (p.backend.clone(), error.clone(), share_url.clone());
@@ -232,7 +220,7 @@ pub fn owner_view(p: &Props) -> Html {
             { booking }
             <h2>{ "Your orders" }</h2>
             <ul id="orders" class="list">
-              { for data.orders.iter().map(|o| {
+              { for orders.iter().map(|o| {
                   let (sel, id) = (selected.clone(), o.id);
                   html! {
                     <li class={classes!("order", (Some(o.id) == current.as_ref().map(|c| c.id)).then_some("selected"))}

@@ -3,7 +3,7 @@
 //! the sync badge. Every action is queued on the device first (in the app) and works offline.
 
 use pitstop_api::device::{LocalAnswer, OfferView, SyncStatus};
-use pitstop_api::{Account, Order, ShiftChange};
+use pitstop_api::{Order, ShiftChange};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared};
@@ -12,11 +12,8 @@ use crate::views::common::*;
 /// Where a desktop technician starts a shift (the demo city's centre); phones send their GPS.
 const DESKTOP_START: (f64, f64) = (52.5200, 13.4050);
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub backend: Shared,
-    pub account: Account,
-}
+/// The shared role view properties.
+pub type Props = RoleProps;
 
 #[derive(Clone, PartialEq)]
 struct Data {
@@ -149,28 +146,12 @@ fn offer_card(
     let o = &v.offer;
     let left_s = ((o.expires_at - now).max(0) + 999) / 1000;
     let id = o.id;
-    let accept = {
-        let (b, error, bump) = (backend.clone(), error.clone(), bump.clone());
-        Callback::from(move |_| {
-            let b = b.clone();
-            act(
-                error.clone(),
-                bump.clone(),
-                async move { b.accept(id).await },
-            );
-        })
-    };
-    let decline = {
-        let (b, error, bump) = (backend.clone(), error.clone(), bump.clone());
-        Callback::from(move |_| {
-            let b = b.clone();
-            act(
-                error.clone(),
-                bump.clone(),
-                async move { b.decline(id).await },
-            );
-        })
-    };
+    let accept = action(backend, error, bump, move |b, _: MouseEvent| {
+        Some(Box::pin(async move { b.accept(id).await }))
+    });
+    let decline = action(backend, error, bump, move |b, _: MouseEvent| {
+        Some(Box::pin(async move { b.decline(id).await }))
+    });
     let state = match v.local {
         Some(LocalAnswer::Accepting) => {
             html! { <p class="answer">{ "Accepted — waiting for the platform…" }</p> }
@@ -218,16 +199,10 @@ fn job_card(p: &JobProps) -> Html {
     let o = &p.order;
     let id = o.id;
     let next = o.status.next_job_step();
-    let step = {
-        let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
-        Callback::from(move |_| {
-            let Some(next) = next else { return };
-            let b = b.clone();
-            act(error.clone(), done.clone(), async move {
-                b.step(id, next, None).await
-            });
-        })
-    };
+    let step = action(&p.backend, &error, &p.on_done, move |b, _: MouseEvent| {
+        let next = next?;
+        Some(Box::pin(async move { b.step(id, next, None).await }))
+    });
     let add_note = {
         let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
         Callback::from(move |e: SubmitEvent| {
