@@ -45,6 +45,18 @@ macro_rules! wire {
     };
 }
 
+impl Order {
+    /// A live job of technician `tech` (assigned through in progress): their work list.
+    pub fn is_active_job_of(&self, tech: Id) -> bool {
+        self.technician_id == Some(tech) && self.status.is_active_job()
+    }
+
+    /// A finished (completed or cancelled) job of technician `tech`: their history.
+    pub fn is_past_job_of(&self, tech: Id) -> bool {
+        self.technician_id == Some(tech) && self.status.is_terminal()
+    }
+}
+
 impl Tracking {
     /// What tracking shows for `order` given the technician's latest position: distance and
     /// ETA by [`geo::eta_seconds`] while on the way, zero once there, and the position only

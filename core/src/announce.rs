@@ -94,6 +94,19 @@ mod tests {
     }
 
     #[test]
+    fn a_technicians_jobs_are_theirs_and_live_or_finished() {
+        use OrderStatus::*;
+        let mut o = at(EnRoute);
+        o.technician_id = Some(7);
+        assert!(o.is_active_job_of(7) && !o.is_past_job_of(7));
+        assert!(!o.is_active_job_of(8), "someone else's job");
+        o.status = Completed;
+        assert!(o.is_past_job_of(7) && !o.is_active_job_of(7));
+        o.status = Offered;
+        assert!(!o.is_past_job_of(7) && !o.is_active_job_of(7));
+    }
+
+    #[test]
     fn desk_hears_orders_that_need_a_hand() {
         use OrderStatus::*;
         let mut o = at(Unassigned);

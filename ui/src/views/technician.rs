@@ -86,12 +86,12 @@ pub fn technician_view(p: &Props) -> Html {
     let jobs: Vec<&Order> = data
         .orders
         .iter()
-        .filter(|o| o.technician_id == Some(me) && o.status.is_active_job())
+        .filter(|o| o.is_active_job_of(me))
         .collect();
     let history: Vec<&Order> = data
         .orders
         .iter()
-        .filter(|o| o.technician_id == Some(me) && o.status.is_terminal())
+        .filter(|o| o.is_past_job_of(me))
         .collect();
     // Offers whose time ran out (by this device's clock) and unanswered are hidden.
     let offers: Vec<&OfferView> = data
