@@ -51,12 +51,11 @@ pub struct Settings {
     pub exit_when_ready: bool,
 }
 
+/// A role the app has a view for ("master" is accepted for technician).
 fn parse_role(s: &str) -> Result<Role, String> {
-    match s {
-        "technician" | "master" => Ok(Role::Technician),
-        "desk" => Ok(Role::Desk),
-        "owner" => Ok(Role::Owner),
-        _ => Err(format!("unknown role {s:?}: technician, desk or owner")),
+    match Role::parse(if s == "master" { "technician" } else { s }) {
+        Some(Role::Admin) | None => Err(format!("unknown role {s:?}: technician, desk or owner")),
+        Some(r) => Ok(r),
     }
 }
 

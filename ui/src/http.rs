@@ -113,8 +113,7 @@ impl Backend for HttpBackend {
         let info = StartInfo {
             platform: "browser".into(),
             platform_url: self.base.clone(),
-            role: crate::backend::query_param("role")
-                .and_then(|r| serde_json::from_value(serde_json::Value::String(r)).ok()),
+            role: crate::backend::query_param("role").and_then(|r| Role::parse(&r)),
             name: crate::backend::query_param("name"),
             workshop: crate::backend::query_param("workshop").and_then(|w| w.parse().ok()),
         };
