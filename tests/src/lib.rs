@@ -439,6 +439,13 @@ impl Client {
             .expect("accept")
     }
 
+    /// Wins the order's offer and sets off to it (en route), as a technician does.
+    pub async fn set_off(&self, order: Id) {
+        self.win(order).await;
+        let r = self.step(order, OrderStatus::EnRoute).await;
+        assert!(r.status.is_success(), "en route: {}", r.body);
+    }
+
     /// Reads an order.
     pub async fn order(&self, id: Id) -> Order {
         self.get(&format!("/v1/orders/{id}")).await.expect("order")

@@ -289,13 +289,7 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     assert_eq!(order.price_cents, brake.price_cents);
 
     // The master accepts and drives; the owner's map follows with an ETA.
-    tech.win(order.id).await;
-    assert!(
-        tech.step(order.id, OrderStatus::EnRoute)
-            .await
-            .status
-            .is_success()
-    );
+    tech.set_off(order.id).await;
     let _: LocationAck = tech
         .post("/v1/locations", &pitstop_tests::fix_batch(1, 52.505, 13.37))
         .await

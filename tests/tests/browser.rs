@@ -23,13 +23,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
         .post("/v1/orders", &new_order(car, "oil_change", 52.53, 13.40))
         .await
         .unwrap();
-    tech.win(order.id).await;
-    assert!(
-        tech.step(order.id, OrderStatus::EnRoute)
-            .await
-            .status
-            .is_success()
-    );
+    tech.set_off(order.id).await;
     let _: LocationAck = tech
         .post("/v1/locations", &fix_batch(1, 52.50, 13.40))
         .await
