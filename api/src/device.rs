@@ -82,4 +82,8 @@ pub struct SyncStatus {
     pub failed: Vec<OutboxEntry>,
     /// GPS fixes waiting for upload.
     pub unsent_fixes: usize,
+    /// When the oldest action still waiting for the platform was taken: a queue that does
+    /// not move shows here, not only as a count.
+    #[serde(default)]
+    pub oldest_pending_at: Option<Millis>,
 }

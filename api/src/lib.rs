@@ -32,8 +32,16 @@ pub type Millis = i64;
 pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 /// Most fixes one `POST /v1/locations` may carry.
 pub const MAX_FIXES_PER_BATCH: usize = 1000;
-/// Largest page `GET /v1/sync` returns.
+/// Largest page `GET /v1/sync` returns, in changes.
 pub const MAX_SYNC_LIMIT: u32 = 1000;
+/// A pull page or SSE catch-up batch stops growing once it holds this many bytes of changes
+/// (a single larger change is still sent, alone). With the longest free text at
+/// [`MAX_TEXT_CHARS`], no single change comes near the client's 16 MiB answer cap.
+pub const MAX_SYNC_PAGE_BYTES: usize = 1024 * 1024;
+/// Longest free text (order notes, job notes, step notes), in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+/// Most notes plus parts lines one order may carry; more is a 422.
+pub const MAX_LINES_PER_ORDER: u32 = 20_000;
 
 macro_rules! wire {
     ($($item:item)*) => {
@@ -254,6 +262,32 @@ wire! {
         pub unit_price_cents: i64,
     }
 
+    /// How long an order's job sheet is (carried by snapshots instead of the lines).
+    #[derive(Default, Copy)]
+    pub struct LineCounts {
+        pub notes: u32,
+        pub parts: u32,
+        pub steps: u32,
+    }
+
+    /// One line of a job sheet (a note, a parts line, a status step), published as its own
+    /// append-only change so a long job sheet never re-sends the whole order.
+    pub struct JobLine {
+        /// Unique per kind of line.
+        pub id: Id,
+        pub order_id: Id,
+        pub at: Millis,
+        pub author_id: Option<Id>,
+        /// The client mutation that created it, so a device that still holds that action as
+        /// pending never shows it twice.
+        #[serde(default)]
+        pub mutation_id: Option<Uuid>,
+        /// Bumped if the line is ever edited; a client keeps the highest.
+        pub version: i64,
+        #[serde(flatten)]
+        pub body: LineBody,
+    }
+
     /// One step in an order's timeline.
     pub struct TimelineEntry {
         pub at: Millis,
@@ -285,9 +319,14 @@ wire! {
         pub technician_id: Option<Id>,
         /// Why dispatch gave up, when `status` is `unassigned`.
         pub unassigned_reason: Option<String>,
+        /// The job sheet. Filled in REST answers and on devices (assembled from
+        /// [`JobLine`]s); empty in change-log snapshots, where each line is its own change.
         pub job_notes: Vec<JobNote>,
         pub parts: Vec<PartLine>,
         pub timeline: Vec<TimelineEntry>,
+        /// How many lines the job sheet has, also in change-log snapshots.
+        #[serde(default)]
+        pub line_counts: LineCounts,
         pub created_at: Millis,
         pub updated_at: Millis,
         /// Bumped on every change; a client keeps the highest it has seen.
@@ -461,8 +500,12 @@ wire! {
         pub code: u16,
         /// Why it was rejected, in a sentence the UI can show.
         pub reason: Option<String>,
-        /// The order as the mutation left it, when it touched one.
+        /// The order as the mutation left it, when it touched one: its snapshot without the
+        /// job sheet (see `lines`).
         pub order: Option<Order>,
+        /// Job-sheet lines this mutation created.
+        #[serde(default)]
+        pub lines: Vec<JobLine>,
     }
 
     /// Answer to `POST /v1/sync`, one result per mutation, in order.
@@ -486,10 +529,75 @@ wire! {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum ChangeBody {
+    /// An order's own fields and line counts; its job sheet comes as [`ChangeBody::Line`]s.
     Order(Order),
     Offer(Offer),
     Location(TechnicianFix),
     Technician(Technician),
+    Line(JobLine),
+}
+
+/// What a job-sheet line says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "line", rename_all = "snake_case")]
+pub enum LineBody {
+    Note {
+        text: String,
+    },
+    Part {
+        name: String,
+        qty: u32,
+        unit_price_cents: i64,
+    },
+    Step {
+        status: OrderStatus,
+        #[serde(default)]
+        note: Option<String>,
+    },
+}
+
+impl LineBody {
+    /// `note`, `part` or `step`: with the line's id, the line's identity.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LineBody::Note { .. } => "note",
+            LineBody::Part { .. } => "part",
+            LineBody::Step { .. } => "step",
+        }
+    }
+}
+
+impl Order {
+    /// Puts job-sheet lines into the order's notes, parts and timeline, in order of time.
+    pub fn add_lines<'a>(&mut self, lines: impl IntoIterator<Item = &'a JobLine>) {
+        for l in lines {
+            match &l.body {
+                LineBody::Note { text } => self.job_notes.push(JobNote {
+                    id: l.id,
+                    author_id: l.author_id.unwrap_or_default(),
+                    text: text.clone(),
+                    at: l.at,
+                }),
+                LineBody::Part {
+                    name,
+                    qty,
+                    unit_price_cents,
+                } => self.parts.push(PartLine {
+                    id: l.id,
+                    name: name.clone(),
+                    qty: *qty,
+                    unit_price_cents: *unit_price_cents,
+                }),
+                LineBody::Step { status, note } => self.timeline.push(TimelineEntry {
+                    at: l.at,
+                    status: *status,
+                    actor_id: l.author_id,
+                    note: note.clone(),
+                }),
+            }
+        }
+    }
 }
 
 impl ChangeBody {
@@ -500,6 +608,19 @@ impl ChangeBody {
             ChangeBody::Offer(_) => "offer",
             ChangeBody::Location(_) => "location",
             ChangeBody::Technician(_) => "technician",
+            ChangeBody::Line(_) => "line",
+        }
+    }
+
+    /// The entity this change describes (`order:7`, `line:note:12`, ...): a newer change
+    /// of the same entity supersedes an older one, which the platform compacts away.
+    pub fn entity(&self) -> String {
+        match self {
+            ChangeBody::Order(o) => format!("order:{}", o.id),
+            ChangeBody::Offer(f) => format!("offer:{}", f.id),
+            ChangeBody::Location(f) => format!("location:{}", f.technician_id),
+            ChangeBody::Technician(t) => format!("technician:{}", t.id),
+            ChangeBody::Line(l) => format!("line:{}:{}", l.body.kind(), l.id),
         }
     }
 }

@@ -280,7 +280,15 @@ async fn run() -> anyhow::Result<()> {
                             return Ok(());
                         }
                     }
-                    Err(e) if until_empty && e.is_retryable() => eprintln!("{e}"),
+                    Err(e) if until_empty && e.is_retryable() => {
+                        eprintln!("{e}");
+                        // The platform's Retry-After wins over our own backoff.
+                        let wait = e
+                            .retry_after()
+                            .unwrap_or_else(|| delays.next().unwrap_or(Duration::from_secs(5)));
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 }
                 tokio::time::sleep(delays.next().unwrap_or(Duration::from_secs(5))).await;

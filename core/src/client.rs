@@ -105,6 +105,30 @@ impl Shared {
     pub(crate) fn set_live(&self, f: impl FnOnce(&mut Live)) {
         f(&mut self.live.lock().unwrap_or_else(|e| e.into_inner()));
     }
+
+    /// Records a failed round: in memory for the badge, on disk for the next process.
+    pub(crate) fn record_failure(&self, e: &Error) {
+        self.set_live(|l| {
+            l.online = !matches!(e, Error::Offline(_));
+            l.last_error = Some(e.to_string());
+        });
+        self.save_live();
+    }
+
+    /// Keeps the connection state in the cache, so a new process (the CLI's `status`, an app
+    /// restarted offline) shows the last known truth instead of "offline, no error".
+    pub(crate) fn save_live(&self) {
+        let l = self.live();
+        let saved = serde_json::json!({
+            "online": l.online, "last_sync": l.last_sync, "last_error": l.last_error,
+        });
+        if let Err(e) = self
+            .store()
+            .and_then(|mut s| s.put_state("live", &saved.to_string()))
+        {
+            tracing::warn!(error = %e, "saving sync state");
+        }
+    }
 }
 
 /// A signed-in account's engine. Cheap to clone.
@@ -147,6 +171,16 @@ impl Client {
             .map(|o| (o.id, o.status))
             .collect();
         let (events, _) = broadcast::channel(1024);
+        // The last known connection state, as the previous process left it.
+        let live = store
+            .state("live")?
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .map(|v| Live {
+                online: v["online"].as_bool().unwrap_or(false),
+                last_sync: v["last_sync"].as_i64(),
+                last_error: v["last_error"].as_str().map(str::to_string),
+            })
+            .unwrap_or_default();
         Ok(Self {
             shared: Arc::new(Shared {
                 store: Mutex::new(store),
@@ -154,7 +188,7 @@ impl Client {
                 device_id,
                 wake: Notify::new(),
                 events,
-                live: Mutex::new(Live::default()),
+                live: Mutex::new(live),
                 filter: FixFilter::default(),
                 announced: Mutex::new(Default::default()),
                 job_states: Mutex::new(job_states),
@@ -177,10 +211,7 @@ impl Client {
     pub async fn sync_now(&self) -> Result<Round> {
         let r = sync::round(&self.shared).await;
         if let Err(e) = &r {
-            self.shared.set_live(|l| {
-                l.online = !matches!(e, Error::Offline(_));
-                l.last_error = Some(e.to_string());
-            });
+            self.shared.record_failure(e);
         }
         self.shared.notify(Notice::Sync);
         r
@@ -353,6 +384,7 @@ impl Client {
             last_error: live.last_error,
             failed: store.failed()?,
             unsent_fixes: store.unsent_fix_count()?,
+            oldest_pending_at: store.oldest_pending_at()?,
         })
     }
 
@@ -420,6 +452,22 @@ impl Client {
     /// Goes on or off shift.
     pub fn set_shift(&self, shift: ShiftChange) -> Result<Uuid> {
         self.act(MutationOp::Shift(shift))
+    }
+
+    /// Every local action with its state (diagnostics and tests).
+    pub fn outbox(&self) -> Result<Vec<pitstop_api::device::OutboxEntry>> {
+        self.shared.store()?.outbox()
+    }
+
+    /// Lands changes obtained outside the worker (a tool, a test), through the same path
+    /// as pulled and streamed ones.
+    pub fn land(&self, changes: &[pitstop_api::Change], next_cursor: i64) -> Result<()> {
+        let applied = self
+            .shared
+            .store()?
+            .apply_changes(changes, next_cursor)?;
+        self.shared.publish_applied(applied);
+        Ok(())
     }
 
     /// Hides a failed action from the badge.

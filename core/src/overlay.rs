@@ -3,8 +3,8 @@
 //! how a rejection rolls the optimistic change back.
 
 use pitstop_api::{
-    Id, JobNote, Millis, MutationOp, NewOrder, Order, OrderStatus, PartLine, TimelineEntry,
-    VehicleSummary,
+    Id, JobLine, JobNote, LineBody, LineCounts, Millis, MutationOp, NewOrder, Order, OrderStatus,
+    PartLine, TimelineEntry, VehicleSummary,
 };
 
 /// One pending local action, as the overlay needs it.
@@ -43,6 +43,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
         unassigned_reason: None,
         job_notes: Vec::new(),
         parts: Vec::new(),
+        line_counts: LineCounts::default(),
         timeline: vec![TimelineEntry {
             at,
             status: OrderStatus::Pending,
@@ -97,6 +98,61 @@ pub fn apply(mut order: Order, pending: &[PendingAction], me: Id) -> Order {
         }
     }
     order
+}
+
+/// Takes the job sheet out of an order that carries one (a REST answer, or a snapshot from
+/// a version 1 cache or platform) as lines, leaving the head. Timeline entries of those
+/// shapes have no id: they get negative ids from the order id, and the platform's real step
+/// lines replace them when they arrive ([`is_legacy_step`]).
+pub fn split_lines(order: &mut Order) -> Vec<JobLine> {
+    let id = order.id;
+    let mut out = Vec::new();
+    for n in order.job_notes.drain(..) {
+        out.push(JobLine {
+            id: n.id,
+            order_id: id,
+            at: n.at,
+            author_id: Some(n.author_id),
+            mutation_id: None,
+            version: 1,
+            body: LineBody::Note { text: n.text },
+        });
+    }
+    for p in order.parts.drain(..) {
+        out.push(JobLine {
+            id: p.id,
+            order_id: id,
+            at: order.updated_at,
+            author_id: None,
+            mutation_id: None,
+            version: 1,
+            body: LineBody::Part {
+                name: p.name,
+                qty: p.qty,
+                unit_price_cents: p.unit_price_cents,
+            },
+        });
+    }
+    for (i, t) in order.timeline.drain(..).enumerate() {
+        out.push(JobLine {
+            id: -(id.abs() * 1000 + i as Id + 1),
+            order_id: id,
+            at: t.at,
+            author_id: t.actor_id,
+            mutation_id: None,
+            version: 1,
+            body: LineBody::Step {
+                status: t.status,
+                note: t.note,
+            },
+        });
+    }
+    out
+}
+
+/// A step line made by [`split_lines`], to be replaced by the platform's own.
+pub fn is_legacy_step(line: &JobLine) -> bool {
+    line.id < 0 && matches!(line.body, LineBody::Step { .. })
 }
 
 /// The order an action touches, if any.

@@ -13,8 +13,8 @@ use std::path::Path;
 
 pub use pitstop_api::device::{LocalAnswer, OfferView, OutboxEntry};
 use pitstop_api::{
-    Change, ChangeBody, Id, Millis, Mutation, MutationOp, MutationResult, Offer, OfferStatus,
-    Order, OrderStatus, Outcome, TechnicianFix, Uuid,
+    Change, ChangeBody, Id, JobLine, Millis, Mutation, MutationOp, MutationResult, Offer,
+    OfferStatus, Order, OrderStatus, Outcome, TechnicianFix, Uuid,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
@@ -25,7 +25,10 @@ use crate::overlay::{self, PendingAction};
 /// Schema version this build creates and understands.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_cache.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_cache.sql"),
+    include_str!("../../migrations/0002_lines.sql"),
+];
 
 /// Now in Unix milliseconds.
 pub fn now_ms() -> Millis {
@@ -60,7 +63,53 @@ pub struct Store {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, sql)| match i {
+                1 => M::up_with_hook(sql, |tx: &Transaction<'_>| {
+                    upgrade_to_lines(tx)
+                        .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))
+                }),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
+}
+
+/// Version 1 -> 2: moves each cached order's job sheet into `order_lines`, so the rows keep
+/// only the head, as sync v2 snapshots do. Pending actions stay in the outbox untouched.
+fn upgrade_to_lines(tx: &Transaction<'_>) -> Result<()> {
+    let rows: Vec<(Id, Option<String>, String)> = tx
+        .prepare("SELECT id, server, local FROM orders")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, server, local) in rows {
+        let server = match server {
+            Some(s) => {
+                let mut o: Order = serde_json::from_str(&s)?;
+                for l in overlay::split_lines(&mut o) {
+                    Store::upsert_line(tx, &l)?;
+                }
+                Some(serde_json::to_string(&o)?)
+            }
+            None => None,
+        };
+        // The view's lines come back at read time (platform lines) and from the outbox
+        // (pending ones); a provisional order keeps its own "booked here" entry.
+        let mut view: Order = serde_json::from_str(&local)?;
+        if server.is_some() {
+            view.job_notes.clear();
+            view.parts.clear();
+            view.timeline.clear();
+        }
+        tx.execute(
+            "UPDATE orders SET server = ?2, local = ?3 WHERE id = ?1",
+            (id, server, serde_json::to_string(&view)?),
+        )?;
+    }
+    Ok(())
 }
 
 /// The searchable and sortable columns of an order row: status, plate, VIN, customer.
@@ -89,7 +138,21 @@ impl Store {
             });
         }
         migrations().to_latest(&mut conn)?;
-        Ok(Self { conn, me })
+        let mut store = Self { conn, me };
+        if (1..2).contains(&found) {
+            // Views written by version 1 embedded pending actions' lines; the upgrade took
+            // them out, so put them back from the outbox.
+            let tx = store.begin()?;
+            let ids: Vec<Id> = tx
+                .prepare("SELECT DISTINCT order_id FROM outbox WHERE state = 'pending' AND order_id IS NOT NULL")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for id in ids {
+                Self::refresh_order(&tx, me, id)?;
+            }
+            tx.commit()?;
+        }
+        Ok(store)
     }
 
     /// The account this cache belongs to.
@@ -166,9 +229,42 @@ impl Store {
         let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
+            let view: Order = serde_json::from_str(&row?)?;
+            out.push(self.with_lines(view)?);
+        }
+        Ok(out)
+    }
+
+    /// The platform's lines of an order, oldest first within each kind.
+    pub fn lines(&self, order: Id) -> Result<Vec<JobLine>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT data FROM order_lines WHERE order_id = ?1 ORDER BY kind, at, id",
+        )?;
+        let rows = stmt.query_map([order], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
             out.push(serde_json::from_str(&row?)?);
         }
         Ok(out)
+    }
+
+    /// A view row (head plus pending actions' lines) with the platform's lines put first.
+    fn with_lines(&self, mut view: Order) -> Result<Order> {
+        let lines = self.lines(view.id)?;
+        if lines.is_empty() {
+            return Ok(view);
+        }
+        let pending = (
+            std::mem::take(&mut view.job_notes),
+            std::mem::take(&mut view.parts),
+            std::mem::take(&mut view.timeline),
+        );
+        view.add_lines(&lines);
+        view.timeline.sort_by_key(|t| t.at);
+        view.job_notes.extend(pending.0);
+        view.parts.extend(pending.1);
+        view.timeline.extend(pending.2);
+        Ok(view)
     }
 
     /// Orders as the user sees them, most recently changed first; optionally one status.
@@ -360,7 +456,11 @@ impl Store {
 
     fn pending_for_order(tx: &Transaction<'_>, order_id: Id) -> Result<Vec<PendingAction>> {
         let mut stmt = tx.prepare_cached(
-            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' ORDER BY seq",
+            // An action whose line the platform already sent (its answer was lost, the
+            // stream was faster) is not applied again: it would show twice.
+            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
+             AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
+             ORDER BY seq",
         )?;
         let rows = stmt.query_map([order_id], |r| {
             Ok((
@@ -466,6 +566,18 @@ impl Store {
             }
             _ => None,
         };
+        let text = match &op {
+            MutationOp::OrderNote { text, .. } => Some(text.as_str()),
+            MutationOp::OrderStatus { note, .. } => note.as_deref(),
+            MutationOp::OrderCreate(req) => Some(req.notes.as_str()),
+            _ => None,
+        };
+        if text.is_some_and(|t| t.chars().count() > pitstop_api::MAX_TEXT_CHARS) {
+            return Err(Error::Refused(format!(
+                "A note has at most {} characters; shorten it.",
+                pitstop_api::MAX_TEXT_CHARS
+            )));
+        }
         if let MutationOp::OrderCreate(req) = &op {
             if pitstop_api::services::find(&req.service).is_none() {
                 return Err(Error::Refused(format!(
@@ -505,8 +617,10 @@ impl Store {
         Ok(id)
     }
 
-    /// The next pending mutations to push, oldest first.
-    pub fn next_batch(&self, max: usize) -> Result<Vec<Mutation>> {
+    /// The next pending mutations to push, oldest first: at most `max` of them and, past the
+    /// first, at most `max_bytes` of JSON (the platform caps request bodies).
+    pub fn next_batch(&self, max: usize, max_bytes: usize) -> Result<Vec<Mutation>> {
+        let mut bytes = 0;
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, op, order_id FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1",
         )?;
@@ -526,12 +640,86 @@ impl Store {
             if order_id.is_some_and(|o| o < 0) && !matches!(op, MutationOp::OrderCreate(_)) {
                 break;
             }
+            bytes += op_json_len(&op) + 64;
+            if !out.is_empty() && bytes > max_bytes {
+                break;
+            }
             out.push(Mutation {
                 id: Uuid::parse_str(&id).map_err(|e| Error::BadAnswer(e.to_string()))?,
                 op,
             });
         }
         Ok(out)
+    }
+
+    /// Refuses one pending action on the device's own authority (the platform can never take
+    /// it, e.g. it is larger than any request the platform accepts), with the actions that
+    /// depend on it (those queued on an order it books), so the queue moves on.
+    pub fn reject_alone(&mut self, id: Uuid, code: u16, reason: &str) -> Result<Applied> {
+        let me = self.me;
+        let now = now_ms();
+        let tx = self.begin()?;
+        let row: Option<(i64, Option<Id>, String)> = tx
+            .query_row(
+                "SELECT seq, order_id, op FROM outbox WHERE id = ?1 AND state = 'pending'",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let mut applied = Applied::default();
+        if let Some((seq, order_id, op)) = row {
+            tx.execute(
+                "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 WHERE seq = ?1",
+                (seq, code, reason, now),
+            )?;
+            let op: MutationOp = serde_json::from_str(&op)?;
+            if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
+                tx.execute(
+                    "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
+                     WHERE order_id = ?1 AND state = 'pending'",
+                    (
+                        temp,
+                        code,
+                        format!("Not sent: the booking it belongs to was refused ({reason})."),
+                        now,
+                    ),
+                )?;
+                tx.execute(
+                    "DELETE FROM orders WHERE id = ?1 AND server IS NULL",
+                    [temp],
+                )?;
+            } else if let Some(o) = order_id {
+                Self::refresh_order(&tx, me, o)?;
+            }
+            applied.orders.extend(order_id);
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Prepares a fresh first sync after the platform said the cursor cannot be continued:
+    /// the cursor goes back to 0, and offers and positions (what the platform prunes from
+    /// its log) are forgotten so none lingers. Orders and their lines stay, so the app still
+    /// works offline meanwhile; the re-pull brings every order's current snapshot, which
+    /// replaces them by version. The outbox and GPS buffer are untouched: nothing the person
+    /// did is lost.
+    pub fn reset_for_resync(&mut self) -> Result<()> {
+        let tx = self.begin()?;
+        tx.execute_batch(
+            "DELETE FROM offers; DELETE FROM positions; \
+             DELETE FROM sync_state WHERE key = 'cursor';",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// When the oldest action still waiting for the platform was taken.
+    pub fn oldest_pending_at(&self) -> Result<Option<Millis>> {
+        Ok(self.conn.query_row(
+            "SELECT min(created_at) FROM outbox WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Counts a push attempt for these mutations (diagnostics; survives restarts).
@@ -580,6 +768,24 @@ impl Store {
                 (seq, state, r.code, &r.reason, now),
             )?;
             let op: MutationOp = serde_json::from_str(&op)?;
+            for l in &r.lines {
+                Self::upsert_line(&tx, l)?;
+            }
+            if let (MutationOp::OrderCreate(_), Some(temp), Outcome::Rejected) =
+                (&op, order_id, r.outcome)
+            {
+                // What was queued on the refused booking can never be sent: refuse it too,
+                // saying why, so the queue moves on.
+                let reason = format!(
+                    "Not sent: the booking it belongs to was refused ({}).",
+                    r.reason.as_deref().unwrap_or("no reason given")
+                );
+                tx.execute(
+                    "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
+                     WHERE order_id = ?1 AND state = 'pending'",
+                    (temp, r.code, &reason, now),
+                )?;
+            }
             if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
                 // The provisional row gives way to the platform's order; later actions on it
                 // follow the new id.
@@ -626,8 +832,30 @@ impl Store {
         Ok(applied)
     }
 
-    /// Stores a newer server snapshot (without recomputing the view); false if not newer.
+    /// Stores a newer server snapshot (without recomputing the view); false if not newer. A
+    /// snapshot that carries its job sheet has the lines taken out into `order_lines`.
     fn store_snapshot(tx: &Transaction<'_>, o: &Order) -> Result<bool> {
+        let mut head;
+        let o = if o.job_notes.is_empty() && o.parts.is_empty() && o.timeline.is_empty() {
+            o
+        } else {
+            head = o.clone();
+            let lines = overlay::split_lines(&mut head);
+            if lines.iter().any(overlay::is_legacy_step)
+                && tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM order_lines WHERE order_id = ?1 AND kind = 'step' AND id > 0)",
+                    [o.id],
+                    |r| r.get::<_, bool>(0),
+                )?
+            {
+                // The platform's own steps are here already; keep them.
+            } else {
+                for l in &lines {
+                    Self::upsert_line(tx, l)?;
+                }
+            }
+            &head
+        };
         let have: Option<i64> = tx
             .query_row(
                 "SELECT version FROM orders WHERE id = ?1 AND server IS NOT NULL",
@@ -667,6 +895,35 @@ impl Store {
         Ok(true)
     }
 
+    /// Stores a platform line if it is new or newer; false for a duplicate.
+    fn upsert_line(tx: &Transaction<'_>, l: &JobLine) -> Result<bool> {
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO order_lines (kind, id, order_id, at, version, mutation_id, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, version = excluded.version, \
+                 data = excluded.data, mutation_id = excluded.mutation_id \
+                 WHERE excluded.version > order_lines.version",
+            )?
+            .execute((
+                l.body.kind(),
+                l.id,
+                l.order_id,
+                l.at,
+                l.version,
+                l.mutation_id.map(|m| m.to_string()),
+                serde_json::to_string(l)?,
+            ))?;
+        if n > 0 && l.id > 0 && matches!(l.body, pitstop_api::LineBody::Step { .. }) {
+            // Real step lines replace the id-less ones a version 1 cache had.
+            tx.prepare_cached(
+                "DELETE FROM order_lines WHERE order_id = ?1 AND kind = 'step' AND id < 0",
+            )?
+            .execute([l.order_id])?;
+        }
+        Ok(n > 0)
+    }
+
     fn upsert_offer(tx: &Transaction<'_>, f: &Offer) -> Result<bool> {
         let have: Option<String> = tx
             .query_row("SELECT status FROM offers WHERE id = ?1", [f.id], |r| {
@@ -704,6 +961,7 @@ impl Store {
             }
         }
         let tx = self.begin()?;
+        let mut lined: Vec<Id> = Vec::new();
         for c in changes {
             match &c.body {
                 ChangeBody::Order(o) if newest.get(&o.id) != Some(&o.version) => {}
@@ -728,8 +986,29 @@ impl Store {
                     }
                 }
                 ChangeBody::Technician(_) => {}
+                ChangeBody::Line(l) => {
+                    if Self::upsert_line(&tx, l)? {
+                        applied.orders.push(l.order_id);
+                        lined.push(l.order_id);
+                    }
+                }
             }
         }
+        // Orders whose new lines may be the answer to a pending action: the view drops it.
+        lined.sort_unstable();
+        lined.dedup();
+        for id in lined {
+            let pending: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND state = 'pending')",
+                [id],
+                |r| r.get(0),
+            )?;
+            if pending {
+                Self::refresh_order(&tx, me, id)?;
+            }
+        }
+        applied.orders.sort_unstable();
+        applied.orders.dedup();
         let cursor: i64 = tx
             .query_row(
                 "SELECT value FROM sync_state WHERE key = 'cursor'",
@@ -808,6 +1087,11 @@ impl Store {
     }
 }
 
+/// Bytes an action takes in a push body.
+fn op_json_len(op: &MutationOp) -> usize {
+    serde_json::to_vec(op).map_or(0, |v| v.len())
+}
+
 fn fix_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<pitstop_api::Fix> {
     Ok(pitstop_api::Fix {
         seq: r.get::<_, i64>(0)? as u64,
@@ -874,6 +1158,135 @@ mod tests {
             .unwrap();
         assert_eq!(ids_in(&store, "k-new"), vec![2]);
         assert_eq!(store.cursor().unwrap(), 4);
+    }
+
+    fn note_line(id: Id, order: Id, text: &str, mutation: Option<Uuid>) -> Change {
+        Change {
+            cursor: 0,
+            at: 0,
+            body: ChangeBody::Line(JobLine {
+                id,
+                order_id: order,
+                at: id,
+                author_id: Some(1),
+                mutation_id: mutation,
+                version: 1,
+                body: pitstop_api::LineBody::Note { text: text.into() },
+            }),
+        }
+    }
+
+    #[test]
+    fn lines_land_on_their_own_and_a_pending_action_already_landed_shows_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        let mut o = order(5, 1, "P 1", "Ann");
+        o.status = OrderStatus::InProgress;
+        store.apply_changes(&[change(1, o)], 1).unwrap();
+        store
+            .apply_changes(&[note_line(10, 5, "from the desk", None)], 2)
+            .unwrap();
+        let mine = store
+            .enqueue(MutationOp::OrderNote {
+                order_id: 5,
+                text: "mine".into(),
+            })
+            .unwrap();
+        let texts = |s: &Store| -> Vec<String> {
+            s.order(5).unwrap().unwrap().job_notes.into_iter().map(|n| n.text).collect()
+        };
+        assert_eq!(texts(&store), ["from the desk", "mine"]);
+        // The platform applied it (answer lost); the stream brings the line first.
+        store
+            .apply_changes(&[note_line(11, 5, "mine", Some(mine))], 3)
+            .unwrap();
+        assert_eq!(store.pending_count().unwrap(), 1);
+        assert_eq!(texts(&store), ["from the desk", "mine"], "not twice");
+        // A duplicate delivery changes nothing.
+        store
+            .apply_changes(&[note_line(11, 5, "mine", Some(mine))], 3)
+            .unwrap();
+        assert_eq!(texts(&store), ["from the desk", "mine"]);
+    }
+
+    #[test]
+    fn a_version_1_cache_is_upgraded_with_its_job_sheets_and_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![M::up(MIGRATIONS[0])])
+            .to_latest(&mut conn)
+            .unwrap();
+        // A version 1 row: the whole job sheet inside the snapshot, the view likewise.
+        let mut o = order(7, 3, "OLD 7", "Ann");
+        o.status = OrderStatus::InProgress;
+        o.job_notes = vec![pitstop_api::JobNote {
+            id: 70,
+            author_id: 1,
+            text: "old note".into(),
+            at: 5,
+        }];
+        o.parts = vec![pitstop_api::PartLine {
+            id: 71,
+            name: "filter".into(),
+            qty: 1,
+            unit_price_cents: 900,
+        }];
+        o.timeline.push(pitstop_api::TimelineEntry {
+            at: 6,
+            status: OrderStatus::InProgress,
+            actor_id: Some(1),
+            note: None,
+        });
+        let json = serde_json::to_string(&o).unwrap();
+        conn.execute(
+            "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) \
+             VALUES (7, 3, 'in_progress', 'OLD 7', '', 'Ann', 1, ?1, ?1)",
+            [&json],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO outbox (id, op, order_id, created_at) VALUES (?1, ?2, 7, 9)",
+            (
+                Uuid::new_v4().to_string(),
+                serde_json::to_string(&MutationOp::OrderNote {
+                    order_id: 7,
+                    text: "queued in v1".into(),
+                })
+                .unwrap(),
+            ),
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(&path, 1).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION as i64);
+        let view = store.order(7).unwrap().unwrap();
+        let texts: Vec<&str> = view.job_notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(texts, ["old note", "queued in v1"]);
+        assert_eq!(view.parts.len(), 1);
+        assert_eq!(view.timeline.len(), 2);
+        assert_eq!(store.pending_count().unwrap(), 1);
+        // The platform's real step lines replace the id-less ones from v1.
+        let step = Change {
+            cursor: 0,
+            at: 0,
+            body: ChangeBody::Line(JobLine {
+                id: 500,
+                order_id: 7,
+                at: 1,
+                author_id: None,
+                mutation_id: None,
+                version: 1,
+                body: pitstop_api::LineBody::Step {
+                    status: OrderStatus::Pending,
+                    note: Some("Booked".into()),
+                },
+            }),
+        };
+        store.apply_changes(&[step], 10).unwrap();
+        let view = store.order(7).unwrap().unwrap();
+        assert_eq!(view.timeline.len(), 1);
+        assert_eq!(view.job_notes.len(), 2, "old note, and the queued one again");
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub use pitstop_api::device::SyncStatus;
 
 /// Mutations per push.
 pub const PUSH_BATCH: usize = 200;
+/// Bytes of mutations per push: half the platform's default body limit (512 KiB), so a
+/// push is never refused for its size by a platform with default settings. A smaller limit
+/// is found by halving on `413`.
+pub const PUSH_BYTES: usize = 256 * 1024;
 /// Changes per pull page.
 pub const PULL_PAGE: u32 = 1000;
 /// Fixes per upload.
@@ -58,22 +62,65 @@ fn backoff() -> impl Iterator<Item = Duration> {
         .build()
 }
 
+/// Whether the platform refused a whole push for what it carries (too large, unreadable to
+/// it), as opposed to who sent it or when: such a push is split, and a single action it
+/// refuses is refused alone.
+fn refused_for_content(e: &Error) -> bool {
+    matches!(e, Error::Rejected { status, .. } if matches!(status, 400 | 413 | 415 | 422))
+}
+
 /// Pushes the whole outbox and settles the answers; returns how many were sent.
+///
+/// The queue never jams: pushes are bounded in count and bytes; a push refused for its size
+/// or content is split in halves; one action the platform refuses on its own is marked
+/// refused with the platform's reason (and the actions that depend on it with it), and the
+/// rest goes on.
 pub(crate) async fn push_all(shared: &Arc<Shared>) -> Result<usize> {
     let mut pushed = 0;
+    let (mut count, mut bytes) = (PUSH_BATCH, PUSH_BYTES);
     loop {
-        let batch = shared.store()?.next_batch(PUSH_BATCH)?;
+        let batch = shared.store()?.next_batch(count, bytes)?;
         if batch.is_empty() {
             break;
         }
         let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
         shared.store()?.count_attempt(&ids)?;
-        let resp = shared.remote.push(&batch).await?;
-        let applied = shared.store()?.settle(&resp.results)?;
-        pushed += batch.len();
-        shared.publish_applied(applied);
+        match shared.remote.push(&batch).await {
+            Ok(resp) => {
+                let applied = shared.store()?.settle(&resp.results)?;
+                pushed += batch.len();
+                shared.publish_applied(applied);
+            }
+            Err(e) if refused_for_content(&e) && batch.len() > 1 => {
+                tracing::info!(error = %e, n = batch.len(), "push refused whole; splitting it");
+                count = (batch.len() / 2).max(1);
+                bytes = bytes.min(batch_bytes(&batch) / 2).max(1);
+            }
+            Err(e) if refused_for_content(&e) => {
+                let Error::Rejected { status, detail } = &e else {
+                    return Err(e);
+                };
+                let reason = if *status == 413 {
+                    format!(
+                        "This action is too large for the platform ({} KiB); shorten it and try again. ({detail})",
+                        batch_bytes(&batch).div_ceil(1024)
+                    )
+                } else {
+                    format!("The platform cannot take this action: {detail}")
+                };
+                let applied = shared
+                    .store()?
+                    .reject_alone(batch[0].id, *status, &reason)?;
+                shared.publish_applied(applied);
+            }
+            Err(e) => return Err(e),
+        }
     }
     Ok(pushed)
+}
+
+fn batch_bytes(batch: &[pitstop_api::Mutation]) -> usize {
+    serde_json::to_vec(batch).map_or(0, |v| v.len())
 }
 
 /// One full round: push everything, pull everything, upload fixes.
@@ -82,9 +129,23 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         pushed: push_all(shared).await?,
         ..Round::default()
     };
+    let mut resynced = false;
     loop {
         let cursor = shared.store()?.cursor()?;
-        let page = shared.remote.pull(cursor, PULL_PAGE).await?;
+        let page = match shared.remote.pull(cursor, PULL_PAGE).await {
+            Err(Error::Rejected {
+                status: 410,
+                detail,
+            }) if !resynced && cursor > 0 => {
+                // The platform cannot continue from our cursor (pruned past it, or it is not
+                // the platform that issued it): start again from 0, keeping the outbox.
+                tracing::warn!(cursor, %detail, "cursor refused; resyncing from 0");
+                shared.store()?.reset_for_resync()?;
+                resynced = true;
+                continue;
+            }
+            r => r?,
+        };
         let applied = shared
             .store()?
             .apply_changes(&page.changes, page.next_cursor)?;
@@ -114,6 +175,7 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         l.last_sync = Some(now_ms());
         l.last_error = None;
     });
+    shared.save_live();
     Ok(r)
 }
 
@@ -130,10 +192,7 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
             Err(e) => {
                 let retry = e.is_retryable();
                 tracing::info!(error = %e, "sync round failed");
-                shared.set_live(|l| {
-                    l.online = !matches!(e, Error::Offline(_));
-                    l.last_error = Some(e.to_string());
-                });
+                shared.record_failure(&e);
                 if retry {
                     e.retry_after()
                         .unwrap_or_else(|| delays.next().unwrap_or(Duration::from_secs(30)))

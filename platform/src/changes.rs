@@ -4,14 +4,21 @@
 //!
 //! Audiences are strings: `a<account id>`, `w<workshop id>` (every desk of that workshop) and
 //! `admin`. A change is written once and indexed once per audience.
+//!
+//! Compaction: each change names its entity (`order:7`, `line:note:12`, ...), and the log
+//! keeps only the newest change of each entity — writing a change deletes the one it
+//! supersedes. So the log grows with the number of things, not of edits, and reading it from
+//! cursor 0 is a download of the current state, not of history. Pruning ([`prune`]) may also
+//! drop old changes *without* a successor (finished offers, old positions); it raises the
+//! *horizon*, and a client whose cursor is below it must resync ([`check_cursor`]).
 
 use std::sync::Arc;
 
-use pitstop_api::{Change, ChangeBody, Id};
-use rusqlite::Connection;
+use pitstop_api::{Change, ChangeBody, Id, MAX_SYNC_PAGE_BYTES};
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::ApiResult;
 use crate::db::{Tx, now_ms};
+use crate::{ApiError, ApiResult};
 
 /// A committed change on its way to live streams.
 #[derive(Debug)]
@@ -63,35 +70,65 @@ pub fn workshop(id: Id) -> String {
 /// The audience of admins.
 pub const ADMIN: &str = "admin";
 
-/// Appends a change for `audiences` to the log, to be published when `tx` commits.
-pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResult<()> {
+/// Writes a change for `audiences` to the log, deleting the change of the same entity it
+/// supersedes; returns it in wire form with its sorted audiences.
+pub fn append(
+    conn: &Connection,
+    body: &ChangeBody,
+    audiences: &[String],
+) -> ApiResult<(RawChange, Vec<String>)> {
     let at = now_ms();
-    let data = serde_json::to_string(&body)?;
-    let cursor: i64 = tx.query_row(
-        "INSERT INTO changes (kind, data, at) VALUES (?1, ?2, ?3) RETURNING cursor",
-        (body.kind(), &data, at),
-        |r| r.get(0),
-    )?;
+    let data = serde_json::to_string(body)?;
+    let entity = body.entity();
     let mut audiences: Vec<String> = audiences.to_vec();
     audiences.sort();
     audiences.dedup();
+    let old: Option<(i64, String)> = conn
+        .prepare_cached("SELECT cursor, audiences FROM changes WHERE entity = ?1")?
+        .query_row([&entity], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((cursor, who)) = old {
+        let mut stmt =
+            conn.prepare_cached("DELETE FROM change_audience WHERE audience = ?1 AND cursor = ?2")?;
+        for a in who.split(' ').filter(|a| !a.is_empty()) {
+            stmt.execute((a, cursor))?;
+        }
+        conn.prepare_cached("DELETE FROM changes WHERE cursor = ?1")?
+            .execute([cursor])?;
+    }
+    let cursor: i64 = conn
+        .prepare_cached(
+            "INSERT INTO changes (kind, data, at, entity, audiences) VALUES (?1, ?2, ?3, ?4, ?5) \
+             RETURNING cursor",
+        )?
+        .query_row(
+            (body.kind(), &data, at, &entity, audiences.join(" ")),
+            |r| r.get(0),
+        )?;
     {
         let mut stmt =
-            tx.prepare_cached("INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)")?;
+            conn.prepare_cached("INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)")?;
         for a in &audiences {
             stmt.execute((a, cursor))?;
         }
     }
-    tx.live.push(Arc::new(LiveChange {
+    Ok((
+        RawChange::new(cursor, at, body.kind().to_string(), &data),
         audiences,
-        change: RawChange::new(cursor, at, body.kind().to_string(), &data),
-    }));
+    ))
+}
+
+/// Appends a change for `audiences` to the log, to be published when `tx` commits.
+pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResult<()> {
+    let (change, audiences) = append(tx, &body, audiences)?;
+    tx.live.push(Arc::new(LiveChange { audiences, change }));
     Ok(())
 }
 
-/// Changes visible to `audiences` after `cursor`, oldest first, at most `limit`.
+/// Changes visible to `audiences` after `cursor`, oldest first, at most `limit` and, past
+/// the first, at most [`MAX_SYNC_PAGE_BYTES`] of JSON; and whether more follow.
 ///
-/// One index range scan per audience (`(audience, cursor) > …`, at most `limit` rows
+/// One index range scan per audience (`(audience, cursor) > …`, at most `limit + 1` rows
 /// each), merged and de-duplicated here, then point lookups of the bodies: the cost depends
 /// on the page size, not on how much of the log lies ahead or belongs to others.
 pub fn read(
@@ -99,7 +136,8 @@ pub fn read(
     audiences: &[String],
     cursor: i64,
     limit: u32,
-) -> ApiResult<Vec<RawChange>> {
+) -> ApiResult<(Vec<RawChange>, bool)> {
+    let limit = limit + 1; // one more tells whether another page follows
     let mut cursors: Vec<i64> = Vec::new();
     {
         let mut stmt = conn.prepare_cached(
@@ -114,22 +152,205 @@ pub fn read(
     }
     cursors.sort_unstable();
     cursors.dedup();
-    cursors.truncate(limit as usize);
+    let mut more = cursors.len() >= limit as usize;
+    cursors.truncate(limit as usize - 1);
     let mut stmt = conn.prepare_cached("SELECT at, kind, data FROM changes WHERE cursor = ?1")?;
     let mut out = Vec::with_capacity(cursors.len());
+    let mut bytes = 0;
     for c in cursors {
         let (at, kind, data): (i64, String, String) =
             stmt.query_row([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        out.push(RawChange::new(c, at, kind, &data));
+        let change = RawChange::new(c, at, kind, &data);
+        bytes += change.json.len() + 1;
+        if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
+            more = true;
+            break;
+        }
+        out.push(change);
     }
-    Ok(out)
+    Ok((out, more))
 }
 
-/// The newest cursor in the whole log (0 when empty).
+/// The highest cursor ever handed out (0 for an empty log); compaction never lowers it.
 pub fn head(conn: &Connection) -> ApiResult<i64> {
-    Ok(
-        conn.query_row("SELECT coalesce(max(cursor), 0) FROM changes", [], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(conn
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Cursors at or below this may have lost changes to pruning.
+pub fn horizon(conn: &Connection) -> ApiResult<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = 'horizon'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// A client may read on from `cursor` only if nothing it has not seen was pruned and the
+/// cursor came from this log; otherwise it must start again from 0 (`410 Gone`).
+pub fn check_cursor(conn: &Connection, cursor: i64) -> ApiResult<()> {
+    if cursor < 0 {
+        return Err(ApiError::bad_request("`cursor` cannot be negative."));
+    }
+    if cursor == 0 {
+        return Ok(());
+    }
+    let head = head(conn)?;
+    if cursor > head {
+        return Err(ApiError::gone(format!(
+            "Cursor {cursor} is ahead of this platform's change log (newest {head}); it was \
+             not issued here. Sync again from cursor 0."
+        )));
+    }
+    if cursor < horizon(conn)? {
+        return Err(ApiError::gone(format!(
+            "Cursor {cursor} is older than the change log keeps; sync again from cursor 0 \
+             (queued actions are not affected)."
+        )));
+    }
+    Ok(())
+}
+
+/// Drops finished offers and positions written before `before` from the log (they have no
+/// successor to supersede them) and raises the horizon past them. Returns how many went.
+pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
+    let gone: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT cursor, audiences FROM changes WHERE \
+             (kind = 'location' AND at < ?1) OR \
+             (kind = 'offer' AND at < ?1 AND json_extract(data, '$.data.status') != 'pending')",
+        )?
+        .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut highest = 0;
+    for (cursor, who) in &gone {
+        for a in who.split(' ').filter(|a| !a.is_empty()) {
+            conn.prepare_cached("DELETE FROM change_audience WHERE audience = ?1 AND cursor = ?2")?
+                .execute((a, cursor))?;
+        }
+        conn.prepare_cached("DELETE FROM changes WHERE cursor = ?1")?
+            .execute([cursor])?;
+        highest = highest.max(*cursor);
+    }
+    if highest > 0 {
+        conn.execute(
+            "UPDATE sync_meta SET value = max(value, ?1) WHERE key = 'horizon'",
+            [highest + 1],
+        )?;
+    }
+    Ok(gone.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pitstop_api::{OrderStatus, TechnicianFix};
+
+    fn fix(tech: Id, t: i64) -> ChangeBody {
+        ChangeBody::Location(TechnicianFix {
+            technician_id: tech,
+            order_id: None,
+            lat: 1.0,
+            lon: 2.0,
+            accuracy_m: 5.0,
+            speed_mps: None,
+            heading_deg: None,
+            t,
+        })
+    }
+
+    #[test]
+    fn a_newer_change_of_an_entity_supersedes_the_older() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("p.db")).unwrap();
+        let who = vec![account(1)];
+        for t in 0..100 {
+            append(&conn, &fix(7, t), &who).unwrap();
+        }
+        append(&conn, &fix(8, 0), &who).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+            .unwrap();
+        let indexed: i64 = conn
+            .query_row("SELECT count(*) FROM change_audience", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((rows, indexed), (2, 2), "one change per entity is kept");
+        let (page, more) = read(&conn, &who, 0, 1000).unwrap();
+        assert_eq!((page.len(), more), (2, false));
+        let ChangeBody::Location(f) = page[0].parse().unwrap().body else {
+            panic!("not a location");
+        };
+        assert_eq!(f.t, 99, "the newest position of technician 7 is kept");
+        assert_eq!(head(&conn).unwrap(), 101, "the head never goes back");
+        let _ = OrderStatus::Pending;
+    }
+
+    #[test]
+    fn pages_stop_at_the_byte_cap_but_never_come_back_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("p.db")).unwrap();
+        let who = vec![account(1)];
+        // 300 changes of ~10 KB: 3 MB in all.
+        let big = "x".repeat(10_000);
+        for i in 0..300 {
+            let body = ChangeBody::Technician(pitstop_api::Technician {
+                id: i,
+                name: big.clone(),
+                workshop_id: None,
+                skills: vec![],
+                certifications: vec![],
+                on_shift: false,
+                lat: None,
+                lon: None,
+                fix_at: None,
+            });
+            append(&conn, &body, &who).unwrap();
+        }
+        let (page, more) = read(&conn, &who, 0, 1000).unwrap();
+        let bytes: usize = page.iter().map(|c| c.json.len()).sum();
+        assert!(
+            page.len() < 300 && page.len() > 50 && more,
+            "{}",
+            page.len()
+        );
+        assert!(bytes <= MAX_SYNC_PAGE_BYTES, "{bytes}");
+        // A change bigger than the cap on its own still comes, alone.
+        let huge = ChangeBody::Technician(pitstop_api::Technician {
+            id: 1000,
+            name: "y".repeat(MAX_SYNC_PAGE_BYTES + 10),
+            workshop_id: None,
+            skills: vec![],
+            certifications: vec![],
+            on_shift: false,
+            lat: None,
+            lon: None,
+            fix_at: None,
+        });
+        let (c, _) = append(&conn, &huge, &who).unwrap();
+        let (page, more) = read(&conn, &who, c.cursor - 1, 1000).unwrap();
+        assert_eq!((page.len(), more), (1, false));
+    }
+
+    #[test]
+    fn pruning_raises_the_horizon_and_old_cursors_must_resync() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open(&dir.path().join("p.db")).unwrap();
+        let who = vec![account(1)];
+        append(&conn, &fix(1, 0), &who).unwrap();
+        append(&conn, &fix(2, 0), &who).unwrap();
+        check_cursor(&conn, 1).unwrap();
+        assert_eq!(prune(&conn, now_ms() + 1).unwrap(), 2);
+        assert_eq!(check_cursor(&conn, 1).unwrap_err().status.as_u16(), 410);
+        check_cursor(&conn, 0).unwrap();
+        assert_eq!(check_cursor(&conn, 99).unwrap_err().status.as_u16(), 410);
+    }
 }

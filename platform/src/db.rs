@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use pitstop_api::{Id, Millis};
+use pitstop_api::{Id, JobLine, Millis, Uuid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
@@ -21,6 +21,7 @@ use crate::changes::LiveChange;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_share_links.sql"),
+    include_str!("../migrations/0003_sync_v2.sql"),
 ];
 
 /// Schema version this build creates and understands.
@@ -57,6 +58,18 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
+/// Opens a read-only connection to a database [`open`] has migrated: WAL lets it read the
+/// last committed state while the writer works.
+pub fn open_reader(path: &Path) -> anyhow::Result<Connection> {
+    let conn =
+        Connection::open(path).with_context(|| format!("opening database {}", path.display()))?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    // 8 MiB of page cache each: reads of hot rows stay in memory, four readers stay small.
+    conn.pragma_update(None, "cache_size", -8192)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// Now, in milliseconds since the Unix epoch.
 pub fn now_ms() -> Millis {
     SystemTime::now()
@@ -77,6 +90,11 @@ pub struct Tx<'c> {
     /// When set (a sync push batch), orders touched are published once at the end of the
     /// batch instead of after every mutation: one change-log entry per order per batch.
     pub deferred: Option<Vec<Id>>,
+    /// The client mutation being applied (sync push), recorded on the lines it creates so
+    /// devices can tell their own pending actions from lines already on the platform.
+    pub mutation: Option<Uuid>,
+    /// Job-sheet lines created in this transaction, for the push answer.
+    pub created: Vec<JobLine>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -102,6 +120,8 @@ pub fn begin(conn: &mut Connection) -> rusqlite::Result<Tx<'_>> {
         live: Vec::new(),
         timers: Vec::new(),
         deferred: None,
+        mutation: None,
+        created: Vec::new(),
     })
 }
 

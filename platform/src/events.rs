@@ -47,17 +47,18 @@ pub fn stream(
         loop {
             if catch_up {
                 loop {
+                    // Pages bounded in count and bytes, like pull: the stream holds one
+                    // page at a time whatever the backlog.
                     let page = platform.read(|c| changes::read(c, &audiences, last, PAGE));
-                    let page = match page {
+                    let (page, more) = match page {
                         Ok(p) => p,
                         Err(e) => { tracing::warn!(error = %e, "event stream: reading log"); return; }
                     };
-                    let full = page.len() == PAGE as usize;
                     for c in page {
                         last = c.cursor;
                         yield Ok(to_event(&c));
                     }
-                    if !full { break; }
+                    if !more { break; }
                 }
                 catch_up = false;
             }

@@ -22,8 +22,8 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query};
 use crate::{
-    ApiError, ApiResult, Platform, accounts, dispatch, events, location, orders, share, sync,
-    technicians, vehicles,
+    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, location, orders, share,
+    sync, technicians, vehicles,
 };
 
 #[derive(OpenApi)]
@@ -277,32 +277,32 @@ async fn step_order(
     Path(id): Path<Id>,
     Json(req): Json<StatusChange>,
 ) -> ApiResult<Json<Order>> {
-    p.write(|tx| orders::step(tx, &caller, id, req.status, req.note.as_deref()))
-        .map(Json)
+    p.write(|tx| orders::step(tx, &caller, id, req.status, req.note.as_deref()))?;
+    p.read(|c| orders::get(c, &caller, id)).map(Json)
 }
 
-/// Add a note to the job sheet.
+/// Add a note to the job sheet; answers the new line.
 #[utoipa::path(post, path = "/v1/orders/{id}/notes", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewNote,
-    responses((status = 200, body = Order)))]
+    responses((status = 200, body = JobLine), (status = 422, description = "empty or too long, or the job sheet is full")))]
 async fn add_note(
     State(p): State<Platform>,
     caller: Caller,
     Path(id): Path<Id>,
     Json(req): Json<NewNote>,
-) -> ApiResult<Json<Order>> {
+) -> ApiResult<Json<JobLine>> {
     p.write(|tx| orders::add_note(tx, &caller, id, &req.text))
         .map(Json)
 }
 
-/// Add a parts line to the job sheet.
+/// Add a parts line to the job sheet; answers the new line.
 #[utoipa::path(post, path = "/v1/orders/{id}/parts", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)), request_body = NewPart,
-    responses((status = 200, body = Order)))]
+    responses((status = 200, body = JobLine), (status = 422, description = "invalid values, or the job sheet is full")))]
 async fn add_part(
     State(p): State<Platform>,
     caller: Caller,
     Path(id): Path<Id>,
     Json(req): Json<NewPart>,
-) -> ApiResult<Json<Order>> {
+) -> ApiResult<Json<JobLine>> {
     p.write(|tx| orders::add_part(tx, &caller, id, &req.name, req.qty, req.unit_price_cents))
         .map(Json)
 }
@@ -319,8 +319,8 @@ async fn dispatch_order(
     p.write(|tx| match req.technician_id {
         Some(t) => dispatch::assign_by_hand(tx, &caller, id, t),
         None => dispatch::redispatch(tx, p.config(), &caller, id),
-    })
-    .map(Json)
+    })?;
+    p.read(|c| orders::get(c, &caller, id)).map(Json)
 }
 
 /// Where the assigned technician is, and the ETA.
@@ -379,7 +379,8 @@ async fn accept_offer(
     caller: Caller,
     Path(id): Path<Id>,
 ) -> ApiResult<Json<Order>> {
-    p.write(|tx| dispatch::accept(tx, &caller, id)).map(Json)
+    let order = p.write(|tx| dispatch::accept(tx, &caller, id))?;
+    p.read(|c| orders::get(c, &caller, order.id)).map(Json)
 }
 
 /// Decline an offer; the order moves to the next candidate.
@@ -405,7 +406,7 @@ struct PullQuery {
 
 /// The caller's changes after a cursor.
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])), params(PullQuery),
-    responses((status = 200, body = SyncPage)))]
+    responses((status = 200, body = SyncPage), (status = 410, description = "the cursor cannot be continued (pruned past, or not issued here): sync again from 0"), (status = 422, description = "limit out of 1..1000")))]
 async fn pull(
     State(p): State<Platform>,
     caller: Caller,
@@ -461,6 +462,9 @@ async fn event_stream(
         ),
         None => q.cursor,
     };
+    if let Some(c) = last {
+        p.read(|conn| changes::check_cursor(conn, c))?;
+    }
     Ok(events::stream(p, caller, last))
 }
 

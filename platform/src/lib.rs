@@ -84,6 +84,13 @@ impl Default for Config {
     }
 }
 
+/// Read-only connections in the pool.
+const READERS: usize = 4;
+/// How often the change log is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Finished offers and positions stay in the change log this long.
+const KEEP_FINISHED: Duration = Duration::from_secs(24 * 3600);
+
 /// The running platform: shared state behind every handler. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Platform {
@@ -94,6 +101,11 @@ pub struct Platform {
 struct Inner {
     /// The one writer connection (see [`db`] for why there is exactly one).
     db: Mutex<Connection>,
+    /// Read-only connections (WAL lets them read while the writer writes), so a long read
+    /// never delays a write or another read.
+    readers: Vec<Mutex<Connection>>,
+    /// Round-robin start for readers when all are busy.
+    next_reader: std::sync::atomic::AtomicUsize,
     /// Fans committed changes out to SSE streams.
     hub: broadcast::Sender<Arc<changes::LiveChange>>,
     config: Config,
@@ -108,18 +120,47 @@ impl Platform {
     /// Must be called inside a tokio runtime.
     pub fn open(config: Config) -> anyhow::Result<Self> {
         let conn = db::open(&config.db_path)?;
+        let readers = (0..READERS)
+            .map(|_| db::open_reader(&config.db_path).map(Mutex::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let (hub, _) = broadcast::channel(8192);
         let platform = Self {
             inner: Arc::new(Inner {
                 db: Mutex::new(conn),
+                readers,
+                next_reader: Default::default(),
                 hub,
                 config,
                 sessions: RwLock::new(HashMap::new()),
                 closing: watch::Sender::new(false),
             }),
         };
+        platform
+            .write(orders::republish_for_sync_v2)
+            .map_err(|e| anyhow::anyhow!("publishing job-sheet lines: {e}"))?;
         platform.resume_offer_timers()?;
+        platform.prune_every(PRUNE_EVERY);
         Ok(platform)
+    }
+
+    /// Drops finished offers and old positions from the change log now and then (see
+    /// [`changes::prune`]).
+    fn prune_every(&self, every: Duration) {
+        let platform = self.clone();
+        let mut closing = self.closing();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = closing.changed() => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                let before = db::now_ms() - KEEP_FINISHED.as_millis() as i64;
+                match platform.write(|tx| changes::prune(tx, before)) {
+                    Ok(n) => tracing::info!(pruned = n, "change log pruned"),
+                    Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
+                }
+            }
+        });
     }
 
     /// The settings this platform runs with.
@@ -157,9 +198,21 @@ impl Platform {
         Ok(out)
     }
 
-    /// Runs a read against the database.
+    /// Runs a read on one of the read-only connections: a free one if there is one, else
+    /// waits for one (never for the writer).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-        let conn = self.lock();
+        let readers = &self.inner.readers;
+        for r in readers {
+            if let Ok(conn) = r.try_lock() {
+                return f(&conn);
+            }
+        }
+        let i = self
+            .inner
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % readers.len();
+        let conn = readers[i].lock().unwrap_or_else(|e| e.into_inner());
         f(&conn)
     }
 

@@ -2,8 +2,8 @@
 //! and who may see what.
 
 use pitstop_api::{
-    ChangeBody, Id, JobNote, NewOrder, OfferStatus, Order, OrderStatus, PartLine, Role,
-    TimelineEntry, VehicleSummary, geo, services,
+    ChangeBody, Id, JobLine, LineBody, LineCounts, MAX_LINES_PER_ORDER, MAX_TEXT_CHARS, NewOrder,
+    OfferStatus, Order, OrderStatus, Role, Uuid, VehicleSummary, geo, services,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -13,111 +13,148 @@ use crate::db::{Tx, now_ms};
 use crate::{ApiError, ApiResult, Config, dispatch, vehicles};
 
 /// Longest free text (notes, job notes) accepted.
-pub const MAX_TEXT: usize = 2000;
+pub const MAX_TEXT: usize = MAX_TEXT_CHARS;
 /// Bookings further ahead than this are refused.
 const MAX_BOOKING_AHEAD_MS: i64 = 366 * 24 * 3600 * 1000;
 
 /// Loads an order with its vehicle, notes, parts and timeline.
 pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
-    load_with(conn, id, true)
-}
-
-/// Loads an order without its notes, parts and timeline: enough for permission and state
-/// checks, at a fraction of the cost on long job sheets.
-pub fn load_head(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
-    load_with(conn, id, false)
-}
-
-fn load_with(conn: &Connection, id: Id, full: bool) -> ApiResult<Option<Order>> {
-    let order = conn
-        .query_row(
-            "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id, v.vin, v.plate, v.make, v.model, \
-             o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
-             o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
-             (SELECT a.name FROM accounts a WHERE a.id = o.owner_id) \
-             FROM orders o JOIN vehicles v ON v.id = o.vehicle_id WHERE o.id = ?1",
-            [id],
-            |r| {
-                let status: String = r.get(15)?;
-                Ok(Order {
-                    id: r.get(0)?,
-                    owner_id: r.get(1)?,
-                    customer_name: r.get(21)?,
-                    workshop_id: r.get(2)?,
-                    vehicle_id: r.get(3)?,
-                    vehicle: VehicleSummary {
-                        vin: r.get(4)?,
-                        plate: r.get(5)?,
-                        make: r.get(6)?,
-                        model: r.get(7)?,
-                    },
-                    service: r.get(8)?,
-                    lat: r.get(9)?,
-                    lon: r.get(10)?,
-                    window_start: r.get(11)?,
-                    window_end: r.get(12)?,
-                    price_cents: r.get(13)?,
-                    notes: r.get(14)?,
-                    status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
-                    technician_id: r.get(16)?,
-                    unassigned_reason: r.get(17)?,
-                    job_notes: Vec::new(),
-                    parts: Vec::new(),
-                    timeline: Vec::new(),
-                    created_at: r.get(18)?,
-                    updated_at: r.get(19)?,
-                    version: r.get(20)?,
-                })
-            },
-        )
-        .optional()?;
-    let Some(mut order) = order else {
+    let Some(mut order) = load_head(conn, id)? else {
         return Ok(None);
     };
-    if !full {
-        return Ok(Some(order));
-    }
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, author_id, text, created_at FROM job_notes WHERE order_id = ?1 ORDER BY id",
-    )?;
-    order.job_notes = stmt
-        .query_map([id], |r| {
-            Ok(JobNote {
-                id: r.get(0)?,
-                author_id: r.get(1)?,
-                text: r.get(2)?,
-                at: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, name, qty, unit_price_cents FROM parts WHERE order_id = ?1 ORDER BY id",
-    )?;
-    order.parts = stmt
-        .query_map([id], |r| {
-            Ok(PartLine {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                qty: r.get(2)?,
-                unit_price_cents: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT at, status, actor_id, note FROM order_timeline WHERE order_id = ?1 ORDER BY id",
-    )?;
-    order.timeline = stmt
-        .query_map([id], |r| {
-            let s: String = r.get(1)?;
-            Ok(TimelineEntry {
-                at: r.get(0)?,
-                status: OrderStatus::parse(&s).unwrap_or(OrderStatus::Pending),
-                actor_id: r.get(2)?,
-                note: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    order.add_lines(&lines(conn, id)?);
     Ok(Some(order))
+}
+
+const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id, v.vin, v.plate, v.make, v.model, \
+     o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
+     o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
+     (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count \
+     FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
+
+fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
+    let status: String = r.get(15)?;
+    Ok(Order {
+        id: r.get(0)?,
+        owner_id: r.get(1)?,
+        customer_name: r.get(21)?,
+        workshop_id: r.get(2)?,
+        vehicle_id: r.get(3)?,
+        vehicle: VehicleSummary {
+            vin: r.get(4)?,
+            plate: r.get(5)?,
+            make: r.get(6)?,
+            model: r.get(7)?,
+        },
+        service: r.get(8)?,
+        lat: r.get(9)?,
+        lon: r.get(10)?,
+        window_start: r.get(11)?,
+        window_end: r.get(12)?,
+        price_cents: r.get(13)?,
+        notes: r.get(14)?,
+        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
+        technician_id: r.get(16)?,
+        unassigned_reason: r.get(17)?,
+        job_notes: Vec::new(),
+        parts: Vec::new(),
+        timeline: Vec::new(),
+        line_counts: LineCounts {
+            notes: r.get(22)?,
+            parts: r.get(23)?,
+            steps: r.get(24)?,
+        },
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+        version: r.get(20)?,
+    })
+}
+
+/// Loads an order's own fields and line counts, without its job sheet: what the change log
+/// carries, and enough for permission and state checks at a fixed cost however long the
+/// job sheet grows.
+pub fn load_head(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
+    Ok(conn
+        .prepare_cached(&format!("{HEAD_SELECT} WHERE o.id = ?1"))?
+        .query_row([id], head_from_row)
+        .optional()?)
+}
+
+fn parse_uuid(s: Option<String>) -> Option<Uuid> {
+    s.and_then(|s| Uuid::parse_str(&s).ok())
+}
+
+/// Job-sheet lines of the orders `ids` (a comma-separated list of integers), by kind then id.
+fn lines_of(conn: &Connection, ids: &str) -> ApiResult<Vec<JobLine>> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, order_id, created_at, author_id, mutation_id, text FROM job_notes \
+         WHERE order_id IN ({ids}) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(JobLine {
+            id: r.get(0)?,
+            order_id: r.get(1)?,
+            at: r.get(2)?,
+            author_id: r.get(3)?,
+            mutation_id: parse_uuid(r.get(4)?),
+            version: 1,
+            body: LineBody::Note { text: r.get(5)? },
+        })
+    })?;
+    for l in rows {
+        out.push(l?);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, order_id, created_at, author_id, mutation_id, name, qty, unit_price_cents \
+         FROM parts WHERE order_id IN ({ids}) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(JobLine {
+            id: r.get(0)?,
+            order_id: r.get(1)?,
+            at: r.get(2)?,
+            author_id: r.get(3)?,
+            mutation_id: parse_uuid(r.get(4)?),
+            version: 1,
+            body: LineBody::Part {
+                name: r.get(5)?,
+                qty: r.get(6)?,
+                unit_price_cents: r.get(7)?,
+            },
+        })
+    })?;
+    for l in rows {
+        out.push(l?);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id, order_id, at, actor_id, mutation_id, status, note FROM order_timeline \
+         WHERE order_id IN ({ids}) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        let status: String = r.get(5)?;
+        Ok(JobLine {
+            id: r.get(0)?,
+            order_id: r.get(1)?,
+            at: r.get(2)?,
+            author_id: r.get(3)?,
+            mutation_id: parse_uuid(r.get(4)?),
+            version: 1,
+            body: LineBody::Step {
+                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
+                note: r.get(6)?,
+            },
+        })
+    })?;
+    for l in rows {
+        out.push(l?);
+    }
+    Ok(out)
+}
+
+/// An order's job-sheet lines: notes, then parts, then steps, each oldest first.
+pub fn lines(conn: &Connection, id: Id) -> ApiResult<Vec<JobLine>> {
+    lines_of(conn, &id.to_string())
 }
 
 /// Who hears about changes to this order.
@@ -180,9 +217,9 @@ pub fn list(
 ) -> ApiResult<Vec<Order>> {
     let filter = match caller.role {
         Role::Admin => "?1 IS NULL OR 1",
-        Role::Owner => "owner_id = ?1",
-        Role::Desk => "workshop_id = ?1",
-        Role::Technician => "technician_id = ?1",
+        Role::Owner => "o.owner_id = ?1",
+        Role::Desk => "o.workshop_id = ?1",
+        Role::Technician => "o.technician_id = ?1",
     };
     let who = match caller.role {
         Role::Desk => caller.workshop_id,
@@ -190,39 +227,135 @@ pub fn list(
         _ => Some(caller.id),
     };
     let sql = format!(
-        "SELECT id FROM orders WHERE ({filter}) AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3"
+        "{HEAD_SELECT} WHERE ({filter}) AND (?2 IS NULL OR o.status = ?2) ORDER BY o.id DESC LIMIT ?3"
     );
-    let ids: Vec<Id> = conn
+    let mut out: Vec<Order> = conn
         .prepare_cached(&sql)?
-        .query_map((who, status.map(|s| s.as_str()), limit), |r| r.get(0))?
+        .query_map((who, status.map(|s| s.as_str()), limit), head_from_row)?
         .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.extend(load(conn, id)?);
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // Three queries for every order's lines, instead of three per order.
+    let ids: Vec<String> = out.iter().map(|o| o.id.to_string()).collect();
+    let mut by_order: std::collections::HashMap<Id, Vec<JobLine>> = Default::default();
+    for l in lines_of(conn, &ids.join(","))? {
+        by_order.entry(l.order_id).or_default().push(l);
+    }
+    for o in &mut out {
+        if let Some(ls) = by_order.get(&o.id) {
+            o.add_lines(ls);
+        }
     }
     Ok(out)
 }
 
-/// Records a status change and its timeline entry (does not publish; see [`publish`]).
+/// Publishes a new job-sheet line to everyone who hears about its order.
+fn emit_line(tx: &mut Tx<'_>, line: JobLine) -> ApiResult<JobLine> {
+    let head = load_head(tx, line.order_id)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {} vanished", line.order_id)))?;
+    emit(tx, ChangeBody::Line(line.clone()), &audiences(&head))?;
+    tx.created.push(line.clone());
+    Ok(line)
+}
+
+/// The sync v2 upgrade, once per database: publishes every order as its head plus its lines,
+/// superseding the whole-order snapshots the log held before (see migration 0003).
+pub fn republish_for_sync_v2(tx: &mut Tx<'_>) -> ApiResult<usize> {
+    let done: Option<i64> = tx
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = 'lines_published'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if done.is_some() {
+        return Ok(0);
+    }
+    let ids: Vec<Id> = tx
+        .prepare("SELECT id FROM orders ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for &id in &ids {
+        let Some(head) = load_head(tx, id)? else {
+            continue;
+        };
+        let who = audiences(&head);
+        for l in lines(tx, id)? {
+            changes::append(tx, &ChangeBody::Line(l), &who)?;
+        }
+        changes::append(tx, &ChangeBody::Order(head), &who)?;
+    }
+    tx.execute(
+        "INSERT INTO sync_meta (key, value) VALUES ('lines_published', 1)",
+        [],
+    )?;
+    Ok(ids.len())
+}
+
+/// Publishes the order's lines again, to its current audience: a technician assigned now
+/// gets the lines written before (the booking, the desk's notes).
+fn share_lines(tx: &mut Tx<'_>, id: Id) -> ApiResult<()> {
+    let head = load_head(tx, id)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
+    let who = audiences(&head);
+    for l in lines(tx, id)? {
+        emit(tx, ChangeBody::Line(l), &who)?;
+    }
+    Ok(())
+}
+
+/// Records a status change and its timeline line, and publishes the line (the order itself
+/// is published by [`publish`]).
 pub fn set_status(
-    tx: &Tx<'_>,
+    tx: &mut Tx<'_>,
     id: Id,
     status: OrderStatus,
     actor: Option<Id>,
     note: Option<&str>,
 ) -> ApiResult<()> {
     tx.execute(
-        "UPDATE orders SET status = ?2 WHERE id = ?1",
+        "UPDATE orders SET status = ?2, step_count = step_count + 1 WHERE id = ?1",
         (id, status.as_str()),
     )?;
-    tx.execute(
-        "INSERT INTO order_timeline (order_id, at, status, actor_id, note) VALUES (?1, ?2, ?3, ?4, ?5)",
-        (id, now_ms(), status.as_str(), actor, note),
+    let at = now_ms();
+    let mutation = tx.mutation;
+    let line_id: Id = tx.query_row(
+        "INSERT INTO order_timeline (order_id, at, status, actor_id, note, mutation_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+        (
+            id,
+            at,
+            status.as_str(),
+            actor,
+            note,
+            mutation.map(|m| m.to_string()),
+        ),
+        |r| r.get(0),
     )?;
+    emit_line(
+        tx,
+        JobLine {
+            id: line_id,
+            order_id: id,
+            at,
+            author_id: actor,
+            mutation_id: mutation,
+            version: 1,
+            body: LineBody::Step {
+                status,
+                note: note.map(str::to_string),
+            },
+        },
+    )?;
+    if status == OrderStatus::Assigned {
+        share_lines(tx, id)?;
+    }
     Ok(())
 }
 
-/// Bumps the order's version, reloads it and appends it to the change log.
+/// Bumps the order's version, reloads its head and appends it to the change log (the job
+/// sheet's lines are published one by one as they are written).
 pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
     tx.execute(
         "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
@@ -232,17 +365,17 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
         if !deferred.contains(&id) {
             deferred.push(id);
         }
-        // The full snapshot is published once, when the batch ends.
+        // The snapshot is published once, when the batch ends.
         return load_head(tx, id)?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")));
     }
     emit_snapshot(tx, id)
 }
 
-/// Appends the order's current full snapshot to the change log.
+/// Appends the order's current snapshot (its head, see [`load_head`]) to the change log.
 pub fn emit_snapshot(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
-    let order =
-        load(tx, id)?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
+    let order = load_head(tx, id)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
     emit(tx, ChangeBody::Order(order.clone()), &audiences(&order))?;
     Ok(order)
 }
@@ -356,23 +489,56 @@ pub fn step(
     publish(tx, id)
 }
 
-/// Adds a job note (assigned technician, the order's desk, or an admin).
-pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResult<Order> {
+/// Refuses a line when the order's job sheet is full.
+fn check_room(order: &Order) -> ApiResult<()> {
+    if order.line_counts.notes + order.line_counts.parts >= MAX_LINES_PER_ORDER {
+        return Err(ApiError::invalid(format!(
+            "This job sheet already has {MAX_LINES_PER_ORDER} notes and parts lines, the most \
+             one order can hold; summarise in the order notes or open a follow-up order."
+        )));
+    }
+    Ok(())
+}
+
+/// Adds a job note (assigned technician, the order's desk, or an admin); returns the line.
+pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResult<JobLine> {
     let order = get_head(tx, caller, id)?;
     may_edit_job(caller, &order)?;
+    check_room(&order)?;
     let text = text.trim();
     if text.is_empty() {
         return Err(ApiError::invalid("A note cannot be empty."));
     }
     check_text("text", text)?;
-    tx.execute(
-        "INSERT INTO job_notes (order_id, author_id, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-        (id, caller.id, text, now_ms()),
+    let at = now_ms();
+    let mutation = tx.mutation;
+    let line_id: Id = tx.query_row(
+        "INSERT INTO job_notes (order_id, author_id, text, created_at, mutation_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        (id, caller.id, text, at, mutation.map(|m| m.to_string())),
+        |r| r.get(0),
     )?;
-    publish(tx, id)
+    tx.execute(
+        "UPDATE orders SET note_count = note_count + 1 WHERE id = ?1",
+        [id],
+    )?;
+    let line = emit_line(
+        tx,
+        JobLine {
+            id: line_id,
+            order_id: id,
+            at,
+            author_id: Some(caller.id),
+            mutation_id: mutation,
+            version: 1,
+            body: LineBody::Note { text: text.into() },
+        },
+    )?;
+    publish(tx, id)?;
+    Ok(line)
 }
 
-/// Adds a parts line.
+/// Adds a parts line; returns it.
 pub fn add_part(
     tx: &mut Tx<'_>,
     caller: &Caller,
@@ -380,9 +546,10 @@ pub fn add_part(
     name: &str,
     qty: u32,
     unit_price_cents: i64,
-) -> ApiResult<Order> {
+) -> ApiResult<JobLine> {
     let order = get_head(tx, caller, id)?;
     may_edit_job(caller, &order)?;
+    check_room(&order)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(ApiError::invalid("A part name has 1 to 120 characters."));
@@ -395,11 +562,36 @@ pub fn add_part(
             "Unit price must be between 0 and 1,000,000.00.",
         ));
     }
-    tx.execute(
-        "INSERT INTO parts (order_id, name, qty, unit_price_cents, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        (id, name, qty, unit_price_cents, now_ms()),
+    let at = now_ms();
+    let mutation = tx.mutation;
+    let line_id: Id = tx.query_row(
+        "INSERT INTO parts (order_id, name, qty, unit_price_cents, created_at, author_id, mutation_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        rusqlite::params![id, name, qty, unit_price_cents, at, caller.id, mutation.map(|m| m.to_string())],
+        |r| r.get(0),
     )?;
-    publish(tx, id)
+    tx.execute(
+        "UPDATE orders SET part_count = part_count + 1 WHERE id = ?1",
+        [id],
+    )?;
+    let line = emit_line(
+        tx,
+        JobLine {
+            id: line_id,
+            order_id: id,
+            at,
+            author_id: Some(caller.id),
+            mutation_id: mutation,
+            version: 1,
+            body: LineBody::Part {
+                name: name.into(),
+                qty,
+                unit_price_cents,
+            },
+        },
+    )?;
+    publish(tx, id)?;
+    Ok(line)
 }
 
 fn may_edit_job(caller: &Caller, order: &Order) -> ApiResult<()> {

@@ -17,18 +17,19 @@ use crate::auth::Caller;
 use crate::db::{Tx, now_ms};
 use crate::{ApiError, ApiResult, Platform, changes, dispatch, orders, technicians};
 
-/// The caller's changes after `cursor`, as a ready `SyncPage` JSON document.
+/// The caller's changes after `cursor`, as a ready `SyncPage` JSON document. Pages are
+/// bounded by count (`limit`, 1..=1000) and by bytes ([`pitstop_api::MAX_SYNC_PAGE_BYTES`]);
+/// a cursor that cannot be continued answers 410 (start again from 0).
 pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> ApiResult<String> {
-    if cursor < 0 {
-        return Err(ApiError::bad_request("`cursor` cannot be negative."));
+    if !(1..=MAX_SYNC_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "`limit` is between 1 and {MAX_SYNC_LIMIT}."
+        )));
     }
-    let limit = limit.clamp(1, MAX_SYNC_LIMIT);
     let audiences = caller.audiences();
     platform.read(|conn| {
-        // One extra row tells whether another page follows.
-        let mut changes = changes::read(conn, &audiences, cursor, limit + 1)?;
-        let has_more = changes.len() > limit as usize;
-        changes.truncate(limit as usize);
+        changes::check_cursor(conn, cursor)?;
+        let (changes, has_more) = changes::read(conn, &audiences, cursor, limit)?;
         let next_cursor = changes.last().map_or(cursor, |c| c.cursor);
         let size: usize = changes.iter().map(|c| c.json.len() + 1).sum();
         let mut out = String::with_capacity(size + 64);
@@ -73,6 +74,7 @@ fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult
                         .into(),
                 ),
                 order: None,
+                lines: Vec::new(),
             },
             None,
         )),
@@ -110,14 +112,14 @@ fn apply(
             Some(orders::step(tx, caller, *order_id, req.status, req.note.as_deref())?.id)
         }
         MutationOp::OrderNote { order_id, text } => {
-            Some(orders::add_note(tx, caller, *order_id, text)?.id)
+            Some(orders::add_note(tx, caller, *order_id, text)?.order_id)
         }
         MutationOp::OrderPart {
             order_id,
             name,
             qty,
             unit_price_cents,
-        } => Some(orders::add_part(tx, caller, *order_id, name, *qty, *unit_price_cents)?.id),
+        } => Some(orders::add_part(tx, caller, *order_id, name, *qty, *unit_price_cents)?.order_id),
         MutationOp::OfferAccept { offer_id } => Some(dispatch::accept(tx, caller, *offer_id)?.id),
         MutationOp::OfferDecline { offer_id } => {
             dispatch::decline(tx, cfg, caller, *offer_id)?;
@@ -160,7 +162,11 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                 }
                 tx.execute_batch("SAVEPOINT mutation")?;
                 let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
-                let verdict = match apply(tx, platform, caller, &m.op) {
+                tx.mutation = Some(m.id);
+                tx.created.clear();
+                let result = apply(tx, platform, caller, &m.op);
+                tx.mutation = None;
+                let verdict = match result {
                     Ok(order_id) => {
                         tx.execute_batch("RELEASE mutation")?;
                         let r = MutationResult {
@@ -169,6 +175,7 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                             code: 200,
                             reason: None,
                             order: None,
+                            lines: Vec::new(),
                         };
                         (r, order_id)
                     }
@@ -177,17 +184,22 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                         tx.live.truncate(marks.0);
                         tx.timers.truncate(marks.1);
                         tx.deferred = marks.2;
+                        tx.created.clear();
                         let r = MutationResult {
                             id: m.id,
                             outcome: Outcome::Rejected,
                             code: e.status.as_u16(),
                             reason: Some(e.detail.clone()),
                             order: None,
+                            lines: Vec::new(),
                         };
                         (r, None)
                     }
                     Err(e) => return Err(e),
                 };
+                // Recorded with the lines it made, so a replay answers the same.
+                let mut verdict = verdict;
+                verdict.0.lines = std::mem::take(&mut tx.created);
                 record(tx, caller, m, hash, &verdict)?;
                 out.push(verdict);
             }
@@ -212,7 +224,7 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                 // The snapshot this push published, else (a replay) the current one.
                 let order = match snapshots.remove(id) {
                     Some(o) => Some(o),
-                    None => orders::load(conn, *id)?,
+                    None => orders::load_head(conn, *id)?,
                 };
                 r.order = match order {
                     Some(o) if orders::visible(conn, caller, &o)? => Some(o),

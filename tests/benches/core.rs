@@ -149,6 +149,7 @@ fn list_query(quick: bool) {
             technician_id: Some(2),
             unassigned_reason: None,
             job_notes: vec![],
+            line_counts: Default::default(),
             parts: vec![],
             timeline: vec![TimelineEntry {
                 at: i as i64,

@@ -73,7 +73,15 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
             .unwrap()
             .contains("arrived")
     );
-    assert_eq!(first.results[2].order.as_ref().unwrap().job_notes.len(), 1);
+    // The answer carries the order's head and the note as its own line, not the job sheet.
+    let head = first.results[2].order.as_ref().unwrap();
+    assert_eq!(
+        (head.job_notes.len(), head.line_counts.notes),
+        (0, 1),
+        "snapshots count lines instead of carrying them"
+    );
+    assert_eq!(first.results[2].lines.len(), 1);
+    assert_eq!(first.results[2].lines[0].mutation_id, Some(batch.mutations[2].id));
 
     let changes_before = change_count(&p);
     let order_before = owner.order(order.id).await;

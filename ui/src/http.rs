@@ -7,9 +7,9 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, DevLogin, DispatchRequest, Id, NewNote, NewOrder, NewPart, NewVehicle, Offer, Order,
-    OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange, StatusChange, Technician,
-    Tracking, Vehicle, Workshop,
+    Account, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart, NewVehicle, Offer,
+    Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange, StatusChange,
+    Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -181,7 +181,7 @@ impl Backend for HttpBackend {
     }
     fn add_note(&self, order: Id, text: String) -> Fut<'_, ()> {
         Box::pin(async move {
-            let _: Order = self
+            let _: JobLine = self
                 .post(&format!("/v1/orders/{order}/notes"), &NewNote { text })
                 .await?;
             Ok(())
@@ -189,7 +189,7 @@ impl Backend for HttpBackend {
     }
     fn add_part(&self, order: Id, name: String, qty: u32, unit_price_cents: i64) -> Fut<'_, ()> {
         Box::pin(async move {
-            let _: Order = self
+            let _: JobLine = self
                 .post(
                     &format!("/v1/orders/{order}/parts"),
                     &NewPart {
@@ -222,6 +222,7 @@ impl Backend for HttpBackend {
             last_error: self.last_error.borrow().clone(),
             failed: vec![],
             unsent_fixes: 0,
+            oldest_pending_at: None,
         };
         Box::pin(async move { Ok(s) })
     }

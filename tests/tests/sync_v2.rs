@@ -1,0 +1,289 @@
+//! Sync v2 against the real platform: job-sheet lines as their own changes, pages bounded
+//! in bytes, compaction, resync past the horizon, and every state that used to jam the
+//! outbox or the pull (oversized pushes, a refused booking with actions queued on it,
+//! oversized pages) now drains or reports, never hangs.
+
+use std::time::Duration;
+
+use pitstop_api::*;
+use pitstop_tests::{TestPlatform, new_order};
+
+/// Syncs until the outbox is empty; fails the test (never hangs) after a few rounds.
+async fn drain(core: &pitstop_core::Client) {
+    for _ in 0..20 {
+        match core.sync_now().await {
+            Ok(_) if core.status().unwrap().pending == 0 => return,
+            Ok(_) => {}
+            Err(e) => panic!("sync failed: {e}"),
+        }
+    }
+    panic!("the outbox did not drain: {:?}", core.status().unwrap());
+}
+
+/// A technician with an assigned job, and that job.
+async fn job(p: &TestPlatform) -> (pitstop_tests::Client, Order) {
+    let tech = p
+        .technician_at("tech", &["oil_change"], 52.5, 13.4)
+        .await;
+    let (_owner, order) = p.book("owner").await;
+    tech.wait_offer(order.id).await;
+    let order = tech.win(order.id).await;
+    (tech, order)
+}
+
+#[tokio::test]
+async fn a_long_job_sheet_is_sent_as_lines_not_as_whole_orders() {
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    let core = p.core_client(&tech, &p.base);
+    // 200 notes of 2,000 "€" (6 KB each, 1.2 MB in all): more than one request may carry.
+    let note = "€".repeat(MAX_TEXT_CHARS);
+    core.sync_now().await.unwrap();
+    for _ in 0..200 {
+        core.add_note(order.id, &note).unwrap();
+    }
+    drain(&core).await;
+    assert!(core.status().unwrap().failed.is_empty());
+    let server = tech.order(order.id).await;
+    assert_eq!(server.job_notes.len(), 200, "every note arrived once");
+    let local = core.order(order.id).unwrap().unwrap();
+    assert_eq!(local.job_notes.len(), 200, "the device shows each note once");
+    assert_eq!(local.line_counts.notes, 200);
+    // The change log holds one change per line and one per order, not 200 copies of a
+    // growing order: its size is linear in the job sheet.
+    let bytes: i64 = p
+        .platform
+        .read(|c| Ok(c.query_row("SELECT sum(length(data)) FROM changes", [], |r| r.get(0))?))
+        .unwrap();
+    let sheet = (note.len() * 200) as i64;
+    assert!(bytes < sheet * 2, "change log {bytes} B for a {sheet} B job sheet");
+    // A fresh device pulls it in pages of at most MAX_SYNC_PAGE_BYTES (plus one change).
+    let page: serde_json::Value = tech.get("/v1/sync?cursor=0&limit=1000").await.unwrap();
+    let size = serde_json::to_vec(&page).unwrap().len();
+    assert!(size <= MAX_SYNC_PAGE_BYTES + 16 * 1024, "{size}");
+    assert_eq!(page["has_more"], true);
+    let (all, _) = tech.pull_all(0, 1000).await;
+    let notes = all
+        .iter()
+        .filter(|c| matches!(&c.body, ChangeBody::Line(l) if l.body.kind() == "note"))
+        .count();
+    assert_eq!(notes, 200);
+}
+
+#[tokio::test]
+async fn an_action_too_large_for_the_platform_is_refused_alone_and_the_rest_goes_on() {
+    // A platform with a tiny body limit: one 2,000-"€" note (6 KB) can never be sent.
+    let p = TestPlatform::start_with(|c| c.body_limit = 4 * 1024).await;
+    let (tech, order) = job(&p).await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    core.add_note(order.id, "before").unwrap();
+    let big = core
+        .add_note(order.id, &"€".repeat(MAX_TEXT_CHARS))
+        .unwrap();
+    for i in 0..5 {
+        core.add_note(order.id, &format!("after {i}")).unwrap();
+    }
+    drain(&core).await;
+    let status = core.status().unwrap();
+    assert_eq!(status.failed.len(), 1, "{status:?}");
+    assert_eq!(status.failed[0].id, big);
+    assert_eq!(status.failed[0].code, Some(413));
+    let reason = status.failed[0].reason.clone().unwrap();
+    assert!(reason.contains("too large"), "{reason}");
+    let server = tech.order(order.id).await;
+    let texts: Vec<&str> = server.job_notes.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["before", "after 0", "after 1", "after 2", "after 3", "after 4"]
+    );
+    // The device no longer shows the refused note.
+    assert_eq!(core.order(order.id).unwrap().unwrap().job_notes.len(), 6);
+}
+
+#[tokio::test]
+async fn a_refused_offline_booking_refuses_what_was_queued_on_it_and_the_queue_moves_on() {
+    let p = TestPlatform::start().await;
+    let ws = p.workshop("W").await;
+    let other = p.workshop("Other").await;
+    let desk = p.login("desk", Role::Desk, Some(ws)).await;
+    let other_desk = p.login("desk-2", Role::Desk, Some(other)).await;
+    let theirs: Vehicle = other_desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let ours: Vehicle = desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let core = p.core_client(&desk, "http://127.0.0.1:9"); // offline
+    core.book(new_order(theirs.id, "tyre_swap", 52.5, 13.4))
+        .unwrap();
+    let temp = core.orders(None, 10).unwrap()[0].id;
+    core.add_note(temp, "Customer waits").unwrap();
+    core.book(new_order(ours.id, "oil_change", 52.5, 13.4))
+        .unwrap();
+    assert_eq!(core.status().unwrap().pending, 3);
+    drop(core);
+    // Back online (same cache file, real platform address).
+    let dir = p.dir.path().to_path_buf();
+    let cache = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("cache-{}-", desk.id()))
+                && f.extension().is_some_and(|e| e == "db")
+        })
+        .unwrap();
+    let core = pitstop_core::Client::open(pitstop_core::ClientConfig {
+        cache,
+        platform: p.base.clone(),
+        token: desk.token.clone().unwrap(),
+        account_id: desk.id(),
+    })
+    .unwrap();
+    drain(&core).await;
+    let failed = core.status().unwrap().failed;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(matches!(failed[0].op, MutationOp::OrderCreate(_)));
+    assert!(matches!(failed[1].op, MutationOp::OrderNote { .. }));
+    let why = failed[1].reason.clone().unwrap();
+    assert!(why.contains("booking it belongs to was refused"), "{why}");
+    let orders = core.orders(None, 10).unwrap();
+    assert_eq!(orders.len(), 1, "only the good booking remains");
+    assert_eq!(orders[0].vehicle_id, ours.id);
+    assert!(orders[0].id > 0);
+}
+
+#[tokio::test]
+async fn a_pending_action_the_stream_already_delivered_is_shown_once() {
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    let id = core.add_note(order.id, "checked brakes").unwrap();
+    core.add_part(order.id, "pads", 2, 12000).unwrap();
+    // The push reaches the platform but its answer is lost: send the same mutations from
+    // outside the device, so the device still holds them as pending.
+    let outbox = core.outbox().unwrap();
+    let batch = PushRequest {
+        mutations: outbox
+            .iter()
+            .map(|e| Mutation {
+                id: e.id,
+                op: e.op.clone(),
+            })
+            .collect(),
+    };
+    assert_eq!(batch.mutations[0].id, id);
+    let _: PushResponse = tech.post("/v1/sync", &batch).await.unwrap();
+    // The device now learns of the lines by the live stream (as a pull: same landing path)
+    // while its own actions are still pending.
+    let (changes, next) = tech.pull_all(0, 1000).await;
+    core.land(&changes, next).unwrap();
+    assert_eq!(core.status().unwrap().pending, 2);
+    let local = core.order(order.id).unwrap().unwrap();
+    assert_eq!(local.job_notes.len(), 1, "{:?}", local.job_notes);
+    assert_eq!(local.parts.len(), 1);
+    assert_eq!(local.parts[0].qty * local.parts[0].unit_price_cents as u32, 24000);
+    drain(&core).await;
+    let local = core.order(order.id).unwrap().unwrap();
+    assert_eq!((local.job_notes.len(), local.parts.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_device_behind_the_horizon_resyncs_with_its_outbox_intact() {
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    // More happens on the platform, then the log is pruned past the device's cursor.
+    tech.shift(true, 52.51, 13.41).await;
+    let _ = tech
+        .post_raw(
+            "/v1/locations",
+            serde_json::to_value(pitstop_tests::fix_batch(1, 52.5, 13.4)).unwrap(),
+        )
+        .await;
+    core.step(order.id, OrderStatus::EnRoute, Some("on my way".into()))
+        .unwrap();
+    core.add_note(order.id, "queued before the resync").unwrap();
+    let pruned = p
+        .platform
+        .write(|tx| pitstop_platform::changes::prune(tx, i64::MAX))
+        .unwrap();
+    assert!(pruned > 0);
+    let stale = tech
+        .send(reqwest::Method::GET, "/v1/sync?cursor=1&limit=10", None)
+        .await;
+    assert_eq!(stale.status, 410, "{}", stale.detail());
+    drain(&core).await;
+    assert!(core.status().unwrap().failed.is_empty());
+    let server = tech.order(order.id).await;
+    assert_eq!(server.status, OrderStatus::EnRoute);
+    assert_eq!(server.job_notes.len(), 1);
+    let local = core.order(order.id).unwrap().unwrap();
+    assert_eq!(local.status, OrderStatus::EnRoute);
+    assert_eq!(local.job_notes.len(), 1);
+    assert!(local.timeline.iter().any(|t| t.status == OrderStatus::EnRoute));
+}
+
+#[tokio::test]
+async fn bad_cursors_and_limits_are_refused_in_plain_words() {
+    let p = TestPlatform::start().await;
+    let (tech, _order) = job(&p).await;
+    let r = tech
+        .send(reqwest::Method::GET, "/v1/sync?cursor=0&limit=0", None)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.detail());
+    let r = tech
+        .send(reqwest::Method::GET, "/v1/sync?cursor=999999&limit=10", None)
+        .await;
+    assert_eq!(r.status, 410);
+    assert!(r.detail().contains("cursor 0"), "{}", r.detail());
+    let r = tech
+        .send(reqwest::Method::GET, "/v1/events?cursor=999999", None)
+        .await;
+    assert_eq!(r.status, 410);
+}
+
+#[tokio::test]
+async fn status_survives_the_process_and_says_how_old_the_queue_is() {
+    let p = TestPlatform::start().await;
+    let tech = p.login("t", Role::Technician, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let open = |platform: &str| {
+        pitstop_core::Client::open(pitstop_core::ClientConfig {
+            cache: dir.path().join("c.db"),
+            platform: platform.to_string(),
+            token: tech.token.clone().unwrap(),
+            account_id: tech.id(),
+        })
+        .unwrap()
+    };
+    let core = open(&p.base);
+    core.sync_now().await.unwrap();
+    drop(core);
+    let fresh = open(&p.base);
+    let s = fresh.status().unwrap();
+    assert!(s.online && s.last_sync.is_some(), "{s:?}");
+    drop(fresh);
+    let away = open("http://127.0.0.1:9");
+    away.set_shift(ShiftChange {
+        on_shift: true,
+        lat: None,
+        lon: None,
+    })
+    .unwrap();
+    assert!(away.sync_now().await.is_err());
+    drop(away);
+    let fresh = open("http://127.0.0.1:9");
+    let s = fresh.status().unwrap();
+    assert!(!s.online, "{s:?}");
+    assert!(s.last_error.unwrap().contains("cannot reach"));
+    assert!(s.oldest_pending_at.is_some());
+    let _ = Duration::ZERO;
+}
