@@ -209,7 +209,9 @@ async fn run() -> anyhow::Result<()> {
         }
         Cmd::Show { order } => print(&open(&cli.dir)?.order(order)?)?,
         Cmd::Search { query } => {
-            for o in open(&cli.dir)?.search(&query, 50)? {
+            let client = open(&cli.dir)?;
+            client.build_search_index()?;
+            for o in client.search(&query, 50)? {
                 println!(
                     "{:>6}  {:<12} {} {}",
                     o.id,

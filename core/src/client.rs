@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     pub(crate) device_id: String,
     /// Wakes the worker when a local action is queued.
     pub(crate) wake: Notify,
+    /// Wakes the position lane when a fix is kept.
+    pub(crate) fix_wake: Notify,
     events: broadcast::Sender<Notice>,
     live: Mutex<Live>,
     filter: FixFilter,
@@ -187,6 +189,7 @@ impl Client {
                 remote: Remote::new(&cfg.platform, &cfg.token),
                 device_id,
                 wake: Notify::new(),
+                fix_wake: Notify::new(),
                 events,
                 live: Mutex::new(live),
                 filter: FixFilter::default(),
@@ -202,7 +205,8 @@ impl Client {
         let (stop, rx) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(sync::run_worker(self.shared.clone(), rx.clone())),
-            tokio::spawn(sync::run_follower(self.shared.clone(), rx)),
+            tokio::spawn(sync::run_follower(self.shared.clone(), rx.clone())),
+            tokio::spawn(sync::run_positions(self.shared.clone(), rx)),
         ];
         SyncHandle { stop, tasks }
     }
@@ -265,6 +269,12 @@ impl Client {
     /// Search by plate, VIN or customer.
     pub fn search(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
         self.shared.store()?.search(q, limit)
+    }
+
+    /// Builds the search index now if it is not built yet (the sync worker does this after
+    /// its first round); returns whether it did.
+    pub fn build_search_index(&self) -> Result<bool> {
+        self.shared.store()?.build_search_index()
     }
 
     /// The offer inbox with time left.
@@ -547,12 +557,11 @@ impl Client {
         while let Some(fix) = source.next().await {
             if self.record_fix(fix)?.is_some() {
                 kept += 1;
-                if kept % 10 == 0 {
-                    self.shared.wake.notify_one();
-                }
+                // The position lane sends it on its own, without a push + pull round.
+                self.shared.fix_wake.notify_one();
             }
         }
-        self.shared.wake.notify_one();
+        self.shared.fix_wake.notify_one();
         Ok(kept)
     }
 }

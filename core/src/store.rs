@@ -299,8 +299,59 @@ impl Store {
         Ok(self.orders_where("WHERE id = ?1", [id])?.into_iter().next())
     }
 
-    /// Orders whose plate, VIN or customer contains `q` (case-insensitive).
+    /// Orders whose plate, VIN or customer contains `q` (case-insensitive): through the
+    /// trigram index once it is built, else (or for one or two characters) by a scan.
     pub fn search(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
+        let q = q.trim();
+        if q.chars().count() >= 3 && self.state("search_ready")?.as_deref() == Some("1") {
+            // One FTS5 phrase; quotes inside are doubled.
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            return self.orders_where(
+                "WHERE id IN (SELECT rowid FROM order_search WHERE order_search MATCH ?1) \
+                 ORDER BY updated_at DESC, id DESC LIMIT ?2",
+                (phrase, limit),
+            );
+        }
+        self.search_scan(q, limit)
+    }
+
+    /// Builds the search index over the cached orders, in chunks of a few thousand rows per
+    /// transaction so actions and landings are never held up for long; a no-op once built.
+    /// Returns whether it did anything.
+    pub fn build_search_index(&mut self) -> Result<bool> {
+        if self.state("search_ready")?.as_deref() == Some("1") {
+            return Ok(false);
+        }
+        const CHUNK: i64 = 5000;
+        let mut from = i64::MIN;
+        loop {
+            let tx = self.begin()?;
+            if from == i64::MIN {
+                tx.execute("DELETE FROM order_search", [])?;
+            }
+            let last: Option<i64> = tx.query_row(
+                "SELECT max(id) FROM (SELECT id FROM orders WHERE id > ?1 ORDER BY id LIMIT ?2)",
+                (from, CHUNK),
+                |r| r.get(0),
+            )?;
+            let Some(last) = last else {
+                // Done: from now on the triggers keep it current, in the same transactions
+                // as the rows they index.
+                Self::set_state(&tx, "search_ready", "1")?;
+                tx.commit()?;
+                return Ok(true);
+            };
+            tx.execute(
+                "INSERT INTO order_search (rowid, text) SELECT id, plate || ' ' || vin || ' ' || customer \
+                 FROM orders WHERE id > ?1 AND id <= ?2",
+                (from, last),
+            )?;
+            tx.commit()?;
+            from = last;
+        }
+    }
+
+    fn search_scan(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
         let pattern = format!(
             "%{}%",
             q.trim()
@@ -1158,6 +1209,50 @@ mod tests {
             .unwrap();
         assert_eq!(ids_in(&store, "k-new"), vec![2]);
         assert_eq!(store.cursor().unwrap(), 4);
+    }
+
+    #[test]
+    fn the_search_index_is_built_after_sync_and_kept_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+        store
+            .apply_changes(
+                &[
+                    change(1, order(1, 1, "B-PS 1234", "Anna Schmidt")),
+                    change(2, order(2, 1, "M-XY 77", "Ben Ortiz")),
+                ],
+                2,
+            )
+            .unwrap();
+        assert!(store.build_search_index().unwrap());
+        assert!(!store.build_search_index().unwrap(), "built once");
+        let ids_in = |store: &Store, q: &str| -> Vec<Id> {
+            store.search(q, 10).unwrap().iter().map(|o| o.id).collect()
+        };
+        assert_eq!(ids_in(&store, "ps 12"), vec![1]);
+        assert_eq!(ids_in(&store, "SCHMIDT"), vec![1]);
+        assert_eq!(ids_in(&store, "XW000002"), vec![2]);
+        assert_eq!(ids_in(&store, "77"), vec![2], "short queries scan");
+        assert_eq!(ids_in(&store, "a \"quote"), Vec::<Id>::new());
+        // Landings after the build are indexed by the triggers.
+        store
+            .apply_changes(
+                &[
+                    change(3, order(2, 2, "K-NEW 5", "Ben Ortiz")),
+                    change(4, order(3, 1, "Z-ZZ 9", "Cleo")),
+                ],
+                4,
+            )
+            .unwrap();
+        assert!(ids_in(&store, "M-XY").is_empty());
+        assert_eq!(ids_in(&store, "k-new"), vec![2]);
+        assert_eq!(ids_in(&store, "cleo"), vec![3]);
+        // An offline booking is findable too, and gone once it gives way.
+        let n: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM order_search", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3);
     }
 
     fn note_line(id: Id, order: Id, text: &str, mutation: Option<Uuid>) -> Change {

@@ -32,6 +32,9 @@ pub const PUSH_BYTES: usize = 256 * 1024;
 pub const PULL_PAGE: u32 = 1000;
 /// Fixes per upload.
 pub const FIX_BATCH: usize = 1000;
+/// The position lane sends at most this often (a kept fix reaches the platform within
+/// about this long while online).
+pub const POSITION_EVERY: Duration = Duration::from_secs(1);
 /// Without live events, pull at least this often.
 pub const POLL_EVERY: Duration = Duration::from_secs(30);
 
@@ -155,21 +158,9 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
             break;
         }
     }
-    loop {
-        let fixes = shared.store()?.unsent_fixes(FIX_BATCH)?;
-        let Some(last) = fixes.last().map(|f| f.seq) else {
-            break;
-        };
-        let n = fixes.len();
-        let batch = LocationBatch {
-            device_id: shared.device_id.clone(),
-            fixes,
-        };
-        let (_, bytes) = shared.remote.upload_fixes(&batch).await?;
-        shared.store()?.fixes_sent(last)?;
-        r.fixes_uploaded += n;
-        r.fix_bytes += bytes;
-    }
+    let (n, bytes) = upload_fixes(shared).await?;
+    r.fixes_uploaded += n;
+    r.fix_bytes += bytes;
     shared.set_live(|l| {
         l.online = true;
         l.last_sync = Some(now_ms());
@@ -187,6 +178,11 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
         let wait = match round(&shared).await {
             Ok(_) => {
                 delays = backoff();
+                // After the first full sync, off the pull path: the search index.
+                let built = shared.store().and_then(|mut s| s.build_search_index());
+                if let Err(e) = built {
+                    tracing::warn!(error = %e, "building the search index");
+                }
                 POLL_EVERY
             }
             Err(e) => {
@@ -206,6 +202,46 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
             _ = stop.changed() => return,
             _ = shared.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Uploads every unsent fix (in batches); returns (fixes, bytes on the wire).
+pub(crate) async fn upload_fixes(shared: &Arc<Shared>) -> Result<(usize, usize)> {
+    let (mut n, mut bytes) = (0, 0);
+    loop {
+        let fixes = shared.store()?.unsent_fixes(FIX_BATCH)?;
+        let Some(last) = fixes.last().map(|f| f.seq) else {
+            return Ok((n, bytes));
+        };
+        let count = fixes.len();
+        let batch = LocationBatch {
+            device_id: shared.device_id.clone(),
+            fixes,
+        };
+        let (_, size) = shared.remote.upload_fixes(&batch).await?;
+        shared.store()?.fixes_sent(last)?;
+        n += count;
+        bytes += size;
+    }
+}
+
+/// The position lane: each kept fix goes up on its own, at most once per
+/// [`POSITION_EVERY`], without a push + pull round, so the owner's map follows the drive
+/// within seconds. Offline, fixes stay buffered and go up as one batch when a round or this
+/// lane next succeeds.
+pub(crate) async fn run_positions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = shared.fix_wake.notified() => {}
+        }
+        if let Err(e) = upload_fixes(&shared).await {
+            tracing::debug!(error = %e, "position upload failed; the next round retries");
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(POSITION_EVERY) => {}
         }
     }
 }

@@ -198,6 +198,13 @@ impl Platform {
         Ok(out)
     }
 
+    /// Runs `f` on the writer's connection outside any transaction: maintenance (pragmas,
+    /// checkpoints) and tests that must change the writer's own settings.
+    pub fn maintain<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+
     /// Runs a read on one of the read-only connections: a free one if there is one, else
     /// waits for one (never for the writer).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {

@@ -90,7 +90,8 @@ async fn order_goes_from_booking_to_completed() {
         let r = tech.step(order.id, s).await;
         assert!(r.status.is_success(), "{s:?}: {}", r.body);
     }
-    let o: Order = tech
+    // A note answers the new line; the order then carries it.
+    let line: JobLine = tech
         .post(
             &format!("/v1/orders/{}/notes", order.id),
             &NewNote {
@@ -99,8 +100,10 @@ async fn order_goes_from_booking_to_completed() {
         )
         .await
         .unwrap();
-    assert_eq!(o.job_notes.len(), 1);
-    let o: Order = tech
+    assert_eq!(line.order_id, order.id);
+    assert!(matches!(line.body, LineBody::Note { ref text } if text == "Filter was clogged"));
+    assert_eq!(tech.order(order.id).await.job_notes.len(), 1);
+    let _: JobLine = tech
         .post(
             &format!("/v1/orders/{}/parts", order.id),
             &NewPart {
@@ -111,6 +114,7 @@ async fn order_goes_from_booking_to_completed() {
         )
         .await
         .unwrap();
+    let o = tech.order(order.id).await;
     assert_eq!(o.parts[0].unit_price_cents, 1299);
     // The owner cannot move the job.
     owner

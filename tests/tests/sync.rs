@@ -179,11 +179,21 @@ async fn pull_pages_through_every_change_once_in_order() {
         cursors.windows(2).all(|w| w[0] < w[1]),
         "cursors must increase"
     );
-    // The owner sees only order changes; offers went to the technician.
+    // The owner sees only their orders and those orders' lines; offers went to the
+    // technician.
+    let mine: Vec<Id> = paged
+        .iter()
+        .filter_map(|c| match &c.body {
+            ChangeBody::Order(o) if o.owner_id == Some(owner.id()) => Some(o.id),
+            _ => None,
+        })
+        .collect();
     assert!(
-        paged
-            .iter()
-            .all(|c| matches!(c.body, ChangeBody::Order(ref o) if o.owner_id == Some(owner.id())))
+        paged.iter().all(|c| match &c.body {
+            ChangeBody::Order(o) => o.owner_id == Some(owner.id()),
+            ChangeBody::Line(l) => mine.contains(&l.order_id),
+            _ => false,
+        })
     );
     let (tech_changes, _) = tech.pull_all(0, 1000).await;
     assert!(

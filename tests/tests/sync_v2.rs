@@ -23,7 +23,7 @@ async fn drain(core: &pitstop_core::Client) {
 /// A technician with an assigned job, and that job.
 async fn job(p: &TestPlatform) -> (pitstop_tests::Client, Order) {
     let tech = p
-        .technician_at("tech", &["oil_change"], 52.5, 13.4)
+        .technician_at("tech", &["oil"], 52.5, 13.4)
         .await;
     let (_owner, order) = p.book("owner").await;
     tech.wait_offer(order.id).await;
