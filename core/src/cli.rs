@@ -99,11 +99,18 @@ enum Cmd {
         #[arg(long)]
         watch: bool,
     },
-    /// Drive a simulated route, buffering and uploading GPS fixes.
+    /// Drive a simulated route, or replay a recorded GPX track, buffering and uploading GPS
+    /// fixes (`--gpx tests/data/traces/stoplight-sample-ride.gpx --speedup 5`).
     Drive {
         /// Waypoints as `lat,lon` pairs separated by `;`.
-        #[arg(long, allow_hyphen_values = true)]
-        route: String,
+        #[arg(long, allow_hyphen_values = true, required_unless_present = "gpx")]
+        route: Option<String>,
+        /// A GPX file to replay with its own timestamps (restamped to start now).
+        #[arg(long, conflicts_with = "route")]
+        gpx: Option<std::path::PathBuf>,
+        /// How much faster than recorded a GPX replay runs.
+        #[arg(long, default_value_t = 1.0)]
+        speedup: f64,
         #[arg(long, default_value_t = 12.0)]
         speed: f64,
         /// Real milliseconds between fixes (0: as fast as possible).
@@ -297,10 +304,29 @@ async fn run() -> anyhow::Result<()> {
             }
         }
         Cmd::Drive {
+            gpx: Some(file),
+            speedup,
+            ..
+        } => {
+            let client = open(&cli.dir)?;
+            let xml = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let source = crate::gpx::GpxReplay::from_gpx(&xml, speedup)?.restamped();
+            let _sync = client.start();
+            let kept = client.track(Box::new(source)).await?;
+            let r = client.sync_now().await?;
+            println!(
+                "kept {kept} fixes, uploaded {} in {} bytes",
+                r.fixes_uploaded, r.fix_bytes
+            );
+        }
+        Cmd::Drive {
             route,
             speed,
             pace_ms,
+            ..
         } => {
+            let route = route.unwrap_or_default();
             let client = open(&cli.dir)?;
             let mut points = Vec::new();
             for p in route.split(';') {

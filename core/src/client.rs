@@ -472,10 +472,7 @@ impl Client {
     /// Lands changes obtained outside the worker (a tool, a test), through the same path
     /// as pulled and streamed ones.
     pub fn land(&self, changes: &[pitstop_api::Change], next_cursor: i64) -> Result<()> {
-        let applied = self
-            .shared
-            .store()?
-            .apply_changes(changes, next_cursor)?;
+        let applied = self.shared.store()?.apply_changes(changes, next_cursor)?;
         self.shared.publish_applied(applied);
         Ok(())
     }

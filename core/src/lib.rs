@@ -11,6 +11,7 @@
 //! - [`sync`]: the worker (push, pull, live events, fix upload, backoff).
 //! - [`remote`]: the platform over HTTP, parsed defensively.
 //! - [`location`]: fix filtering and position sources.
+//! - [`gpx`]: recorded GPS tracks (GPX files) parsed and replayed as a position source.
 //! - [`error`]: [`Error`], with messages for people.
 //! - [`cli`]: the `pitstop` command line over [`Client`].
 
@@ -18,6 +19,7 @@ pub mod announce;
 pub mod cli;
 pub mod client;
 pub mod error;
+pub mod gpx;
 pub mod location;
 pub mod overlay;
 pub mod remote;

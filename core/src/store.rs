@@ -1288,7 +1288,13 @@ mod tests {
             })
             .unwrap();
         let texts = |s: &Store| -> Vec<String> {
-            s.order(5).unwrap().unwrap().job_notes.into_iter().map(|n| n.text).collect()
+            s.order(5)
+                .unwrap()
+                .unwrap()
+                .job_notes
+                .into_iter()
+                .map(|n| n.text)
+                .collect()
         };
         assert_eq!(texts(&store), ["from the desk", "mine"]);
         // The platform applied it (answer lost); the stream brings the line first.
@@ -1381,7 +1387,11 @@ mod tests {
         store.apply_changes(&[step], 10).unwrap();
         let view = store.order(7).unwrap().unwrap();
         assert_eq!(view.timeline.len(), 1);
-        assert_eq!(view.job_notes.len(), 2, "old note, and the queued one again");
+        assert_eq!(
+            view.job_notes.len(),
+            2,
+            "old note, and the queued one again"
+        );
     }
 
     #[test]

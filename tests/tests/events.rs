@@ -34,7 +34,11 @@ async fn offer_arrives_live_and_resume_replays_exactly_the_missed_events() {
     while let Some(e) = owner_events.next(Duration::from_millis(300)).await {
         owner_seen.push(e);
     }
-    assert!(owner_seen.iter().all(|e| e.event == "order" || e.event == "line"));
+    assert!(
+        owner_seen
+            .iter()
+            .all(|e| e.event == "order" || e.event == "line")
+    );
     assert!(owner_seen.iter().any(|e| e.event == "order"));
     let last_seen = owner_seen.last().unwrap().change.cursor;
     drop(owner_events);
@@ -83,7 +87,11 @@ async fn offer_arrives_live_and_resume_replays_exactly_the_missed_events() {
         "superseded snapshots are compacted away: {kinds:?}"
     );
     assert_eq!(kinds.last(), Some(&"location"), "{kinds:?}");
-    assert!(kinds.iter().all(|k| ["order", "line", "location"].contains(k)));
+    assert!(
+        kinds
+            .iter()
+            .all(|k| ["order", "line", "location"].contains(k))
+    );
     let (pulled, _) = owner.pull_all(last_seen, 100).await;
     assert_eq!(
         got.iter().map(|e| e.change.clone()).collect::<Vec<_>>(),

@@ -81,7 +81,10 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
         "snapshots count lines instead of carrying them"
     );
     assert_eq!(first.results[2].lines.len(), 1);
-    assert_eq!(first.results[2].lines[0].mutation_id, Some(batch.mutations[2].id));
+    assert_eq!(
+        first.results[2].lines[0].mutation_id,
+        Some(batch.mutations[2].id)
+    );
 
     let changes_before = change_count(&p);
     let order_before = owner.order(order.id).await;
@@ -188,13 +191,11 @@ async fn pull_pages_through_every_change_once_in_order() {
             _ => None,
         })
         .collect();
-    assert!(
-        paged.iter().all(|c| match &c.body {
-            ChangeBody::Order(o) => o.owner_id == Some(owner.id()),
-            ChangeBody::Line(l) => mine.contains(&l.order_id),
-            _ => false,
-        })
-    );
+    assert!(paged.iter().all(|c| match &c.body {
+        ChangeBody::Order(o) => o.owner_id == Some(owner.id()),
+        ChangeBody::Line(l) => mine.contains(&l.order_id),
+        _ => false,
+    }));
     let (tech_changes, _) = tech.pull_all(0, 1000).await;
     assert!(
         tech_changes

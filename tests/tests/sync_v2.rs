@@ -22,9 +22,7 @@ async fn drain(core: &pitstop_core::Client) {
 
 /// A technician with an assigned job, and that job.
 async fn job(p: &TestPlatform) -> (pitstop_tests::Client, Order) {
-    let tech = p
-        .technician_at("tech", &["oil"], 52.5, 13.4)
-        .await;
+    let tech = p.technician_at("tech", &["oil"], 52.5, 13.4).await;
     let (_owner, order) = p.book("owner").await;
     tech.wait_offer(order.id).await;
     let order = tech.win(order.id).await;
@@ -47,7 +45,11 @@ async fn a_long_job_sheet_is_sent_as_lines_not_as_whole_orders() {
     let server = tech.order(order.id).await;
     assert_eq!(server.job_notes.len(), 200, "every note arrived once");
     let local = core.order(order.id).unwrap().unwrap();
-    assert_eq!(local.job_notes.len(), 200, "the device shows each note once");
+    assert_eq!(
+        local.job_notes.len(),
+        200,
+        "the device shows each note once"
+    );
     assert_eq!(local.line_counts.notes, 200);
     // The change log holds one change per line and one per order, not 200 copies of a
     // growing order: its size is linear in the job sheet.
@@ -56,7 +58,10 @@ async fn a_long_job_sheet_is_sent_as_lines_not_as_whole_orders() {
         .read(|c| Ok(c.query_row("SELECT sum(length(data)) FROM changes", [], |r| r.get(0))?))
         .unwrap();
     let sheet = (note.len() * 200) as i64;
-    assert!(bytes < sheet * 2, "change log {bytes} B for a {sheet} B job sheet");
+    assert!(
+        bytes < sheet * 2,
+        "change log {bytes} B for a {sheet} B job sheet"
+    );
     // A fresh device pulls it in pages of at most MAX_SYNC_PAGE_BYTES (plus one change).
     let page: serde_json::Value = tech.get("/v1/sync?cursor=0&limit=1000").await.unwrap();
     let size = serde_json::to_vec(&page).unwrap().len();
@@ -95,7 +100,9 @@ async fn an_action_too_large_for_the_platform_is_refused_alone_and_the_rest_goes
     let texts: Vec<&str> = server.job_notes.iter().map(|n| n.text.as_str()).collect();
     assert_eq!(
         texts,
-        ["before", "after 0", "after 1", "after 2", "after 3", "after 4"]
+        [
+            "before", "after 0", "after 1", "after 2", "after 3", "after 4"
+        ]
     );
     // The device no longer shows the refused note.
     assert_eq!(core.order(order.id).unwrap().unwrap().job_notes.len(), 6);
@@ -188,7 +195,10 @@ async fn a_pending_action_the_stream_already_delivered_is_shown_once() {
     let local = core.order(order.id).unwrap().unwrap();
     assert_eq!(local.job_notes.len(), 1, "{:?}", local.job_notes);
     assert_eq!(local.parts.len(), 1);
-    assert_eq!(local.parts[0].qty * local.parts[0].unit_price_cents as u32, 24000);
+    assert_eq!(
+        local.parts[0].qty * local.parts[0].unit_price_cents as u32,
+        24000
+    );
     drain(&core).await;
     let local = core.order(order.id).unwrap().unwrap();
     assert_eq!((local.job_notes.len(), local.parts.len()), (1, 1));
@@ -228,7 +238,12 @@ async fn a_device_behind_the_horizon_resyncs_with_its_outbox_intact() {
     let local = core.order(order.id).unwrap().unwrap();
     assert_eq!(local.status, OrderStatus::EnRoute);
     assert_eq!(local.job_notes.len(), 1);
-    assert!(local.timeline.iter().any(|t| t.status == OrderStatus::EnRoute));
+    assert!(
+        local
+            .timeline
+            .iter()
+            .any(|t| t.status == OrderStatus::EnRoute)
+    );
 }
 
 #[tokio::test]
@@ -240,7 +255,11 @@ async fn bad_cursors_and_limits_are_refused_in_plain_words() {
         .await;
     assert_eq!(r.status, 422, "{}", r.detail());
     let r = tech
-        .send(reqwest::Method::GET, "/v1/sync?cursor=999999&limit=10", None)
+        .send(
+            reqwest::Method::GET,
+            "/v1/sync?cursor=999999&limit=10",
+            None,
+        )
         .await;
     assert_eq!(r.status, 410);
     assert!(r.detail().contains("cursor 0"), "{}", r.detail());
