@@ -18,22 +18,26 @@ CREATE INDEX order_lines_order ON order_lines (order_id, kind, at);
 CREATE INDEX order_lines_mutation ON order_lines (mutation_id) WHERE mutation_id IS NOT NULL;
 
 -- Plate/VIN/customer search: an FTS5 trigram index, filled after the first sync (off the
--- pull path: `Store::build_search_index`) and kept current by these triggers from then on.
--- Until `sync_state.search_ready` is '1', search falls back to a LIKE scan.
+-- pull path, in chunks: `Store::build_search_index_chunk`) and kept current by these
+-- triggers for every row already copied (id up to `search_built_to`), then for all once
+-- `search_ready` is '1'. Until then, search falls back to a LIKE scan.
 CREATE VIRTUAL TABLE order_search USING fts5(text, tokenize = 'trigram');
 CREATE TRIGGER order_search_insert AFTER INSERT ON orders
 WHEN (SELECT value FROM sync_state WHERE key = 'search_ready') = '1'
+  OR new.id <= (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'search_built_to')
 BEGIN
     INSERT INTO order_search (rowid, text) VALUES (new.id, new.plate || ' ' || new.vin || ' ' || new.customer);
 END;
 CREATE TRIGGER order_search_update AFTER UPDATE OF plate, vin, customer ON orders
 WHEN (SELECT value FROM sync_state WHERE key = 'search_ready') = '1'
+  OR new.id <= (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'search_built_to')
 BEGIN
     DELETE FROM order_search WHERE rowid = old.id;
     INSERT INTO order_search (rowid, text) VALUES (new.id, new.plate || ' ' || new.vin || ' ' || new.customer);
 END;
 CREATE TRIGGER order_search_delete AFTER DELETE ON orders
 WHEN (SELECT value FROM sync_state WHERE key = 'search_ready') = '1'
+  OR old.id <= (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'search_built_to')
 BEGIN
     DELETE FROM order_search WHERE rowid = old.id;
 END;

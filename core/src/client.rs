@@ -68,6 +68,9 @@ pub(crate) struct Shared {
     pub(crate) wake: Notify,
     /// Wakes the position lane when a fix is kept.
     pub(crate) fix_wake: Notify,
+    /// One fix upload at a time (the round and the position lane both upload), so no fix
+    /// is sent twice.
+    pub(crate) fix_upload: tokio::sync::Mutex<()>,
     events: broadcast::Sender<Notice>,
     live: Mutex<Live>,
     filter: FixFilter,
@@ -190,6 +193,7 @@ impl Client {
                 device_id,
                 wake: Notify::new(),
                 fix_wake: Notify::new(),
+                fix_upload: tokio::sync::Mutex::new(()),
                 events,
                 live: Mutex::new(live),
                 filter: FixFilter::default(),

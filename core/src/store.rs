@@ -319,12 +319,25 @@ impl Store {
     /// transaction so actions and landings are never held up for long; a no-op once built.
     /// Returns whether it did anything.
     pub fn build_search_index(&mut self) -> Result<bool> {
+        let mut built = false;
+        while self.build_search_index_chunk()? {
+            built = true;
+        }
+        Ok(built)
+    }
+
+    /// One chunk of [`Store::build_search_index`]: returns false once the index is ready,
+    /// so a caller can let go of the store between chunks.
+    pub fn build_search_index_chunk(&mut self) -> Result<bool> {
         if self.state("search_ready")?.as_deref() == Some("1") {
             return Ok(false);
         }
         const CHUNK: i64 = 5000;
-        let mut from = i64::MIN;
-        loop {
+        let from: i64 = self
+            .state("search_built_to")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MIN);
+        {
             let tx = self.begin()?;
             if from == i64::MIN {
                 tx.execute("DELETE FROM order_search", [])?;
@@ -346,9 +359,11 @@ impl Store {
                  FROM orders WHERE id > ?1 AND id <= ?2",
                 (from, last),
             )?;
+            // From here on the triggers keep rows up to `last` current (see 0002_lines.sql).
+            Self::set_state(&tx, "search_built_to", &last.to_string())?;
             tx.commit()?;
-            from = last;
         }
+        Ok(true)
     }
 
     fn search_scan(&self, q: &str, limit: u32) -> Result<Vec<Order>> {
@@ -509,8 +524,11 @@ impl Store {
         let mut stmt = tx.prepare_cached(
             // An action whose line the platform already sent (its answer was lost, the
             // stream was faster) is not applied again: it would show twice.
+            // (Notes and parts only: a step waits for the order's own status, which the
+            // overlay's state machine check then sees.)
             "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-             AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
+             AND NOT (json_extract(op, '$.op') IN ('order_note', 'order_part') \
+                 AND EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id)) \
              ORDER BY seq",
         )?;
         let rows = stmt.query_map([order_id], |r| {
@@ -749,15 +767,20 @@ impl Store {
     }
 
     /// Prepares a fresh first sync after the platform said the cursor cannot be continued:
-    /// the cursor goes back to 0, and offers and positions (what the platform prunes from
-    /// its log) are forgotten so none lingers. Orders and their lines stay, so the app still
-    /// works offline meanwhile; the re-pull brings every order's current snapshot, which
-    /// replaces them by version. The outbox and GPS buffer are untouched: nothing the person
-    /// did is lost.
+    /// the cursor goes back to 0; offers, positions, lines and the orders with no pending
+    /// action are forgotten and come again with the re-pull (which follows at once). Orders
+    /// with pending actions keep their snapshot as the base of the view, at version 0 so
+    /// the re-pulled one replaces it. The outbox and GPS buffer are untouched: nothing the
+    /// person did is lost.
     pub fn reset_for_resync(&mut self) -> Result<()> {
         let tx = self.begin()?;
+        // The platform may be another one (reset, restored): versions cannot be compared
+        // across it, so its lines and the orders nobody is acting on are fetched afresh.
         tx.execute_batch(
-            "DELETE FROM offers; DELETE FROM positions; \
+            "DELETE FROM offers; DELETE FROM positions; DELETE FROM order_lines; \
+             DELETE FROM orders WHERE server IS NOT NULL AND id NOT IN \
+                 (SELECT order_id FROM outbox WHERE state = 'pending' AND order_id IS NOT NULL); \
+             UPDATE orders SET version = 0 WHERE server IS NOT NULL; \
              DELETE FROM sync_state WHERE key = 'cursor';",
         )?;
         tx.commit()?;

@@ -178,10 +178,20 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
         let wait = match round(&shared).await {
             Ok(_) => {
                 delays = backoff();
-                // After the first full sync, off the pull path: the search index.
-                let built = shared.store().and_then(|mut s| s.build_search_index());
-                if let Err(e) = built {
-                    tracing::warn!(error = %e, "building the search index");
+                // After the first full sync, off the pull path: the search index, one chunk
+                // per turn of the store so reads and landings go on meanwhile.
+                loop {
+                    match shared
+                        .store()
+                        .and_then(|mut s| s.build_search_index_chunk())
+                    {
+                        Ok(true) => tokio::task::yield_now().await,
+                        Ok(false) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "building the search index");
+                            break;
+                        }
+                    }
                 }
                 POLL_EVERY
             }
@@ -208,6 +218,7 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
 
 /// Uploads every unsent fix (in batches); returns (fixes, bytes on the wire).
 pub(crate) async fn upload_fixes(shared: &Arc<Shared>) -> Result<(usize, usize)> {
+    let _one_at_a_time = shared.fix_upload.lock().await;
     let (mut n, mut bytes) = (0, 0);
     loop {
         let fixes = shared.store()?.unsent_fixes(FIX_BATCH)?;

@@ -34,7 +34,7 @@ DELETE FROM change_audience WHERE cursor IN (
 DELETE FROM changes WHERE EXISTS (
     SELECT 1 FROM changes d WHERE d.entity = changes.entity AND d.cursor > changes.cursor);
 DROP INDEX changes_entity_tmp;
-DROP INDEX change_audience_by_cursor;
+-- change_audience_by_cursor stays: deleting a superseded change checks its foreign key.
 CREATE UNIQUE INDEX changes_entity ON changes (entity);
 CREATE INDEX changes_pruning ON changes (kind, at);
 

@@ -158,8 +158,12 @@ pub fn read(
     let mut out = Vec::with_capacity(cursors.len());
     let mut bytes = 0;
     for c in cursors {
-        let (at, kind, data): (i64, String, String) =
-            stmt.query_row([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let row: Option<(i64, String, String)> = stmt
+            .query_row([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((at, kind, data)) = row else {
+            continue; // superseded since (only outside a snapshot): its successor follows
+        };
         let change = RawChange::new(c, at, kind, &data);
         bytes += change.json.len() + 1;
         if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
@@ -183,7 +187,7 @@ pub fn head(conn: &Connection) -> ApiResult<i64> {
         .unwrap_or(0))
 }
 
-/// Cursors at or below this may have lost changes to pruning.
+/// Cursors below this may have missed changes that pruning removed.
 pub fn horizon(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
         .query_row(
@@ -244,7 +248,7 @@ pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
     if highest > 0 {
         conn.execute(
             "UPDATE sync_meta SET value = max(value, ?1) WHERE key = 'horizon'",
-            [highest + 1],
+            [highest],
         )?;
     }
     Ok(gone.len())

@@ -209,9 +209,15 @@ impl Platform {
     /// waits for one (never for the writer).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
         let readers = &self.inner.readers;
+        // One read transaction per call: everything `f` reads comes from one snapshot, even
+        // while the writer supersedes rows it is about to look up.
+        let in_snapshot = |conn: &Connection| -> ApiResult<T> {
+            let tx = conn.unchecked_transaction()?;
+            f(&tx)
+        };
         for r in readers {
             if let Ok(conn) = r.try_lock() {
-                return f(&conn);
+                return in_snapshot(&conn);
             }
         }
         let i = self
@@ -220,7 +226,7 @@ impl Platform {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             % readers.len();
         let conn = readers[i].lock().unwrap_or_else(|e| e.into_inner());
-        f(&conn)
+        in_snapshot(&conn)
     }
 
     /// A receiver of every committed change, for the event stream.

@@ -30,7 +30,13 @@ pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> Ap
     platform.read(|conn| {
         changes::check_cursor(conn, cursor)?;
         let (changes, has_more) = changes::read(conn, &audiences, cursor, limit)?;
-        let next_cursor = changes.last().map_or(cursor, |c| c.cursor);
+        // Nothing more for this caller up to the head: their cursor may move to it, so an
+        // idle device's cursor keeps up with the log (and with its horizon).
+        let next_cursor = if has_more {
+            changes.last().map_or(cursor, |c| c.cursor)
+        } else {
+            changes::head(conn)?.max(cursor)
+        };
         let size: usize = changes.iter().map(|c| c.json.len() + 1).sum();
         let mut out = String::with_capacity(size + 64);
         out.push_str("{\"changes\":[");
