@@ -11,6 +11,12 @@
 //! The first fix's deltas are taken from zero, so a batch decodes on its own. Positions are
 //! rounded to 1e-5 degree and times stay exact, so (device, seq) idempotency is unaffected.
 //! Callers usually gzip the result (`Content-Encoding: gzip`): steady deltas compress well.
+//!
+//! The *stream* form (`POST /v1/locations/stream`, [`STREAM_CONTENT_TYPE`]) is the same fixes
+//! in one long request body, written as they are measured: `"PS" 0x01 | device_id length +
+//! UTF-8`, then fixes back to back with no count, each delta taken from the fix before it in
+//! the stream ([`StreamEncoder`], [`StreamDecoder`]). A kept fix then costs a handful of
+//! bytes on the wire instead of a request.
 
 use crate::{Fix, LocationBatch};
 
@@ -35,36 +41,165 @@ fn put_i(out: &mut Vec<u8>, v: i64) {
     put(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+/// Content type of a fix stream.
+pub const STREAM_CONTENT_TYPE: &str = "application/vnd.pitstop.fix-stream.v1";
+const STREAM_MAGIC: &[u8; 3] = b"PS\x01";
+
+/// What each fix is encoded relative to: the fix before it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Deltas {
+    seq: i64,
+    t: i64,
+    dt: i64,
+    lat: i64,
+    lon: i64,
+}
+
+fn put_fix(out: &mut Vec<u8>, f: &Fix, d: &mut Deltas) {
+    let flags = u8::from(f.speed_mps.is_some()) | (u8::from(f.heading_deg.is_some()) << 1);
+    out.push(flags);
+    put_i(out, f.seq as i64 - d.seq);
+    let this_dt = f.t - d.t;
+    put_i(out, this_dt - d.dt);
+    let (la, lo) = (
+        (f.lat * SCALE).round() as i64,
+        (f.lon * SCALE).round() as i64,
+    );
+    put_i(out, la - d.lat);
+    put_i(out, lo - d.lon);
+    put(out, f.accuracy_m.max(0.0).round() as u64);
+    if let Some(s) = f.speed_mps {
+        put(out, (s.max(0.0) * 10.0).round() as u64);
+    }
+    if let Some(h) = f.heading_deg {
+        put(out, h.max(0.0).round() as u64);
+    }
+    *d = Deltas {
+        seq: f.seq as i64,
+        t: f.t,
+        dt: this_dt,
+        lat: la,
+        lon: lo,
+    };
+}
+
+fn put_device(out: &mut Vec<u8>, magic: &[u8; 3], device_id: &str) {
+    out.extend_from_slice(magic);
+    put(out, device_id.len() as u64);
+    out.extend_from_slice(device_id.as_bytes());
+}
+
 /// Encodes a batch.
 pub fn encode(batch: &LocationBatch) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + batch.fixes.len() * 8);
-    out.extend_from_slice(MAGIC);
-    put(&mut out, batch.device_id.len() as u64);
-    out.extend_from_slice(batch.device_id.as_bytes());
+    put_device(&mut out, MAGIC, &batch.device_id);
     put(&mut out, batch.fixes.len() as u64);
-    let (mut seq, mut t, mut dt, mut lat, mut lon) = (0u64, 0i64, 0i64, 0i64, 0i64);
+    let mut d = Deltas::default();
     for f in &batch.fixes {
-        let flags = u8::from(f.speed_mps.is_some()) | (u8::from(f.heading_deg.is_some()) << 1);
-        out.push(flags);
-        put_i(&mut out, f.seq as i64 - seq as i64);
-        let this_dt = f.t - t;
-        put_i(&mut out, this_dt - dt);
-        let (la, lo) = (
-            (f.lat * SCALE).round() as i64,
-            (f.lon * SCALE).round() as i64,
-        );
-        put_i(&mut out, la - lat);
-        put_i(&mut out, lo - lon);
-        put(&mut out, f.accuracy_m.max(0.0).round() as u64);
-        if let Some(s) = f.speed_mps {
-            put(&mut out, (s.max(0.0) * 10.0).round() as u64);
-        }
-        if let Some(h) = f.heading_deg {
-            put(&mut out, h.max(0.0).round() as u64);
-        }
-        (seq, t, dt, lat, lon) = (f.seq, f.t, this_dt, la, lo);
+        put_fix(&mut out, f, &mut d);
     }
     out
+}
+
+/// Writes a fix stream: [`StreamEncoder::start`] once, then [`StreamEncoder::fix`] per fix.
+#[derive(Debug, Clone, Default)]
+pub struct StreamEncoder {
+    d: Deltas,
+}
+
+impl StreamEncoder {
+    /// The stream's header; a new encoder starts from zero deltas.
+    pub fn start(device_id: &str) -> (Self, Vec<u8>) {
+        let mut out = Vec::with_capacity(8 + device_id.len());
+        put_device(&mut out, STREAM_MAGIC, device_id);
+        (Self::default(), out)
+    }
+
+    /// The bytes of one more fix.
+    pub fn fix(&mut self, f: &Fix) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12);
+        put_fix(&mut out, f, &mut self.d);
+        out
+    }
+}
+
+/// Reads a fix stream as its bytes arrive, in any split.
+#[derive(Debug, Default)]
+pub struct StreamDecoder {
+    buf: Vec<u8>,
+    device_id: Option<String>,
+    d: Deltas,
+}
+
+impl StreamDecoder {
+    /// A decoder waiting for a stream header.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The device named by the header, once read.
+    pub fn device_id(&self) -> Option<&str> {
+        self.device_id.as_deref()
+    }
+
+    /// Takes more bytes and returns the fixes they complete (a fix split across pushes
+    /// comes out with the push that ends it). Bad bytes are an error, never a panic.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<Fix>, String> {
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        if self.device_id.is_none() {
+            if self.buf.len() < 3 {
+                return Ok(out);
+            }
+            if &self.buf[..3] != STREAM_MAGIC {
+                return Err("not a Pitstop fix stream (bad magic or version)".into());
+            }
+            let mut r = Reader {
+                buf: &self.buf,
+                pos: 3,
+            };
+            let Ok(len) = r.uint() else {
+                return Ok(out); // header not complete yet
+            };
+            if len > 64 {
+                return Err("bad device id length".into());
+            }
+            if r.pos + len as usize > self.buf.len() {
+                return Ok(out);
+            }
+            let id = std::str::from_utf8(&self.buf[r.pos..r.pos + len as usize])
+                .map_err(|_| "device id is not UTF-8".to_string())?;
+            self.device_id = Some(id.to_string());
+            pos = r.pos + len as usize;
+        }
+        loop {
+            let mut r = Reader {
+                buf: &self.buf,
+                pos,
+            };
+            let mut d = self.d;
+            match read_fix(&mut r, &mut d) {
+                Ok(f) => {
+                    out.push(f);
+                    self.d = d;
+                    pos = r.pos;
+                }
+                Err(e) if r.pos >= self.buf.len() && e.starts_with("truncated") => break,
+                Err(e) => return Err(e),
+            }
+        }
+        self.buf.drain(..pos);
+        if self.buf.len() > 64 {
+            return Err("a fix in the stream is longer than any fix can be".into());
+        }
+        Ok(out)
+    }
+
+    /// Whether bytes of an unfinished fix (or header) are waiting.
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty()
+    }
 }
 
 struct Reader<'a> {
@@ -100,6 +235,38 @@ impl Reader<'_> {
     }
 }
 
+fn read_fix(r: &mut Reader<'_>, d: &mut Deltas) -> Result<Fix, String> {
+    let flags = r.byte()?;
+    d.seq = d.seq.checked_add(r.int()?).ok_or("seq overflow")?;
+    d.dt = d.dt.checked_add(r.int()?).ok_or("time overflow")?;
+    d.t = d.t.checked_add(d.dt).ok_or("time overflow")?;
+    d.lat = d.lat.checked_add(r.int()?).ok_or("latitude overflow")?;
+    d.lon = d.lon.checked_add(r.int()?).ok_or("longitude overflow")?;
+    let accuracy_m = r.uint()? as f32;
+    let speed_mps = if flags & 1 != 0 {
+        Some(r.uint()? as f32 / 10.0)
+    } else {
+        None
+    };
+    let heading_deg = if flags & 2 != 0 {
+        Some(r.uint()? as f32)
+    } else {
+        None
+    };
+    if d.seq < 0 {
+        return Err("negative sequence number".into());
+    }
+    Ok(Fix {
+        seq: d.seq as u64,
+        t: d.t,
+        lat: d.lat as f64 / SCALE,
+        lon: d.lon as f64 / SCALE,
+        accuracy_m,
+        speed_mps,
+        heading_deg,
+    })
+}
+
 /// Decodes a batch; `max_fixes` bounds the work a hostile count can cause.
 pub fn decode(buf: &[u8], max_fixes: usize) -> Result<LocationBatch, String> {
     if buf.len() < 3 || &buf[..3] != MAGIC {
@@ -119,37 +286,9 @@ pub fn decode(buf: &[u8], max_fixes: usize) -> Result<LocationBatch, String> {
         return Err(format!("{count} fixes in one batch; at most {max_fixes}"));
     }
     let mut fixes = Vec::with_capacity(count);
-    let (mut seq, mut t, mut dt, mut lat, mut lon) = (0i64, 0i64, 0i64, 0i64, 0i64);
+    let mut d = Deltas::default();
     for _ in 0..count {
-        let flags = r.byte()?;
-        seq = seq.checked_add(r.int()?).ok_or("seq overflow")?;
-        dt = dt.checked_add(r.int()?).ok_or("time overflow")?;
-        t = t.checked_add(dt).ok_or("time overflow")?;
-        lat = lat.checked_add(r.int()?).ok_or("latitude overflow")?;
-        lon = lon.checked_add(r.int()?).ok_or("longitude overflow")?;
-        let accuracy_m = r.uint()? as f32;
-        let speed_mps = if flags & 1 != 0 {
-            Some(r.uint()? as f32 / 10.0)
-        } else {
-            None
-        };
-        let heading_deg = if flags & 2 != 0 {
-            Some(r.uint()? as f32)
-        } else {
-            None
-        };
-        if seq < 0 {
-            return Err("negative sequence number".into());
-        }
-        fixes.push(Fix {
-            seq: seq as u64,
-            t,
-            lat: lat as f64 / SCALE,
-            lon: lon as f64 / SCALE,
-            accuracy_m,
-            speed_mps,
-            heading_deg,
-        });
+        fixes.push(read_fix(&mut r, &mut d)?);
     }
     if r.pos != buf.len() {
         return Err(format!("{} trailing bytes", buf.len() - r.pos));
@@ -192,6 +331,42 @@ mod tests {
             assert_eq!(a.speed_mps.is_some(), z.speed_mps.is_some());
             assert_eq!(z.heading_deg, Some(271.0));
         }
+    }
+
+    #[test]
+    fn a_stream_decodes_in_any_split_and_costs_a_few_bytes_a_fix() {
+        let b = batch();
+        let (mut enc, mut wire) = StreamEncoder::start(&b.device_id);
+        let mut sizes = Vec::new();
+        for f in &b.fixes {
+            let bytes = enc.fix(f);
+            sizes.push(bytes.len());
+            wire.extend(bytes);
+        }
+        // After the first two (absolute values, then the first time step), a steady fix
+        // costs at most 10 bytes.
+        assert!(sizes[2..].iter().all(|&n| n <= 10), "{sizes:?}");
+        for split in [1, 2, 3, 7, 64, wire.len()] {
+            let mut dec = StreamDecoder::new();
+            let mut got = Vec::new();
+            for chunk in wire.chunks(split) {
+                got.extend(dec.push(chunk).unwrap());
+            }
+            assert_eq!(dec.device_id(), Some("phone-7"));
+            assert!(!dec.has_partial());
+            assert_eq!(got.len(), b.fixes.len(), "split {split}");
+            for (a, z) in b.fixes.iter().zip(&got) {
+                assert_eq!((a.seq, a.t), (z.seq, z.t));
+                assert!((a.lat - z.lat).abs() < 1e-5);
+            }
+        }
+        assert!(StreamDecoder::new().push(b"XX\x01").is_err());
+        let mut dec = StreamDecoder::new();
+        dec.push(&wire[..10]).unwrap();
+        assert!(
+            dec.push(&[0xff; 80]).is_err(),
+            "an endless varint is refused"
+        );
     }
 
     #[test]

@@ -71,6 +71,13 @@ pub(crate) struct Shared {
     /// One fix upload at a time (the round and the position lane both upload), so no fix
     /// is sent twice.
     pub(crate) fix_upload: tokio::sync::Mutex<()>,
+    /// The open fix stream of the position lane, if any.
+    pub(crate) lane: tokio::sync::Mutex<Option<sync::Lane>>,
+    /// What the position lane sent: (streams opened, bytes including an estimate of each
+    /// stream's request headers and chunk framing).
+    pub(crate) lane_sent: Mutex<(usize, usize)>,
+    /// The highest fix in the open stream (shown as sent by the badge meanwhile).
+    pub(crate) lane_seq: Mutex<Option<u64>>,
     events: broadcast::Sender<Notice>,
     live: Mutex<Live>,
     filter: FixFilter,
@@ -109,6 +116,17 @@ impl Shared {
 
     pub(crate) fn set_live(&self, f: impl FnOnce(&mut Live)) {
         f(&mut self.live.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// The highest fix written into the position lane's open stream.
+    pub(crate) fn set_lane_seq(&self, seq: Option<u64>) {
+        *self.lane_seq.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+    }
+
+    pub(crate) fn count_lane(&self, streams: usize, bytes: usize) {
+        let mut s = self.lane_sent.lock().unwrap_or_else(|e| e.into_inner());
+        s.0 += streams;
+        s.1 += bytes;
     }
 
     /// Records a failed round: in memory for the badge, on disk for the next process.
@@ -194,6 +212,9 @@ impl Client {
                 wake: Notify::new(),
                 fix_wake: Notify::new(),
                 fix_upload: tokio::sync::Mutex::new(()),
+                lane: tokio::sync::Mutex::new(None),
+                lane_sent: Mutex::new((0, 0)),
+                lane_seq: Mutex::new(None),
                 events,
                 live: Mutex::new(live),
                 filter: FixFilter::default(),
@@ -397,7 +418,13 @@ impl Client {
             last_sync: live.last_sync,
             last_error: live.last_error,
             failed: store.failed()?,
-            unsent_fixes: store.unsent_fix_count()?,
+            unsent_fixes: store.unsent_fix_count_after(
+                *self
+                    .shared
+                    .lane_seq
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            )?,
             oldest_pending_at: store.oldest_pending_at()?,
         })
     }
@@ -544,6 +571,34 @@ impl Client {
             )
             .paced(interval),
         ))
+    }
+
+    /// Uploads the buffered fixes now as one compact batch (what a sync round does); returns
+    /// how many went and the bytes of their bodies.
+    pub async fn upload_fixes_now(&self) -> Result<(usize, usize)> {
+        sync::upload_fixes(&self.shared).await
+    }
+
+    /// Streams the fixes kept since the last call on the position lane's open stream
+    /// (opening one if needed), as the lane does after each kept fix; returns how many.
+    pub async fn stream_fixes_now(&self) -> Result<usize> {
+        sync::lane_send(&self.shared).await
+    }
+
+    /// Ends the position lane's stream and waits for the platform's count; the fixes it
+    /// carried are then marked sent. Returns how many it acknowledged.
+    pub async fn end_fix_stream(&self) -> Result<usize> {
+        sync::lane_close(&self.shared).await
+    }
+
+    /// What the position lane has sent: streams opened and bytes on the wire (bodies, chunk
+    /// framing and an estimate of 260 bytes of request headers per stream).
+    pub fn lane_sent(&self) -> (usize, usize) {
+        *self
+            .shared
+            .lane_sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// The last position this device recorded.

@@ -53,11 +53,15 @@ impl Remote {
     }
 
     async fn send<T: DeserializeOwned>(&self, rb: reqwest::RequestBuilder) -> Result<T> {
-        let resp = rb
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .map_err(offline)?;
+        self.send_within(rb, Duration::from_secs(60)).await
+    }
+
+    async fn send_within<T: DeserializeOwned>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        within: Duration,
+    ) -> Result<T> {
+        let resp = rb.timeout(within).send().await.map_err(offline)?;
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -152,6 +156,24 @@ impl Remote {
             )
             .await?;
         Ok((ack, size))
+    }
+
+    /// `POST /v1/locations/stream`: sends what `body` yields (a fix-stream header, then one
+    /// fix's bytes at a time, as they are measured) until it ends, then reads the answer.
+    pub async fn stream_fixes(
+        &self,
+        body: tokio::sync::mpsc::Receiver<Vec<u8>>,
+        open_for: Duration,
+    ) -> Result<LocationAck> {
+        let frames = futures::stream::unfold(body, |mut rx| async move {
+            rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+        });
+        let rb = self
+            .request(Method::POST, "/v1/locations/stream")
+            .header(reqwest::header::CONTENT_TYPE, fixcodec::STREAM_CONTENT_TYPE)
+            .body(reqwest::Body::wrap_stream(frames));
+        self.send_within(rb, open_for + Duration::from_secs(30))
+            .await
     }
 
     /// Opens `GET /v1/events` after `cursor` and hands each change to `on_change` until the

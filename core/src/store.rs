@@ -1140,6 +1140,30 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Unsent fixes after `after` (all unsent when `None`), oldest first: what the position
+    /// lane has not written to its stream yet.
+    pub fn unsent_fixes_after(
+        &self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<pitstop_api::Fix>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, t, lat, lon, accuracy_m, speed_mps, heading_deg FROM gps_fixes \
+             WHERE uploaded = 0 AND seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map((after.map_or(-1, |s| s as i64), max as i64), fix_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Unsent fixes after `after` (in flight on a stream up to it), counted.
+    pub fn unsent_fix_count_after(&self, after: Option<u64>) -> Result<usize> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM gps_fixes WHERE uploaded = 0 AND seq > ?1",
+            [after.map_or(-1, |s| s as i64)],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
+    }
+
     /// How many fixes wait for upload.
     pub fn unsent_fix_count(&self) -> Result<usize> {
         Ok(self.conn.query_row(

@@ -32,9 +32,13 @@ pub const PUSH_BYTES: usize = 256 * 1024;
 pub const PULL_PAGE: u32 = 1000;
 /// Fixes per upload.
 pub const FIX_BATCH: usize = 1000;
-/// The position lane sends at most this often (a kept fix reaches the platform within
-/// about this long while online).
-pub const POSITION_EVERY: Duration = Duration::from_secs(1);
+/// The position lane keeps one fix stream open at most this long (then the platform
+/// acknowledges it and a new one starts), so its request headers are paid once per stream.
+pub const STREAM_FOR: Duration = Duration::from_secs(300);
+/// ...and ends it after this long without a new fix (parked, or the drive is over).
+pub const STREAM_IDLE: Duration = Duration::from_secs(20);
+/// Request headers of one stream, estimated as for a batch upload.
+const STREAM_HEADER_BYTES: usize = 260;
 /// Without live events, pull at least this often.
 pub const POLL_EVERY: Duration = Duration::from_secs(30);
 
@@ -158,9 +162,13 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
             break;
         }
     }
-    let (n, bytes) = upload_fixes(shared).await?;
-    r.fixes_uploaded += n;
-    r.fix_bytes += bytes;
+    // Fixes are the position lane's while it has a stream open; otherwise (offline
+    // leftovers, no lane) they go up here as one compact batch.
+    if shared.lane.lock().await.is_none() {
+        let (n, bytes) = upload_fixes(shared).await?;
+        r.fixes_uploaded += n;
+        r.fix_bytes += bytes;
+    }
     shared.set_live(|l| {
         l.online = true;
         l.last_sync = Some(now_ms());
@@ -237,22 +245,124 @@ pub(crate) async fn upload_fixes(shared: &Arc<Shared>) -> Result<(usize, usize)>
     }
 }
 
-/// The position lane: each kept fix goes up on its own, at most once per
-/// [`POSITION_EVERY`], without a push + pull round, so the owner's map follows the drive
-/// within seconds. Offline, fixes stay buffered and go up as one batch when a round or this
-/// lane next succeeds.
+/// The position lane's open fix stream (`POST /v1/locations/stream`).
+#[derive(Debug)]
+pub(crate) struct Lane {
+    /// Frames to write into the request body.
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    enc: pitstop_api::fixcodec::StreamEncoder,
+    /// The highest fix written to this stream.
+    last_seq: Option<u64>,
+    opened: tokio::time::Instant,
+    /// The request; its answer acknowledges every fix written.
+    task: tokio::task::JoinHandle<Result<pitstop_api::LocationAck>>,
+}
+
+/// Writes the fixes kept since the last write into the open stream (opening one when there
+/// is none, or the last one died); returns how many. Fixes stay "unsent" in the buffer until
+/// the stream's answer acknowledges them ([`lane_close`]), so a stream cut in the middle
+/// loses nothing: a later round uploads them as a batch (the platform dedupes by seq).
+pub(crate) async fn lane_send(shared: &Arc<Shared>) -> Result<usize> {
+    let mut lane = shared.lane.lock().await;
+    if lane.as_ref().is_some_and(|l| l.task.is_finished()) {
+        // The stream died (network, platform): start again from everything unsent.
+        *lane = None;
+        shared.set_lane_seq(None);
+    }
+    let after = lane.as_ref().and_then(|l| l.last_seq);
+    let fixes = shared.store()?.unsent_fixes_after(after, FIX_BATCH)?;
+    if fixes.is_empty() {
+        return Ok(0);
+    }
+    let mut sent = 0;
+    if lane.is_none() {
+        let (enc, header) = pitstop_api::fixcodec::StreamEncoder::start(&shared.device_id);
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        let remote = shared.remote.clone();
+        let task = tokio::spawn(async move { remote.stream_fixes(rx, STREAM_FOR).await });
+        sent += header.len() + chunk_overhead(header.len()) + STREAM_HEADER_BYTES;
+        let _ = tx.send(header).await;
+        shared.count_lane(1, 0);
+        *lane = Some(Lane {
+            tx,
+            enc,
+            last_seq: None,
+            opened: tokio::time::Instant::now(),
+            task,
+        });
+    }
+    let Some(l) = lane.as_mut() else {
+        return Ok(0);
+    };
+    for f in &fixes {
+        let frame = l.enc.fix(f);
+        sent += frame.len() + chunk_overhead(frame.len());
+        if l.tx.send(frame).await.is_err() {
+            break; // the request ended; the next call starts a new stream
+        }
+        l.last_seq = Some(f.seq);
+    }
+    shared.set_lane_seq(l.last_seq);
+    shared.count_lane(0, sent);
+    Ok(fixes.len())
+}
+
+/// HTTP/1.1 chunk framing around `n` bytes: hex length, CRLF, data, CRLF.
+fn chunk_overhead(n: usize) -> usize {
+    format!("{n:x}").len() + 4
+}
+
+/// Ends the open stream and waits for the platform's count; marks its fixes sent.
+pub(crate) async fn lane_close(shared: &Arc<Shared>) -> Result<usize> {
+    let Some(l) = shared.lane.lock().await.take() else {
+        return Ok(0);
+    };
+    shared.set_lane_seq(None);
+    drop(l.tx);
+    let ack = l
+        .task
+        .await
+        .map_err(|e| Error::Offline(format!("the fix stream stopped: {e}")))??;
+    if let Some(seq) = l.last_seq {
+        shared.store()?.fixes_sent(seq)?;
+    }
+    Ok((ack.accepted + ack.duplicates) as usize)
+}
+
+/// The position lane: each kept fix is written at once into a long-lived stream
+/// ([`lane_send`]), so the owner's map follows the drive within a second and a fix costs a
+/// few bytes instead of a request; the stream is ended (and acknowledged) after
+/// [`STREAM_IDLE`] without fixes or [`STREAM_FOR`] in all. Offline, fixes stay buffered and
+/// go up as one batch with the next round.
 pub(crate) async fn run_positions(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
+        let open = shared.lane.lock().await.as_ref().map(|l| l.opened);
+        let idle = async {
+            match open {
+                Some(_) => tokio::time::sleep(STREAM_IDLE).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = stop.changed() => return,
-            _ = shared.fix_wake.notified() => {}
-        }
-        if let Err(e) = upload_fixes(&shared).await {
-            tracing::debug!(error = %e, "position upload failed; the next round retries");
-        }
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tokio::time::sleep(POSITION_EVERY) => {}
+            _ = stop.changed() => {
+                let _ = lane_close(&shared).await;
+                return;
+            }
+            _ = shared.fix_wake.notified() => {
+                if let Err(e) = lane_send(&shared).await {
+                    tracing::debug!(error = %e, "position stream failed; the next round uploads");
+                }
+                if open.is_some_and(|t| t.elapsed() >= STREAM_FOR)
+                    && let Err(e) = lane_close(&shared).await
+                {
+                    tracing::debug!(error = %e, "closing the position stream");
+                }
+            }
+            _ = idle => {
+                if let Err(e) = lane_close(&shared).await {
+                    tracing::debug!(error = %e, "closing the position stream");
+                }
+            }
         }
     }
 }

@@ -306,3 +306,54 @@ async fn status_survives_the_process_and_says_how_old_the_queue_is() {
     assert!(s.oldest_pending_at.is_some());
     let _ = Duration::ZERO;
 }
+
+#[tokio::test]
+async fn positions_stream_live_a_few_bytes_each_and_are_acknowledged_once() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tech", &["oil"], 52.5, 13.4).await;
+    let (owner, order) = p.book("owner").await;
+    tech.set_off(order.id).await;
+    let core = p.core_client(&tech, &p.base);
+    let now = pitstop_tests::now_ms();
+    let mut kept = 0;
+    for i in 0..30 {
+        let fix = pitstop_core::location::RawFix {
+            t: now - 30_000 + i * 1000,
+            lat: 52.40 + i as f64 * 0.0005, // 55 m a second
+            lon: 13.40,
+            accuracy_m: 5.0,
+            speed_mps: Some(15.0),
+            heading_deg: Some(0.0),
+        };
+        assert!(core.record_fix(fix).unwrap().is_some());
+        kept += 1;
+        assert_eq!(core.stream_fixes_now().await.unwrap(), 1);
+        // The owner sees this very fix while the stream stays open.
+        let seen = pitstop_tests::eventually(Duration::from_secs(5), || async {
+            let tr: Tracking = owner
+                .get(&format!("/v1/orders/{}/tracking", order.id))
+                .await
+                .unwrap();
+            tr.fix.filter(|f| f.t == fix.t)
+        })
+        .await;
+        assert!(
+            seen.is_some(),
+            "fix {i} did not reach the owner while streaming"
+        );
+    }
+    // In flight on the stream counts as sent for the badge.
+    assert_eq!(core.status().unwrap().unsent_fixes, 0);
+    let (streams, bytes) = core.lane_sent();
+    assert_eq!(streams, 1, "one request for the whole drive");
+    assert!(bytes < 260 + 64 + 30 * 16, "{bytes} bytes for 30 fixes");
+    assert_eq!(core.end_fix_stream().await.unwrap(), kept);
+    let stored: i64 = p
+        .platform
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM fixes", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(stored, kept as i64);
+    // Acknowledged: a round has nothing left to upload.
+    let r = core.sync_now().await.unwrap();
+    assert_eq!(r.fixes_uploaded, 0);
+}

@@ -1,0 +1,491 @@
+//! Sync v2 benchmarks (issue #11's "done when"), against the real platform:
+//! - `sheet`: one order with 10 / 1,000 / 10,000 notes: latency of the next note, of `GET`
+//!   of the order, and change-log bytes;
+//! - `pulls`: two concurrent pulls of a desk with 100,000 changes from a platform in its own
+//!   process: its peak RSS, and `/healthz` latency meanwhile;
+//! - `search`: plate search over 100,000 cached orders, by scan and by the trigram index;
+//! - `trace`: the recorded ride in `tests/data/traces/` uploaded live (the position lane)
+//!   and offline (one batch), beside one OsmAnd request per fix, and the age of the owner's
+//!   newest position while the ride replays.
+//!
+//! Run: `cargo bench -p pitstop-tests --bench sync` (a word runs one part; `--quick` for a
+//! smoke run). Figures go to `docs/benchmarks.md`.
+
+use std::time::{Duration, Instant};
+
+use pitstop_api::*;
+use pitstop_platform::auth::Caller;
+use pitstop_platform::{Config, Platform};
+use pitstop_tests::{TestPlatform, new_order, now_ms};
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+fn median_ms(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    pct(&v, 0.5)
+}
+
+async fn sheet(quick: bool) {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("sheet-tech", &["oil"], 52.5, 13.4).await;
+    let (_owner, order) = p.book("sheet-owner").await;
+    tech.wait_offer(order.id).await;
+    tech.win(order.id).await;
+    let who = Caller {
+        id: tech.id(),
+        role: Role::Technician,
+        name: "sheet-tech".into(),
+        workshop_id: None,
+    };
+    let levels: &[usize] = if quick {
+        &[10, 1000]
+    } else {
+        &[10, 1000, 10_000]
+    };
+    let mut have = 0;
+    for &level in levels {
+        // Fill to the level straight through the domain (fast), then time REST calls.
+        while have < level - 20 {
+            let n = (level - 20 - have).min(1000);
+            p.platform
+                .write(|tx| {
+                    for i in 0..n {
+                        pitstop_platform::orders::add_note(
+                            tx,
+                            &who,
+                            order.id,
+                            &format!("note {} — brake pads measured, 4 mm left", have + i),
+                        )?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            have += n;
+        }
+        let mut writes = Vec::new();
+        for i in 0..20 {
+            let t = Instant::now();
+            let _: JobLine = tech
+                .post(
+                    &format!("/v1/orders/{}/notes", order.id),
+                    &NewNote {
+                        text: format!("timed note {i}"),
+                    },
+                )
+                .await
+                .unwrap();
+            writes.push(t.elapsed());
+        }
+        have += 20;
+        let mut gets = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            let o = tech.order(order.id).await;
+            gets.push(t.elapsed());
+            assert_eq!(o.job_notes.len(), have);
+        }
+        let (rows, bytes): (i64, i64) = p
+            .platform
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT count(*), sum(length(data)) FROM changes", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?,
+                )
+            })
+            .unwrap();
+        println!(
+            "sheet: {have} notes on one order: next note (REST) median {:.2} ms; GET of the order median {:.2} ms; change log {rows} changes, {:.1} KiB",
+            median_ms(writes),
+            median_ms(gets),
+            bytes as f64 / 1024.0
+        );
+    }
+}
+
+/// The platform in this process, on `db`, serving on `addr` until killed (`--serve`).
+fn serve(db: &str, addr: &str) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let platform = Platform::open(Config {
+            db_path: db.into(),
+            dev_login: true,
+            ..Config::default()
+        })
+        .expect("open");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        pitstop_platform::serve(listener, platform, std::future::pending())
+            .await
+            .expect("serve");
+    });
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn pulls(quick: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let changes_wanted: i64 = if quick { 10_000 } else { 100_000 };
+    // Seed: a workshop's desk with walk-ins; no technicians, so each order is a head and two
+    // steps (booked, unassigned) = 3 changes.
+    let desk_name = "bench-desk";
+    {
+        let p = TestPlatform::start_in(
+            tempfile::tempdir().unwrap(),
+            Config {
+                db_path: db.clone(),
+                dev_login: true,
+                ..Config::default()
+            },
+        )
+        .await;
+        let ws = p.workshop("Bench").await;
+        let desk = p.login(desk_name, Role::Desk, Some(ws)).await;
+        let v: Vehicle = desk
+            .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+            .await
+            .unwrap();
+        let who = Caller {
+            id: desk.id(),
+            role: Role::Desk,
+            name: desk_name.into(),
+            workshop_id: Some(ws),
+        };
+        let req = NewOrder {
+            notes: "Customer waits in the lounge; squeaks when braking".into(),
+            ..new_order(v.id, "oil_change", 52.5, 13.4)
+        };
+        let t = Instant::now();
+        loop {
+            let n: i64 = p
+                .platform
+                .read(|c| Ok(c.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?))
+                .unwrap();
+            if n >= changes_wanted {
+                break;
+            }
+            p.platform
+                .write(|tx| {
+                    for _ in 0..1000 {
+                        pitstop_platform::orders::create(tx, p.platform.config(), &who, &req)?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
+        eprintln!("(seeded in {:.1} s)", t.elapsed().as_secs_f64());
+        p.stop().await;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--serve", db.to_str().unwrap(), &addr])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "platform did not start");
+    let idle = rss_kib(pid);
+    let session: Session = http
+        .post(format!("{base}/v1/auth/dev-login"))
+        .json(&DevLogin {
+            name: desk_name.into(),
+            role: Role::Desk,
+            workshop_id: None,
+            skills: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session.token;
+    let pull = |http: reqwest::Client, base: String, token: String| async move {
+        let (mut cursor, mut n, mut bytes) = (0i64, 0usize, 0usize);
+        loop {
+            let body = http
+                .get(format!("{base}/v1/sync?cursor={cursor}&limit=1000"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            bytes += body.len();
+            let page: SyncPage = serde_json::from_slice(&body).unwrap();
+            n += page.changes.len();
+            cursor = page.next_cursor;
+            if !page.has_more {
+                return (n, bytes);
+            }
+        }
+    };
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (done, http, base) = (done.clone(), http.clone(), base.clone());
+        tokio::spawn(async move {
+            let (mut peak, mut health) = (0u64, Vec::new());
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kib(pid));
+                let t = Instant::now();
+                let _ = http.get(format!("{base}/healthz")).send().await;
+                health.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            (peak, health)
+        })
+    };
+    let t = Instant::now();
+    let (a, b) = tokio::join!(
+        pull(http.clone(), base.clone(), token.clone()),
+        pull(http.clone(), base.clone(), token.clone())
+    );
+    let took = t.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (peak, mut health) = watcher.await.unwrap();
+    health.sort();
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "pulls: two concurrent pulls of a desk's {} changes ({:.1} MiB each) in {:.2} s; platform RSS {:.0} MiB idle, peak {:.0} MiB; /healthz meanwhile p50 {:.2} ms, p99 {:.2} ms ({} probes)",
+        a.0,
+        a.1 as f64 / 1048576.0,
+        took.as_secs_f64(),
+        idle as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        pct(&health, 0.5),
+        pct(&health, 0.99),
+        health.len()
+    );
+    assert_eq!(a.0, b.0);
+}
+
+fn search(quick: bool) {
+    use pitstop_core::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
+    let n = if quick { 10_000 } else { 100_000 };
+    let mut changes = Vec::with_capacity(1000);
+    for i in 0..n {
+        let mut o = pitstop_core::overlay::provisional_order(
+            i as Id + 1,
+            &new_order(1, "oil_change", 52.5, 13.4),
+            1,
+            0,
+        );
+        o.version = 1;
+        o.vehicle.plate = format!("B-PS {i}");
+        o.vehicle.vin = format!("WVWZZZ1JZXW{i:06}");
+        o.customer_name = Some(format!("Customer {i}"));
+        o.timeline.clear();
+        o.updated_at = 1_700_000_000_000 + i as i64;
+        changes.push(Change {
+            cursor: i as i64 + 1,
+            at: 0,
+            body: ChangeBody::Order(o),
+        });
+        if changes.len() == 1000 {
+            store.apply_changes(&changes, i as i64 + 1).unwrap();
+            changes.clear();
+        }
+    }
+    let run = |store: &Store| {
+        let mut lat = Vec::new();
+        for i in 0..200 {
+            let t = Instant::now();
+            let hits = store.search(&format!("PS {}", i * 37 + 1000), 20).unwrap();
+            lat.push(t.elapsed());
+            assert!(!hits.is_empty());
+        }
+        lat.sort();
+        lat
+    };
+    let scan = run(&store);
+    let t = Instant::now();
+    store.build_search_index().unwrap();
+    let built = t.elapsed();
+    let indexed = run(&store);
+    println!(
+        "search over {n} cached orders: scan p50 {:.2} ms, p99 {:.2} ms; trigram index (built after the sync in {:.2} s) p50 {:.3} ms, p99 {:.3} ms",
+        pct(&scan, 0.5),
+        pct(&scan, 0.99),
+        built.as_secs_f64(),
+        pct(&indexed, 0.5),
+        pct(&indexed, 0.99)
+    );
+}
+
+/// One OsmAnd request per fix, as Traccar Client sends them (same estimate as the core bench).
+fn osmand_request_bytes(f: &pitstop_core::location::RawFix) -> usize {
+    let line = format!(
+        "POST /?id=864512045213456&timestamp={}&lat={:.6}&lon={:.6}&speed={:.1}&bearing={:.1}&altitude=34.0&accuracy={:.1}&batt=87.0 HTTP/1.1\r\n",
+        f.t / 1000,
+        f.lat,
+        f.lon,
+        f.speed_mps.unwrap_or(0.0) * 1.943_844,
+        f.heading_deg.unwrap_or(0.0),
+        f.accuracy_m
+    );
+    let headers = "Host: tracking.example.com:5055\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nUser-Agent: okhttp/4.12.0\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n";
+    line.len() + headers.len()
+}
+
+/// Our request headers per upload: method line, host, bearer (64 hex), type, encoding,
+/// length (as in the core bench).
+const OUR_HEADERS: usize = 260;
+
+async fn trace(quick: bool) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/traces/stoplight-sample-ride.gpx"
+    );
+    let xml = std::fs::read_to_string(path).unwrap();
+    let points = pitstop_core::gpx::parse(&xml).unwrap();
+    let start = now_ms() - 30 * 60 * 1000;
+    let fixes = pitstop_core::gpx::fixes(&points, start, 1.0);
+    let osmand: usize = fixes.iter().map(osmand_request_bytes).sum();
+
+    let p = TestPlatform::start().await;
+    // Live: the position lane, each kept fix written into the open stream at once; a stream
+    // ends after STREAM_IDLE without fixes or STREAM_FOR in all (by the recorded clock, as
+    // the lane would in real time), and a new one starts with the next fix.
+    let tech = p.technician_at("trace-live", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &p.base);
+    let (mut kept, mut opened, mut last) = (0, None::<i64>, None::<i64>);
+    let (idle, most) = (
+        pitstop_core::sync::STREAM_IDLE.as_millis() as i64,
+        pitstop_core::sync::STREAM_FOR.as_millis() as i64,
+    );
+    for f in &fixes {
+        if core.record_fix(*f).unwrap().is_none() {
+            continue;
+        }
+        kept += 1;
+        if let (Some(o), Some(l)) = (opened, last)
+            && (f.t - l >= idle || f.t - o >= most)
+        {
+            core.end_fix_stream().await.unwrap();
+            opened = None;
+        }
+        opened.get_or_insert(f.t);
+        last = Some(f.t);
+        assert_eq!(core.stream_fixes_now().await.unwrap(), 1);
+    }
+    core.end_fix_stream().await.unwrap();
+    let (requests, live) = core.lane_sent();
+    // Offline: the same ride buffered, one batch when the signal returns.
+    let tech2 = p.technician_at("trace-offline", &["oil"], 52.5, 13.4).await;
+    let core2 = p.core_client(&tech2, &p.base);
+    for f in &fixes {
+        core2.record_fix(*f).unwrap();
+    }
+    let (n, b) = core2.upload_fixes_now().await.unwrap();
+    let offline = b + n.div_ceil(pitstop_core::sync::FIX_BATCH) * OUR_HEADERS;
+    println!(
+        "trace: recorded ride, {} fixes over {:.1} min; filter kept {kept}; OsmAnd one request per fix {:.1} KiB in {} requests; live (position lane, fix streams) {:.2} KiB in {requests} requests = {:.0}x fewer bytes; offline one batch {:.2} KiB = {:.0}x fewer",
+        fixes.len(),
+        (fixes.last().unwrap().t - fixes[0].t) as f64 / 60_000.0,
+        osmand as f64 / 1024.0,
+        fixes.len(),
+        live as f64 / 1024.0,
+        osmand as f64 / live as f64,
+        offline as f64 / 1024.0,
+        osmand as f64 / offline as f64,
+    );
+
+    // Age of the owner's newest position while the ride replays in real time (sped up 4x
+    // under --quick... no: 1x keeps speeds real; the first minutes suffice).
+    let tech3 = p.technician_at("trace-age", &["oil"], 52.5, 13.4).await;
+    let (owner, order) = p.book("trace-owner").await;
+    tech3.wait_offer(order.id).await;
+    tech3.win(order.id).await;
+    tech3.set_off(order.id).await;
+    let core3 = p.core_client(&tech3, &p.base);
+    core3.sync_now().await.unwrap();
+    let sync = core3.start();
+    let minutes = if quick { 1 } else { 5 };
+    let take: Vec<_> = points
+        .iter()
+        .take_while(|pt| pt.t - points[0].t <= minutes * 60_000)
+        .cloned()
+        .collect();
+    let replay = pitstop_core::gpx::GpxReplay::new(take, 1.0).restamped();
+    let driver = {
+        let core3 = core3.clone();
+        tokio::spawn(async move { core3.track(Box::new(replay)).await })
+    };
+    let mut ages = Vec::new();
+    while !driver.is_finished() {
+        let tr: Tracking = owner
+            .get(&format!("/v1/orders/{}/tracking", order.id))
+            .await
+            .unwrap();
+        if let Some(f) = tr.fix
+            && f.accuracy_m > 0.0
+        {
+            ages.push(Duration::from_millis((now_ms() - f.t).max(0) as u64));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    sync.stop().await;
+    ages.sort();
+    println!(
+        "trace: age of the owner's newest position while en route ({minutes} min replayed in real time, {} samples every 250 ms): p50 {:.2} s, p95 {:.2} s",
+        ages.len(),
+        pct(&ages, 0.5) / 1e3,
+        pct(&ages, 0.95) / 1e3
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--serve") {
+        serve(&args[2], &args[3]);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let only = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
+    let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    println!("{}", pitstop_tests::machine());
+    if want("search") {
+        search(quick);
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        if want("sheet") {
+            sheet(quick).await;
+        }
+        if want("pulls") {
+            pulls(quick).await;
+        }
+        if want("trace") {
+            trace(quick).await;
+        }
+    });
+}
