@@ -56,6 +56,32 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
     }
 }
 
+/// The job an offer becomes once this device accepted it, until the platform answers: the
+/// technician can set off (and queue steps) without a signal.
+pub fn provisional_job(offer: &pitstop_api::Offer, me: Id, at: Millis) -> Order {
+    let req = NewOrder {
+        vehicle_id: 0,
+        service: offer.service.clone(),
+        lat: offer.lat,
+        lon: offer.lon,
+        window_start: offer.created_at,
+        window_end: offer.expires_at,
+        notes: String::new(),
+    };
+    let mut o = provisional_order(offer.order_id, &req, me, at);
+    o.owner_id = None;
+    o.price_cents = offer.price_cents;
+    o.status = OrderStatus::Assigned;
+    o.technician_id = Some(me);
+    o.timeline = vec![TimelineEntry {
+        at,
+        status: OrderStatus::Assigned,
+        actor_id: Some(me),
+        note: Some("Accepted on this device; waiting for the platform".into()),
+    }];
+    o
+}
+
 /// Applies `pending` (in order) to `base` as the user's device sees it. Actions that no
 /// longer fit (the order moved on at the server) are skipped here; the platform will reject
 /// them and the outbox shows why.

@@ -568,7 +568,11 @@ impl Store {
                     at,
                     ..
                 }) => overlay::provisional_order(id, req, me, *at),
-                _ => return Ok(()),
+                // Accepted on this device: the offer, while the accept is pending.
+                _ => match Self::accepted_offer(tx, id)? {
+                    Some((offer, at)) => overlay::provisional_job(&offer, me, at),
+                    None => return Ok(()),
+                },
             },
         };
         let view = overlay::apply(base, &pending, me);
@@ -578,6 +582,22 @@ impl Store {
             (id, status, plate, vin, customer, view.updated_at, serde_json::to_string(&view)?),
         )?;
         Ok(())
+    }
+
+    /// The offer of `order` this device accepted and the platform has not answered yet, with
+    /// when it was accepted.
+    fn accepted_offer(tx: &Transaction<'_>, order: Id) -> Result<Option<(Offer, Millis)>> {
+        let row: Option<(String, Millis)> = tx
+            .query_row(
+                "SELECT f.data, o.created_at FROM offers f JOIN outbox o ON o.offer_id = f.id \
+                 WHERE f.order_id = ?1 AND o.state = 'pending' \
+                 AND json_extract(o.op, '$.op') = 'offer_accept' ORDER BY o.seq DESC LIMIT 1",
+                [order],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(d, at)| Ok((serde_json::from_str(&d)?, at)))
+            .transpose()
     }
 
     /// Records a user action: checks it against the local state, then writes the outbox
@@ -680,6 +700,24 @@ impl Store {
                 )?;
             }
             (_, Some(order)) => Self::refresh_order(&tx, me, order)?,
+            (MutationOp::OfferAccept { offer_id }, None) => {
+                // Not on the device yet (an offered order is not sent to technicians): the
+                // job appears at once, from the offer, so steps can be queued offline.
+                let data: Option<String> = tx
+                    .query_row("SELECT data FROM offers WHERE id = ?1", [offer_id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                if let Some(data) = data {
+                    let offer: Offer = serde_json::from_str(&data)?;
+                    let job = overlay::provisional_job(&offer, me, now);
+                    tx.execute(
+                        "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) \
+                         VALUES (?1, 0, 'assigned', '', '', '', ?2, NULL, ?3) ON CONFLICT (id) DO NOTHING",
+                        (job.id, now, serde_json::to_string(&job)?),
+                    )?;
+                }
+            }
             _ => {}
         }
         tx.commit()?;
@@ -890,6 +928,35 @@ impl Store {
                 stale.push(o.id);
             } else if let Some(id) = order_id {
                 stale.push(id);
+            }
+            if let (MutationOp::OfferAccept { offer_id }, Outcome::Rejected) = (&op, r.outcome) {
+                // Not won: the job this device showed from the offer goes, and what was queued
+                // on it is refused with the reason.
+                let order: Option<Id> = tx
+                    .query_row(
+                        "SELECT order_id FROM offers WHERE id = ?1",
+                        [offer_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(order) = order {
+                    let gone = tx.execute(
+                        "DELETE FROM orders WHERE id = ?1 AND server IS NULL",
+                        [order],
+                    )?;
+                    if gone > 0 {
+                        let reason = format!(
+                            "Not sent: the offer was not yours ({}).",
+                            r.reason.as_deref().unwrap_or("no reason given")
+                        );
+                        tx.execute(
+                            "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
+                             WHERE order_id = ?1 AND state = 'pending'",
+                            (order, r.code, &reason, now),
+                        )?;
+                        applied.orders.push(order);
+                    }
+                }
             }
             if let MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } = op
             {

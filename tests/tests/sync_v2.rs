@@ -357,3 +357,89 @@ async fn positions_stream_live_a_few_bytes_each_and_are_acknowledged_once() {
     let r = core.sync_now().await.unwrap();
     assert_eq!(r.fixes_uploaded, 0);
 }
+
+#[tokio::test]
+async fn a_job_accepted_offline_can_be_worked_offline() {
+    use pitstop_tests::proxy::{FaultProxy, Faults};
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tech", &["oil"], 52.5, 13.4).await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let core = p.core_client(&tech, &proxy.base());
+    let (_owner, order) = p.book("owner").await;
+    core.sync_now().await.unwrap();
+    let offer = core.offers().unwrap()[0].offer.clone();
+    assert_eq!(offer.order_id, order.id);
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    core.accept(offer.id).unwrap();
+    // The job is on the device at once, from the offer, and can be moved on offline.
+    let job = core
+        .order(order.id)
+        .unwrap()
+        .expect("the accepted job is shown");
+    assert_eq!(job.status, OrderStatus::Assigned);
+    assert_eq!(job.technician_id, Some(tech.id()));
+    core.step(order.id, OrderStatus::EnRoute, Some("on my way".into()))
+        .unwrap();
+    assert_eq!(
+        core.order(order.id).unwrap().unwrap().status,
+        OrderStatus::EnRoute
+    );
+    proxy.set(Faults::default());
+    for _ in 0..20 {
+        if core.sync_now().await.is_ok() && core.status().unwrap().pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(core.status().unwrap().failed.is_empty());
+    let server = tech.order(order.id).await;
+    assert_eq!(server.status, OrderStatus::EnRoute);
+    let local = core.order(order.id).unwrap().unwrap();
+    assert_eq!(local.status, OrderStatus::EnRoute);
+    assert_eq!(
+        local.vehicle.plate, server.vehicle.plate,
+        "the real order replaced it"
+    );
+}
+
+#[tokio::test]
+async fn an_offer_lost_while_offline_takes_its_queued_steps_with_it() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tech", &["oil"], 52.5, 13.4).await;
+    let (_owner, order) = p.book("owner").await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    let offer = core.offers().unwrap()[0].offer.clone();
+    // Someone at the desk assigns it elsewhere while this device queues its answer.
+    let rival = p.technician_at("rival", &["oil"], 52.5, 13.4).await;
+    let admin = p.admin().await;
+    let _: Order = admin
+        .post(
+            &format!("/v1/orders/{}/dispatch", order.id),
+            &DispatchRequest {
+                technician_id: Some(rival.id()),
+            },
+        )
+        .await
+        .unwrap();
+    core.accept(offer.id).unwrap();
+    core.step(order.id, OrderStatus::EnRoute, None).unwrap();
+    drain(&core).await;
+    let failed = core.status().unwrap().failed;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("offer was not yours"),
+        "{failed:?}"
+    );
+    assert!(
+        core.active_jobs().unwrap().is_empty(),
+        "the shown job is gone"
+    );
+}
