@@ -35,8 +35,9 @@ pub const FIX_BATCH: usize = 1000;
 /// The position lane keeps one fix stream open at most this long (then the platform
 /// acknowledges it and a new one starts), so its request headers are paid once per stream.
 pub const STREAM_FOR: Duration = Duration::from_secs(300);
-/// ...and ends it after this long without a new fix (parked, or the drive is over).
-pub const STREAM_IDLE: Duration = Duration::from_secs(20);
+/// ...and ends it after this long without a new fix (parked, or the drive is over). Long
+/// enough to ride out a red light; shorter than the platform's 90 s idle limit.
+pub const STREAM_IDLE: Duration = Duration::from_secs(45);
 /// Request headers of one stream, estimated as for a batch upload.
 const STREAM_HEADER_BYTES: usize = 260;
 /// Without live events, pull at least this often.

@@ -87,6 +87,7 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(list_vehicles, create_vehicle))
         .routes(routes!(list_orders, create_order))
         .routes(routes!(get_order))
+        .routes(routes!(order_lines))
         .routes(routes!(step_order))
         .routes(routes!(add_note))
         .routes(routes!(add_part))
@@ -258,7 +259,8 @@ async fn create_order(
         .map(created)
 }
 
-/// One order with its timeline, notes and parts.
+/// One order with its timeline and its newest 200 notes and parts lines (`line_counts` has
+/// the totals; `/v1/orders/{id}/lines` pages back).
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Order), (status = 404)))]
 async fn get_order(
@@ -267,6 +269,31 @@ async fn get_order(
     Path(id): Path<Id>,
 ) -> ApiResult<Json<Order>> {
     p.read(|c| orders::get(c, &caller, id)).map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct LinesQuery {
+    /// `note`, `part` or `step`.
+    kind: String,
+    /// Lines with ids below this (the oldest one you have); all when absent.
+    before: Option<Id>,
+    /// At most this many (default 200, at most 1000).
+    limit: Option<u32>,
+}
+
+/// Page back through an order's job sheet: `GET /v1/orders/{id}` carries the newest 200
+/// notes and parts lines (`line_counts` has the totals); this returns older ones, oldest first.
+#[utoipa::path(get, path = "/v1/orders/{id}/lines", tag = "orders", security(("bearer" = [])), params(("id" = i64, Path), LinesQuery),
+    responses((status = 200, body = Vec<JobLine>), (status = 404), (status = 422)))]
+async fn order_lines(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Query(q): Query<LinesQuery>,
+) -> ApiResult<Json<Vec<JobLine>>> {
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    p.read(|c| orders::older_lines(c, &caller, id, &q.kind, q.before, limit))
+        .map(Json)
 }
 
 /// Move a job to its next status, or cancel an order.
@@ -481,7 +508,7 @@ async fn upload_locations(
 }
 
 /// How long a fix stream may stay silent before the platform ends it.
-const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(90);
 /// How long one fix stream may last.
 const STREAM_MAX: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -491,7 +518,7 @@ const STREAM_MAX: std::time::Duration = std::time::Duration::from_secs(600);
 /// validation as `/v1/locations`; a bad fix ends the stream with 422 (earlier fixes stay).
 #[utoipa::path(post, path = "/v1/locations/stream", tag = "location", security(("bearer" = [])),
     request_body(content = Vec<u8>, content_type = "application/vnd.pitstop.fix-stream.v1"),
-    responses((status = 200, body = LocationAck), (status = 408, description = "silent for 60 s, or open for 10 min"),
+    responses((status = 200, body = LocationAck), (status = 408, description = "silent for 90 s, or open for 10 min"),
         (status = 415), (status = 422, description = "malformed stream or a fix out of range")))]
 async fn stream_locations(
     State(p): State<Platform>,
@@ -530,7 +557,7 @@ async fn stream_locations(
             Err(_) => {
                 return Err(ApiError::new(
                     StatusCode::REQUEST_TIMEOUT,
-                    "The fix stream was silent for 60 s or open for 10 minutes; fixes received \
+                    "The fix stream was silent for 90 s or open for 10 minutes; fixes received \
                      so far are stored. Start a new stream.",
                 ));
             }

@@ -22,7 +22,7 @@ pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
     let Some(mut order) = load_head(conn, id)? else {
         return Ok(None);
     };
-    order.add_lines(&lines(conn, id)?);
+    order.add_lines(&lines_of(conn, &id.to_string(), SHEET_LINES)?);
     Ok(Some(order))
 }
 
@@ -85,13 +85,13 @@ fn parse_uuid(s: Option<String>) -> Option<Uuid> {
 }
 
 /// Job-sheet lines of the orders `ids` (a comma-separated list of integers), by kind then id.
-fn lines_of(conn: &Connection, ids: &str) -> ApiResult<Vec<JobLine>> {
+fn lines_of(conn: &Connection, ids: &str, newest: i64) -> ApiResult<Vec<JobLine>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, order_id, created_at, author_id, mutation_id, text FROM job_notes \
-         WHERE order_id IN ({ids}) ORDER BY id"
+         WHERE order_id IN ({ids}) ORDER BY id DESC LIMIT ?1"
     ))?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([newest], |r| {
         Ok(JobLine {
             id: r.get(0)?,
             order_id: r.get(1)?,
@@ -105,11 +105,13 @@ fn lines_of(conn: &Connection, ids: &str) -> ApiResult<Vec<JobLine>> {
     for l in rows {
         out.push(l?);
     }
+    out.reverse();
+    let notes = out.len();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, order_id, created_at, author_id, mutation_id, name, qty, unit_price_cents \
-         FROM parts WHERE order_id IN ({ids}) ORDER BY id"
+         FROM parts WHERE order_id IN ({ids}) ORDER BY id DESC LIMIT ?1"
     ))?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([newest], |r| {
         Ok(JobLine {
             id: r.get(0)?,
             order_id: r.get(1)?,
@@ -127,6 +129,7 @@ fn lines_of(conn: &Connection, ids: &str) -> ApiResult<Vec<JobLine>> {
     for l in rows {
         out.push(l?);
     }
+    out[notes..].reverse();
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, order_id, at, actor_id, mutation_id, status, note FROM order_timeline \
          WHERE order_id IN ({ids}) ORDER BY id"
@@ -154,7 +157,37 @@ fn lines_of(conn: &Connection, ids: &str) -> ApiResult<Vec<JobLine>> {
 
 /// An order's job-sheet lines: notes, then parts, then steps, each oldest first.
 pub fn lines(conn: &Connection, id: Id) -> ApiResult<Vec<JobLine>> {
-    lines_of(conn, &id.to_string())
+    lines_of(conn, &id.to_string(), i64::MAX)
+}
+
+/// Notes and parts lines an order answer carries at most (the newest); `line_counts` says
+/// how many there are, and [`older_lines`] pages back through the rest. Keeps `GET` of an
+/// order flat however long its job sheet grows. The timeline always comes whole.
+pub const SHEET_LINES: i64 = 200;
+
+/// A page of one kind of an order's lines older than `before` (all when `None`), oldest
+/// first, at most `limit`.
+pub fn older_lines(
+    conn: &Connection,
+    caller: &Caller,
+    id: Id,
+    kind: &str,
+    before: Option<Id>,
+    limit: u32,
+) -> ApiResult<Vec<JobLine>> {
+    if !matches!(kind, "note" | "part" | "step") {
+        return Err(ApiError::invalid("`kind` is note, part or step."));
+    }
+    get_head(conn, caller, id)?;
+    let before = before.unwrap_or(Id::MAX);
+    // Reads the whole sheet: paging back through history is rare, `GET` of the order is not.
+    let mut page: Vec<JobLine> = lines_of(conn, &id.to_string(), i64::MAX)?
+        .into_iter()
+        .filter(|l| l.body.kind() == kind && l.id < before)
+        .collect();
+    let skip = page.len().saturating_sub(limit as usize);
+    page.drain(..skip);
+    Ok(page)
 }
 
 /// Who hears about changes to this order.
@@ -239,7 +272,7 @@ pub fn list(
     // Three queries for every order's lines, instead of three per order.
     let ids: Vec<String> = out.iter().map(|o| o.id.to_string()).collect();
     let mut by_order: std::collections::HashMap<Id, Vec<JobLine>> = Default::default();
-    for l in lines_of(conn, &ids.join(","))? {
+    for l in lines_of(conn, &ids.join(","), i64::MAX)? {
         by_order.entry(l.order_id).or_default().push(l);
     }
     for o in &mut out {

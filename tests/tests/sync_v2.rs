@@ -43,7 +43,7 @@ async fn a_long_job_sheet_is_sent_as_lines_not_as_whole_orders() {
     drain(&core).await;
     assert!(core.status().unwrap().failed.is_empty());
     let server = tech.order(order.id).await;
-    assert_eq!(server.job_notes.len(), 200, "every note arrived once");
+    assert_eq!(server.line_counts.notes, 200, "every note arrived once");
     let local = core.order(order.id).unwrap().unwrap();
     assert_eq!(
         local.job_notes.len(),
@@ -442,4 +442,52 @@ async fn an_offer_lost_while_offline_takes_its_queued_steps_with_it() {
         core.active_jobs().unwrap().is_empty(),
         "the shown job is gone"
     );
+}
+
+#[tokio::test]
+async fn an_order_answer_carries_the_newest_lines_and_pages_back_to_the_rest() {
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    for i in 0..250 {
+        let _: JobLine = tech
+            .post(
+                &format!("/v1/orders/{}/notes", order.id),
+                &NewNote {
+                    text: format!("note {i}"),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let o = tech.order(order.id).await;
+    assert_eq!(o.line_counts.notes, 250);
+    assert_eq!(o.job_notes.len(), 200, "the newest 200");
+    assert_eq!(o.job_notes[0].text, "note 50");
+    assert_eq!(o.job_notes[199].text, "note 249");
+    let older: Vec<JobLine> = tech
+        .get(&format!(
+            "/v1/orders/{}/lines?kind=note&before={}&limit=1000",
+            order.id, o.job_notes[0].id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 50);
+    assert!(matches!(&older[0].body, LineBody::Note { text } if text == "note 0"));
+    let r = tech
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/orders/{}/lines?kind=secret", order.id),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let stranger = p.owner("stranger").await;
+    let r = stranger
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/orders/{}/lines?kind=note", order.id),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
 }
