@@ -32,8 +32,8 @@ pub type Millis = i64;
 pub const MAX_MUTATIONS_PER_PUSH: usize = 500;
 /// Most fixes one `POST /v1/locations` may carry.
 pub const MAX_FIXES_PER_BATCH: usize = 1000;
-/// Largest page `GET /v1/sync` returns, in changes.
-pub const MAX_SYNC_LIMIT: u32 = 1000;
+/// Largest page `GET /v1/sync` returns, in changes (pages are also capped in bytes).
+pub const MAX_SYNC_LIMIT: u32 = 5000;
 /// A pull page or SSE catch-up batch stops growing once it holds this many bytes of changes
 /// (a single larger change is still sent, alone). With the longest free text at
 /// [`MAX_TEXT_CHARS`], no single change comes near the client's 16 MiB answer cap.

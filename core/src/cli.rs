@@ -119,6 +119,26 @@ enum Cmd {
     },
 }
 
+/// Feeds a position source through the client with sync running (so fixes stream live),
+/// then ends the stream and uploads what is left.
+async fn drive(
+    client: &Client,
+    source: Box<dyn crate::location::PositionSource>,
+) -> anyhow::Result<()> {
+    let sync = client.start();
+    let kept = client.track(source).await?;
+    let streamed = client.end_fix_stream().await.unwrap_or(0);
+    sync.stop().await;
+    let r = client.sync_now().await?;
+    let (streams, bytes) = client.lane_sent();
+    println!(
+        "kept {kept} fixes: {streamed} streamed live ({bytes} bytes in {streams} streams), \
+         {} uploaded after in {} bytes",
+        r.fixes_uploaded, r.fix_bytes
+    );
+    Ok(())
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| "one of technician, desk, owner, admin".into())
 }
@@ -312,13 +332,7 @@ async fn run() -> anyhow::Result<()> {
             let xml = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let source = crate::gpx::GpxReplay::from_gpx(&xml, speedup)?.restamped();
-            let _sync = client.start();
-            let kept = client.track(Box::new(source)).await?;
-            let r = client.sync_now().await?;
-            println!(
-                "kept {kept} fixes, uploaded {} in {} bytes",
-                r.fixes_uploaded, r.fix_bytes
-            );
+            drive(&client, Box::new(source)).await?;
         }
         Cmd::Drive {
             route,
@@ -348,13 +362,7 @@ async fn run() -> anyhow::Result<()> {
             };
             let source = SimulatedRoute::new(&points, speed, start, step, Duration::ZERO)
                 .paced(Duration::from_millis(pace_ms));
-            let _sync = client.start();
-            let kept = client.track(Box::new(source)).await?;
-            let r = client.sync_now().await?;
-            println!(
-                "kept {kept} fixes, uploaded {} in {} bytes",
-                r.fixes_uploaded, r.fix_bytes
-            );
+            drive(&client, Box::new(source)).await?;
         }
     }
     Ok(())

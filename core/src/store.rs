@@ -759,6 +759,23 @@ impl Store {
         Ok(out)
     }
 
+    /// Refuses every pending action queued on `order` with `reason` (its booking or the
+    /// offer it came from was refused), so the queue moves on.
+    fn refuse_queued_on(
+        tx: &Transaction<'_>,
+        order: Id,
+        code: u16,
+        reason: &str,
+        now: Millis,
+    ) -> Result<()> {
+        tx.execute(
+            "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
+             WHERE order_id = ?1 AND state = 'pending'",
+            (order, code, reason, now),
+        )?;
+        Ok(())
+    }
+
     /// Refuses one pending action on the device's own authority (the platform can never take
     /// it, e.g. it is larger than any request the platform accepts), with the actions that
     /// depend on it (those queued on an order it books), so the queue moves on.
@@ -781,15 +798,12 @@ impl Store {
             )?;
             let op: MutationOp = serde_json::from_str(&op)?;
             if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
-                tx.execute(
-                    "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
-                     WHERE order_id = ?1 AND state = 'pending'",
-                    (
-                        temp,
-                        code,
-                        format!("Not sent: the booking it belongs to was refused ({reason})."),
-                        now,
-                    ),
+                Self::refuse_queued_on(
+                    &tx,
+                    temp,
+                    code,
+                    &format!("Not sent: the booking it belongs to was refused ({reason})."),
+                    now,
                 )?;
                 tx.execute(
                     "DELETE FROM orders WHERE id = ?1 AND server IS NULL",
@@ -892,11 +906,7 @@ impl Store {
                     "Not sent: the booking it belongs to was refused ({}).",
                     r.reason.as_deref().unwrap_or("no reason given")
                 );
-                tx.execute(
-                    "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
-                     WHERE order_id = ?1 AND state = 'pending'",
-                    (temp, r.code, &reason, now),
-                )?;
+                Self::refuse_queued_on(&tx, temp, r.code, &reason, now)?;
             }
             if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
                 // The provisional row gives way to the platform's order; later actions on it
@@ -949,11 +959,7 @@ impl Store {
                             "Not sent: the offer was not yours ({}).",
                             r.reason.as_deref().unwrap_or("no reason given")
                         );
-                        tx.execute(
-                            "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 \
-                             WHERE order_id = ?1 AND state = 'pending'",
-                            (order, r.code, &reason, now),
-                        )?;
+                        Self::refuse_queued_on(&tx, order, r.code, &reason, now)?;
                         applied.orders.push(order);
                     }
                 }

@@ -28,8 +28,8 @@ pub const PUSH_BATCH: usize = 200;
 /// push is never refused for its size by a platform with default settings. A smaller limit
 /// is found by halving on `413`.
 pub const PUSH_BYTES: usize = 256 * 1024;
-/// Changes per pull page.
-pub const PULL_PAGE: u32 = 1000;
+/// Changes per pull page (the platform's byte cap usually ends a page first).
+pub const PULL_PAGE: u32 = 5000;
 /// Fixes per upload.
 pub const FIX_BATCH: usize = 1000;
 /// The position lane keeps one fix stream open at most this long (then the platform
@@ -37,7 +37,7 @@ pub const FIX_BATCH: usize = 1000;
 pub const STREAM_FOR: Duration = Duration::from_secs(300);
 /// ...and ends it after this long without a new fix (parked, or the drive is over). Long
 /// enough to ride out a red light; shorter than the platform's 90 s idle limit.
-pub const STREAM_IDLE: Duration = Duration::from_secs(45);
+pub const STREAM_IDLE: Duration = Duration::from_secs(80);
 /// Request headers of one stream, estimated as for a batch upload.
 const STREAM_HEADER_BYTES: usize = 260;
 /// Without live events, pull at least this often.

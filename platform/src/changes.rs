@@ -154,23 +154,26 @@ pub fn read(
     cursors.dedup();
     let mut more = cursors.len() >= limit as usize;
     cursors.truncate(limit as usize - 1);
-    let mut stmt = conn.prepare_cached("SELECT at, kind, data FROM changes WHERE cursor = ?1")?;
     let mut out = Vec::with_capacity(cursors.len());
     let mut bytes = 0;
-    for c in cursors {
-        let row: Option<(i64, String, String)> = stmt
-            .query_row([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let Some((at, kind, data)) = row else {
-            continue; // superseded since (only outside a snapshot): its successor follows
-        };
-        let change = RawChange::new(c, at, kind, &data);
-        bytes += change.json.len() + 1;
-        if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
-            more = true;
-            break;
+    // Bodies in slices of one statement each (an IN list of integers), not one lookup per
+    // change; a cursor missing from the answer was superseded (its successor follows).
+    'slices: for slice in cursors.chunks(500) {
+        let list: Vec<String> = slice.iter().map(i64::to_string).collect();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT cursor, at, kind, data FROM changes WHERE cursor IN ({}) ORDER BY cursor",
+            list.join(",")
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let change = RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, &r.get::<_, String>(3)?);
+            bytes += change.json.len() + 1;
+            if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
+                more = true;
+                break 'slices;
+            }
+            out.push(change);
         }
-        out.push(change);
     }
     Ok((out, more))
 }
@@ -257,7 +260,7 @@ pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pitstop_api::{OrderStatus, TechnicianFix};
+    use pitstop_api::TechnicianFix;
 
     fn fix(tech: Id, t: i64) -> ChangeBody {
         ChangeBody::Location(TechnicianFix {
@@ -269,6 +272,21 @@ mod tests {
             speed_mps: None,
             heading_deg: None,
             t,
+        })
+    }
+
+    /// A technician change whose size is its name's.
+    fn named(id: Id, name: &str) -> ChangeBody {
+        ChangeBody::Technician(pitstop_api::Technician {
+            id,
+            name: name.into(),
+            workshop_id: None,
+            skills: vec![],
+            certifications: vec![],
+            on_shift: false,
+            lat: None,
+            lon: None,
+            fix_at: None,
         })
     }
 
@@ -295,7 +313,6 @@ mod tests {
         };
         assert_eq!(f.t, 99, "the newest position of technician 7 is kept");
         assert_eq!(head(&conn).unwrap(), 101, "the head never goes back");
-        let _ = OrderStatus::Pending;
     }
 
     #[test]
@@ -306,18 +323,7 @@ mod tests {
         // 300 changes of ~10 KB: 3 MB in all.
         let big = "x".repeat(10_000);
         for i in 0..300 {
-            let body = ChangeBody::Technician(pitstop_api::Technician {
-                id: i,
-                name: big.clone(),
-                workshop_id: None,
-                skills: vec![],
-                certifications: vec![],
-                on_shift: false,
-                lat: None,
-                lon: None,
-                fix_at: None,
-            });
-            append(&conn, &body, &who).unwrap();
+            append(&conn, &named(i, &big), &who).unwrap();
         }
         let (page, more) = read(&conn, &who, 0, 1000).unwrap();
         let bytes: usize = page.iter().map(|c| c.json.len()).sum();
@@ -328,17 +334,7 @@ mod tests {
         );
         assert!(bytes <= MAX_SYNC_PAGE_BYTES, "{bytes}");
         // A change bigger than the cap on its own still comes, alone.
-        let huge = ChangeBody::Technician(pitstop_api::Technician {
-            id: 1000,
-            name: "y".repeat(MAX_SYNC_PAGE_BYTES + 10),
-            workshop_id: None,
-            skills: vec![],
-            certifications: vec![],
-            on_shift: false,
-            lat: None,
-            lon: None,
-            fix_at: None,
-        });
+        let huge = named(1000, &"y".repeat(MAX_SYNC_PAGE_BYTES + 10));
         let (c, _) = append(&conn, &huge, &who).unwrap();
         let (page, more) = read(&conn, &who, c.cursor - 1, 1000).unwrap();
         assert_eq!((page.len(), more), (1, false));

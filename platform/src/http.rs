@@ -428,13 +428,13 @@ struct PullQuery {
     /// The highest cursor already seen (0 for everything).
     #[serde(default)]
     cursor: i64,
-    /// Page size (default 500, at most 1000).
+    /// Page size (default 500, at most 5000; pages also stop at 1 MiB).
     limit: Option<u32>,
 }
 
 /// The caller's changes after a cursor.
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])), params(PullQuery),
-    responses((status = 200, body = SyncPage), (status = 410, description = "the cursor cannot be continued (pruned past, or not issued here): sync again from 0"), (status = 422, description = "limit out of 1..1000")))]
+    responses((status = 200, body = SyncPage), (status = 410, description = "the cursor cannot be continued (pruned past, or not issued here): sync again from 0"), (status = 422, description = "limit out of 1..5000")))]
 async fn pull(
     State(p): State<Platform>,
     caller: Caller,

@@ -255,21 +255,6 @@ async fn offer_to_inbox(quick: bool) {
     sync.stop().await;
 }
 
-/// One OsmAnd request per fix, as Traccar Client sends them (query string on an empty POST).
-fn osmand_request_bytes(f: &pitstop_core::location::RawFix) -> usize {
-    let line = format!(
-        "POST /?id=864512045213456&timestamp={}&lat={:.6}&lon={:.6}&speed={:.1}&bearing={:.1}&altitude=34.0&accuracy={:.1}&batt=87.0 HTTP/1.1\r\n",
-        f.t / 1000,
-        f.lat,
-        f.lon,
-        f.speed_mps.unwrap_or(0.0) * 1.943_844,
-        f.heading_deg.unwrap_or(0.0),
-        f.accuracy_m
-    );
-    let headers = "Host: tracking.example.com:5055\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nUser-Agent: okhttp/4.12.0\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n";
-    line.len() + headers.len()
-}
-
 /// A shift: eight jobs, each a 20-minute drive then 40 minutes parked, one fix a second.
 fn shift() -> Vec<pitstop_core::location::RawFix> {
     let start = now_ms() - 8 * 3600 * 1000 - 60_000;
@@ -318,7 +303,7 @@ fn shift() -> Vec<pitstop_core::location::RawFix> {
 async fn gps_bytes() {
     let fixes = shift();
     assert_eq!(fixes.len(), 28_800);
-    let osmand: usize = fixes.iter().map(osmand_request_bytes).sum();
+    let osmand: usize = fixes.iter().map(pitstop_tests::osmand_request_bytes).sum();
     let p = TestPlatform::start().await;
     let tech = p.technician_at("gps-tech", &["oil"], 52.5, 13.4).await;
     let core = p.core_client(&tech, &p.base);

@@ -329,21 +329,6 @@ fn search(quick: bool) {
     );
 }
 
-/// One OsmAnd request per fix, as Traccar Client sends them (same estimate as the core bench).
-fn osmand_request_bytes(f: &pitstop_core::location::RawFix) -> usize {
-    let line = format!(
-        "POST /?id=864512045213456&timestamp={}&lat={:.6}&lon={:.6}&speed={:.1}&bearing={:.1}&altitude=34.0&accuracy={:.1}&batt=87.0 HTTP/1.1\r\n",
-        f.t / 1000,
-        f.lat,
-        f.lon,
-        f.speed_mps.unwrap_or(0.0) * 1.943_844,
-        f.heading_deg.unwrap_or(0.0),
-        f.accuracy_m
-    );
-    let headers = "Host: tracking.example.com:5055\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nUser-Agent: okhttp/4.12.0\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n";
-    line.len() + headers.len()
-}
-
 /// Our request headers per upload: method line, host, bearer (64 hex), type, encoding,
 /// length (as in the core bench).
 const OUR_HEADERS: usize = 260;
@@ -357,7 +342,7 @@ async fn trace(quick: bool) {
     let points = pitstop_core::gpx::parse(&xml).unwrap();
     let start = now_ms() - 30 * 60 * 1000;
     let fixes = pitstop_core::gpx::fixes(&points, start, 1.0);
-    let osmand: usize = fixes.iter().map(osmand_request_bytes).sum();
+    let osmand: usize = fixes.iter().map(pitstop_tests::osmand_request_bytes).sum();
 
     let p = TestPlatform::start().await;
     // Live: the position lane, each kept fix written into the open stream at once; a stream
@@ -428,26 +413,39 @@ async fn trace(quick: bool) {
         let core3 = core3.clone();
         tokio::spawn(async move { core3.track(Box::new(replay)).await })
     };
-    let mut ages = Vec::new();
+    // Two ages per sample: of the owner's newest position (now - its t), and how far it is
+    // behind the newest fix the phone kept (the delivery lag; the rest is the filter keeping
+    // a fix per 20 m moved, or a heartbeat a minute when stopped at a light).
+    let (mut ages, mut lags) = (Vec::new(), Vec::new());
     while !driver.is_finished() {
         let tr: Tracking = owner
             .get(&format!("/v1/orders/{}/tracking", order.id))
             .await
             .unwrap();
+        let now = now_ms();
         if let Some(f) = tr.fix
             && f.accuracy_m > 0.0
         {
-            ages.push(Duration::from_millis((now_ms() - f.t).max(0) as u64));
+            ages.push(Duration::from_millis((now - f.t).max(0) as u64));
+            if let Some(kept) = core3.last_fix().unwrap() {
+                // Kept by the phone after what the owner sees: the owner is that far behind.
+                let behind = if kept.t > f.t { now - kept.t } else { 0 };
+                lags.push(Duration::from_millis(behind.max(0) as u64));
+            }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     sync.stop().await;
     ages.sort();
+    lags.sort();
     println!(
-        "trace: age of the owner's newest position while en route ({minutes} min replayed in real time, {} samples every 250 ms): p50 {:.2} s, p95 {:.2} s",
+        "trace: owner's newest position while en route ({minutes} min replayed in real time, {} samples every 250 ms): age p50 {:.2} s, p95 {:.2} s; behind the phone's newest kept fix p50 {:.2} s, p95 {:.2} s, max {:.2} s",
         ages.len(),
         pct(&ages, 0.5) / 1e3,
-        pct(&ages, 0.95) / 1e3
+        pct(&ages, 0.95) / 1e3,
+        pct(&lags, 0.5) / 1e3,
+        pct(&lags, 0.95) / 1e3,
+        pct(&lags, 1.0) / 1e3
     );
 }
 

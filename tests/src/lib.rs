@@ -574,3 +574,19 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The bytes of one OsmAnd request per fix, as Traccar Client sends them (query string on
+/// an empty POST, typical OkHttp headers): what the GPS benchmarks compare against.
+pub fn osmand_request_bytes(f: &pitstop_core::location::RawFix) -> usize {
+    let line = format!(
+        "POST /?id=864512045213456&timestamp={}&lat={:.6}&lon={:.6}&speed={:.1}&bearing={:.1}&altitude=34.0&accuracy={:.1}&batt=87.0 HTTP/1.1\r\n",
+        f.t / 1000,
+        f.lat,
+        f.lon,
+        f.speed_mps.unwrap_or(0.0) * 1.943_844,
+        f.heading_deg.unwrap_or(0.0),
+        f.accuracy_m
+    );
+    let headers = "Host: tracking.example.com:5055\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nUser-Agent: okhttp/4.12.0\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n";
+    line.len() + headers.len()
+}
