@@ -236,13 +236,13 @@ async fn a_full_disk_is_a_clear_507_and_loses_nothing_already_saved() {
     }
     let r = full.expect("the capped database never filled up");
     assert!(r.problem(507).contains("disk is full"));
-    let notes_when_full = owner.order(order.id).await.job_notes.len();
+    let notes_when_full = owner.order(order.id).await.line_counts.notes;
 
     // Everything saved before is intact, and the refused write left no trace.
     let after = owner.order(order.id).await;
     assert_eq!(after.status, saved.status);
     assert_eq!(after.technician_id, saved.technician_id);
-    assert_eq!(after.job_notes.len(), notes_when_full);
+    assert_eq!(after.line_counts.notes, notes_when_full);
     assert!(after.job_notes.iter().all(|n| n.text == note));
     // Space comes back: writes work again.
     p.platform

@@ -112,7 +112,22 @@ async fn sigkilled_sync_worker_applies_every_action_exactly_once() {
     );
 
     let server = owner.order(order.id).await;
-    let mut got: Vec<String> = server.job_notes.iter().map(|n| n.text.clone()).collect();
+    // Every note, not only the newest 200 the order answer carries.
+    let notes: Vec<JobLine> = owner
+        .get(&format!(
+            "/v1/orders/{}/lines?kind=note&limit=1000",
+            order.id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(server.line_counts.notes as usize, notes.len());
+    let mut got: Vec<String> = notes
+        .iter()
+        .filter_map(|l| match &l.body {
+            LineBody::Note { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
     got.sort();
     expected.sort();
     assert_eq!(got.len(), expected.len(), "notes lost or applied twice");
