@@ -175,6 +175,85 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_log_is_compacted_and_republished_as_heads_and_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(vec![M::up(MIGRATIONS[0]), M::up(MIGRATIONS[1])])
+            .to_latest(&mut conn)
+            .unwrap();
+        // A v2 platform: one order with two notes, whose whole snapshot was logged three
+        // times (booked, note, note), each to the owner and admins.
+        conn.execute_batch(
+            "INSERT INTO accounts (id, role, name, created_at) VALUES (1, 'owner', 'ann', 0);
+             INSERT INTO vehicles (id, owner_id, vin, plate, make, model, created_at)
+                 VALUES (1, 1, 'WVWZZZ1JZXW000001', 'B-PS 1', 'VW', 'Golf', 0);
+             INSERT INTO orders (id, created_by, owner_id, vehicle_id, service, skill, lat, lon,
+                 window_start, window_end, price_cents, status, created_at, updated_at, version)
+                 VALUES (1, 1, 1, 1, 'oil_change', 'oil', 52.5, 13.4, 0, 1, 8900, 'pending', 0, 0, 3);
+             INSERT INTO order_timeline (order_id, at, status, actor_id, note) VALUES (1, 0, 'pending', 1, 'Booked');
+             INSERT INTO job_notes (order_id, author_id, text, created_at) VALUES (1, 1, 'one', 1), (1, 1, 'two', 2);",
+        )
+        .unwrap();
+        for v in 1..=3 {
+            conn.execute(
+                "INSERT INTO changes (kind, data, at) VALUES ('order', ?1, 0)",
+                [format!(
+                    r#"{{"kind":"order","data":{{"id":1,"version":{v}}}}}"#
+                )],
+            )
+            .unwrap();
+            let cursor = conn.last_insert_rowid();
+            for a in ["a1", "admin"] {
+                conn.execute(
+                    "INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)",
+                    (a, cursor),
+                )
+                .unwrap();
+            }
+        }
+        drop(conn);
+        let mut conn = open(&path).unwrap();
+        let count = |conn: &Connection, sql: &str| -> i64 {
+            conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1, "compacted");
+        assert_eq!(count(&conn, "SELECT count(*) FROM change_audience"), 2);
+        assert_eq!(
+            count(&conn, "SELECT note_count FROM orders WHERE id = 1"),
+            2
+        );
+        {
+            let mut tx = begin(&mut conn).unwrap();
+            assert_eq!(crate::orders::republish_for_sync_v2(&mut tx).unwrap(), 1);
+            let Tx { tx, .. } = tx;
+            tx.commit().unwrap();
+        }
+        {
+            let mut tx = begin(&mut conn).unwrap();
+            let again = crate::orders::republish_for_sync_v2(&mut tx).unwrap();
+            assert_eq!(again, 0, "once");
+        }
+        // One head (superseding the v2 snapshot) and three lines, readable by the owner.
+        let (page, _) = crate::changes::read(&conn, &["a1".into()], 0, 100).unwrap();
+        let bodies: Vec<pitstop_api::ChangeBody> =
+            page.iter().map(|c| c.parse().unwrap().body).collect();
+        assert_eq!(bodies.len(), 4, "{bodies:?}");
+        let pitstop_api::ChangeBody::Order(head) = &bodies[3] else {
+            panic!("the head comes last: {bodies:?}");
+        };
+        assert_eq!(head.line_counts.notes, 2);
+        assert!(head.job_notes.is_empty());
+        assert_eq!(
+            bodies
+                .iter()
+                .filter(|b| matches!(b, pitstop_api::ChangeBody::Line(_)))
+                .count(),
+            3
+        );
+    }
+
+    #[test]
     fn reopening_keeps_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");
