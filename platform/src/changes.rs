@@ -88,13 +88,7 @@ pub fn append(
         .query_row([&entity], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((cursor, who)) = old {
-        let mut stmt =
-            conn.prepare_cached("DELETE FROM change_audience WHERE audience = ?1 AND cursor = ?2")?;
-        for a in who.split(' ').filter(|a| !a.is_empty()) {
-            stmt.execute((a, cursor))?;
-        }
-        conn.prepare_cached("DELETE FROM changes WHERE cursor = ?1")?
-            .execute([cursor])?;
+        remove(conn, cursor, &who)?;
     }
     let cursor: i64 = conn
         .prepare_cached(
@@ -116,6 +110,18 @@ pub fn append(
         RawChange::new(cursor, at, body.kind().to_string(), &data),
         audiences,
     ))
+}
+
+/// Deletes one change and its audience rows (`who`, as stored in `changes.audiences`).
+fn remove(conn: &Connection, cursor: i64, who: &str) -> ApiResult<()> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM change_audience WHERE audience = ?1 AND cursor = ?2")?;
+    for a in who.split(' ').filter(|a| !a.is_empty()) {
+        stmt.execute((a, cursor))?;
+    }
+    conn.prepare_cached("DELETE FROM changes WHERE cursor = ?1")?
+        .execute([cursor])?;
+    Ok(())
 }
 
 /// Appends a change for `audiences` to the log, to be published when `tx` commits.
@@ -240,12 +246,7 @@ pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
         .collect::<Result<_, _>>()?;
     let mut highest = 0;
     for (cursor, who) in &gone {
-        for a in who.split(' ').filter(|a| !a.is_empty()) {
-            conn.prepare_cached("DELETE FROM change_audience WHERE audience = ?1 AND cursor = ?2")?
-                .execute((a, cursor))?;
-        }
-        conn.prepare_cached("DELETE FROM changes WHERE cursor = ?1")?
-            .execute([cursor])?;
+        remove(conn, *cursor, who)?;
         highest = highest.max(*cursor);
     }
     if highest > 0 {

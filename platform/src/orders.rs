@@ -22,7 +22,7 @@ pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
     let Some(mut order) = load_head(conn, id)? else {
         return Ok(None);
     };
-    order.add_lines(&lines_of(conn, &id.to_string(), SHEET_LINES)?);
+    order.add_lines(&lines_of(conn, &id.to_string(), SHEET_LINES, Id::MAX)?);
     Ok(Some(order))
 }
 
@@ -80,84 +80,68 @@ pub fn load_head(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
         .optional()?)
 }
 
-fn parse_uuid(s: Option<String>) -> Option<Uuid> {
-    s.and_then(|s| Uuid::parse_str(&s).ok())
-}
-
-/// Job-sheet lines of the orders `ids` (a comma-separated list of integers), by kind then id.
-fn lines_of(conn: &Connection, ids: &str, newest: i64) -> ApiResult<Vec<JobLine>> {
-    let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, order_id, created_at, author_id, mutation_id, text FROM job_notes \
-         WHERE order_id IN ({ids}) ORDER BY id DESC LIMIT ?1"
-    ))?;
-    let rows = stmt.query_map([newest], |r| {
-        Ok(JobLine {
-            id: r.get(0)?,
-            order_id: r.get(1)?,
-            at: r.get(2)?,
-            author_id: r.get(3)?,
-            mutation_id: parse_uuid(r.get(4)?),
-            version: 1,
-            body: LineBody::Note { text: r.get(5)? },
-        })
-    })?;
-    for l in rows {
-        out.push(l?);
-    }
-    out.reverse();
-    let notes = out.len();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, order_id, created_at, author_id, mutation_id, name, qty, unit_price_cents \
-         FROM parts WHERE order_id IN ({ids}) ORDER BY id DESC LIMIT ?1"
-    ))?;
-    let rows = stmt.query_map([newest], |r| {
-        Ok(JobLine {
-            id: r.get(0)?,
-            order_id: r.get(1)?,
-            at: r.get(2)?,
-            author_id: r.get(3)?,
-            mutation_id: parse_uuid(r.get(4)?),
-            version: 1,
-            body: LineBody::Part {
-                name: r.get(5)?,
-                qty: r.get(6)?,
-                unit_price_cents: r.get(7)?,
+/// The job-sheet lines of the orders `ids` (a comma-separated list of integers) with ids
+/// below `before`: per order every step and the newest `newest` notes and parts lines; each
+/// kind oldest first.
+///
+/// One statement for all three kinds and all the orders. Each order's cut-off id comes from
+/// an index probe (`LIMIT 1 OFFSET newest - 1` on `(order_id, id)`), so the cost follows
+/// what is returned, not how long a job sheet is.
+fn lines_of(conn: &Connection, ids: &str, newest: i64, before: Id) -> ApiResult<Vec<JobLine>> {
+    let cut = |table: &str| {
+        format!(
+            "coalesce((SELECT x.id FROM {table} x WHERE x.order_id = o.id AND x.id < ?2 \
+             ORDER BY x.id DESC LIMIT 1 OFFSET ?1 - 1), 0)"
+        )
+    };
+    let sql = format!(
+        "SELECT 'note', n.id, n.order_id, n.created_at, n.author_id, n.mutation_id, n.text, NULL, NULL \
+           FROM orders o JOIN job_notes n ON n.order_id = o.id \
+           WHERE o.id IN ({ids}) AND n.id < ?2 AND n.id >= {notes} \
+         UNION ALL \
+         SELECT 'part', p.id, p.order_id, p.created_at, p.author_id, p.mutation_id, p.name, p.qty, p.unit_price_cents \
+           FROM orders o JOIN parts p ON p.order_id = o.id \
+           WHERE o.id IN ({ids}) AND p.id < ?2 AND p.id >= {parts} \
+         UNION ALL \
+         SELECT 'step', t.id, t.order_id, t.at, t.actor_id, t.mutation_id, t.status, t.note, NULL \
+           FROM order_timeline t WHERE t.order_id IN ({ids}) AND t.id < ?2 \
+         ORDER BY 1, 2",
+        notes = cut("job_notes"),
+        parts = cut("parts"),
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map((newest, before), |r| {
+        let kind: String = r.get(0)?;
+        let body = match kind.as_str() {
+            "note" => LineBody::Note { text: r.get(6)? },
+            "part" => LineBody::Part {
+                name: r.get(6)?,
+                qty: r.get(7)?,
+                unit_price_cents: r.get(8)?,
             },
-        })
-    })?;
-    for l in rows {
-        out.push(l?);
-    }
-    out[notes..].reverse();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, order_id, at, actor_id, mutation_id, status, note FROM order_timeline \
-         WHERE order_id IN ({ids}) ORDER BY id"
-    ))?;
-    let rows = stmt.query_map([], |r| {
-        let status: String = r.get(5)?;
-        Ok(JobLine {
-            id: r.get(0)?,
-            order_id: r.get(1)?,
-            at: r.get(2)?,
-            author_id: r.get(3)?,
-            mutation_id: parse_uuid(r.get(4)?),
-            version: 1,
-            body: LineBody::Step {
-                status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
-                note: r.get(6)?,
+            _ => LineBody::Step {
+                status: OrderStatus::parse(&r.get::<_, String>(6)?).unwrap_or(OrderStatus::Pending),
+                note: r.get(7)?,
             },
+        };
+        Ok(JobLine {
+            id: r.get(1)?,
+            order_id: r.get(2)?,
+            at: r.get(3)?,
+            author_id: r.get(4)?,
+            mutation_id: r
+                .get::<_, Option<String>>(5)?
+                .and_then(|s| Uuid::parse_str(&s).ok()),
+            version: 1,
+            body,
         })
     })?;
-    for l in rows {
-        out.push(l?);
-    }
-    Ok(out)
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// An order's job-sheet lines: notes, then parts, then steps, each oldest first.
 pub fn lines(conn: &Connection, id: Id) -> ApiResult<Vec<JobLine>> {
-    lines_of(conn, &id.to_string(), i64::MAX)
+    lines_of(conn, &id.to_string(), i64::MAX, Id::MAX)
 }
 
 /// Notes and parts lines an order answer carries at most (the newest); `line_counts` says
@@ -179,12 +163,16 @@ pub fn older_lines(
         return Err(ApiError::invalid("`kind` is note, part or step."));
     }
     get_head(conn, caller, id)?;
-    let before = before.unwrap_or(Id::MAX);
-    // Reads the whole sheet: paging back through history is rare, `GET` of the order is not.
-    let mut page: Vec<JobLine> = lines_of(conn, &id.to_string(), i64::MAX)?
-        .into_iter()
-        .filter(|l| l.body.kind() == kind && l.id < before)
-        .collect();
+    let mut page: Vec<JobLine> = lines_of(
+        conn,
+        &id.to_string(),
+        i64::from(limit),
+        before.unwrap_or(Id::MAX),
+    )?
+    .into_iter()
+    .filter(|l| l.body.kind() == kind)
+    .collect();
+    // Steps are not cut per order in SQL (a timeline is short); cut them here.
     let skip = page.len().saturating_sub(limit as usize);
     page.drain(..skip);
     Ok(page)
@@ -272,7 +260,7 @@ pub fn list(
     // Three queries for every order's lines, instead of three per order.
     let ids: Vec<String> = out.iter().map(|o| o.id.to_string()).collect();
     let mut by_order: std::collections::HashMap<Id, Vec<JobLine>> = Default::default();
-    for l in lines_of(conn, &ids.join(","), i64::MAX)? {
+    for l in lines_of(conn, &ids.join(","), i64::MAX, Id::MAX)? {
         by_order.entry(l.order_id).or_default().push(l);
     }
     for o in &mut out {
@@ -283,13 +271,16 @@ pub fn list(
     Ok(out)
 }
 
-/// Publishes a new job-sheet line to everyone who hears about its order.
-fn emit_line(tx: &mut Tx<'_>, line: JobLine) -> ApiResult<JobLine> {
-    let head = load_head(tx, line.order_id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {} vanished", line.order_id)))?;
-    emit(tx, ChangeBody::Line(line.clone()), &audiences(&head))?;
+/// Publishes a new job-sheet line of `order` (its head as the caller already has it) to
+/// everyone who hears about that order.
+fn emit_line(tx: &mut Tx<'_>, order: &Order, line: JobLine) -> ApiResult<JobLine> {
+    emit(tx, ChangeBody::Line(line.clone()), &audiences(order))?;
     tx.created.push(line.clone());
     Ok(line)
+}
+
+fn head_of(tx: &Tx<'_>, id: Id) -> ApiResult<Order> {
+    load_head(tx, id)?.ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))
 }
 
 /// The sync v2 upgrade, once per database: publishes every order as its head plus its lines,
@@ -310,14 +301,10 @@ pub fn republish_for_sync_v2(tx: &mut Tx<'_>) -> ApiResult<usize> {
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for &id in &ids {
-        let Some(head) = load_head(tx, id)? else {
-            continue;
-        };
-        let who = audiences(&head);
-        for l in lines(tx, id)? {
-            changes::append(tx, &ChangeBody::Line(l), &who)?;
-        }
-        changes::append(tx, &ChangeBody::Order(head), &who)?;
+        share_lines(tx, &head_of(tx, id)?)?;
+        emit_snapshot(tx, id)?;
+        // Nobody is subscribed while the platform opens: do not hold the whole log in memory.
+        tx.live.clear();
     }
     tx.execute(
         "INSERT INTO sync_meta (key, value) VALUES ('lines_published', 1)",
@@ -328,11 +315,9 @@ pub fn republish_for_sync_v2(tx: &mut Tx<'_>) -> ApiResult<usize> {
 
 /// Publishes the order's lines again, to its current audience: a technician assigned now
 /// gets the lines written before (the booking, the desk's notes).
-fn share_lines(tx: &mut Tx<'_>, id: Id) -> ApiResult<()> {
-    let head = load_head(tx, id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
-    let who = audiences(&head);
-    for l in lines(tx, id)? {
+fn share_lines(tx: &mut Tx<'_>, order: &Order) -> ApiResult<()> {
+    let who = audiences(order);
+    for l in lines(tx, order.id)? {
         emit(tx, ChangeBody::Line(l), &who)?;
     }
     Ok(())
@@ -366,8 +351,11 @@ pub fn set_status(
         ),
         |r| r.get(0),
     )?;
+    // The head as it is now: whoever was just assigned hears about the step.
+    let order = head_of(tx, id)?;
     emit_line(
         tx,
+        &order,
         JobLine {
             id: line_id,
             order_id: id,
@@ -382,7 +370,7 @@ pub fn set_status(
         },
     )?;
     if status == OrderStatus::Assigned {
-        share_lines(tx, id)?;
+        share_lines(tx, &order)?;
     }
     Ok(())
 }
@@ -399,16 +387,14 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
             deferred.push(id);
         }
         // The snapshot is published once, when the batch ends.
-        return load_head(tx, id)?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")));
+        return head_of(tx, id);
     }
     emit_snapshot(tx, id)
 }
 
 /// Appends the order's current snapshot (its head, see [`load_head`]) to the change log.
 pub fn emit_snapshot(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
-    let order = load_head(tx, id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("order {id} vanished")))?;
+    let order = head_of(tx, id)?;
     emit(tx, ChangeBody::Order(order.clone()), &audiences(&order))?;
     Ok(order)
 }
@@ -557,6 +543,7 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
     )?;
     let line = emit_line(
         tx,
+        &order,
         JobLine {
             id: line_id,
             order_id: id,
@@ -609,6 +596,7 @@ pub fn add_part(
     )?;
     let line = emit_line(
         tx,
+        &order,
         JobLine {
             id: line_id,
             order_id: id,
