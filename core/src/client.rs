@@ -76,8 +76,6 @@ pub(crate) struct Shared {
     /// What the position lane sent: (streams opened, bytes including an estimate of each
     /// stream's request headers and chunk framing).
     pub(crate) lane_sent: Mutex<(usize, usize)>,
-    /// The highest fix in the open stream (shown as sent by the badge meanwhile).
-    pub(crate) lane_seq: Mutex<Option<u64>>,
     events: broadcast::Sender<Notice>,
     live: Mutex<Live>,
     filter: FixFilter,
@@ -118,11 +116,6 @@ impl Shared {
         f(&mut self.live.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
-    /// The highest fix written into the position lane's open stream.
-    pub(crate) fn set_lane_seq(&self, seq: Option<u64>) {
-        *self.lane_seq.lock().unwrap_or_else(|e| e.into_inner()) = seq;
-    }
-
     pub(crate) fn count_lane(&self, streams: usize, bytes: usize) {
         let mut s = self.lane_sent.lock().unwrap_or_else(|e| e.into_inner());
         s.0 += streams;
@@ -139,16 +132,27 @@ impl Shared {
     }
 
     /// Keeps the connection state in the cache, so a new process (the CLI's `status`, an app
-    /// restarted offline) shows the last known truth instead of "offline, no error".
+    /// restarted offline) shows the last known truth instead of "offline, no error". Written
+    /// when online or the error changes, and the last sync at most once a minute: not a
+    /// synchronous disk write per round.
     pub(crate) fn save_live(&self) {
-        let l = self.live();
-        let saved = serde_json::json!({
-            "online": l.online, "last_sync": l.last_sync, "last_error": l.last_error,
-        });
-        if let Err(e) = self
-            .store()
-            .and_then(|mut s| s.put_state("live", &saved.to_string()))
-        {
+        let now = self.live();
+        let save = || -> Result<()> {
+            let mut store = self.store()?;
+            let saved: Option<Live> = store
+                .state("live")?
+                .and_then(|s| serde_json::from_str(&s).ok());
+            let stale = saved.as_ref().is_none_or(|s| {
+                s.online != now.online
+                    || s.last_error != now.last_error
+                    || now.last_sync.unwrap_or(0) - s.last_sync.unwrap_or(0) >= 60_000
+            });
+            if stale {
+                store.put_state("live", &serde_json::to_string(&now)?)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = save() {
             tracing::warn!(error = %e, "saving sync state");
         }
     }
@@ -195,14 +199,9 @@ impl Client {
             .collect();
         let (events, _) = broadcast::channel(1024);
         // The last known connection state, as the previous process left it.
-        let live = store
+        let live: Live = store
             .state("live")?
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .map(|v| Live {
-                online: v["online"].as_bool().unwrap_or(false),
-                last_sync: v["last_sync"].as_i64(),
-                last_error: v["last_error"].as_str().map(str::to_string),
-            })
+            .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
         Ok(Self {
             shared: Arc::new(Shared {
@@ -214,7 +213,6 @@ impl Client {
                 fix_upload: tokio::sync::Mutex::new(()),
                 lane: tokio::sync::Mutex::new(None),
                 lane_sent: Mutex::new((0, 0)),
-                lane_seq: Mutex::new(None),
                 events,
                 live: Mutex::new(live),
                 filter: FixFilter::default(),
@@ -418,12 +416,14 @@ impl Client {
             last_sync: live.last_sync,
             last_error: live.last_error,
             failed: store.failed()?,
+            // Fixes in flight on the open stream count as sent (if the lane is busy this very
+            // moment, they count as unsent until the next look).
             unsent_fixes: store.unsent_fix_count_after(
-                *self
-                    .shared
-                    .lane_seq
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()),
+                self.shared
+                    .lane
+                    .try_lock()
+                    .ok()
+                    .and_then(|l| l.as_ref().and_then(|l| l.last_seq)),
             )?,
             oldest_pending_at: store.oldest_pending_at()?,
         })

@@ -777,45 +777,18 @@ impl Store {
     }
 
     /// Refuses one pending action on the device's own authority (the platform can never take
-    /// it, e.g. it is larger than any request the platform accepts), with the actions that
-    /// depend on it (those queued on an order it books), so the queue moves on.
+    /// it, e.g. it is larger than any request the platform accepts): settled like a refusal
+    /// from the platform, so what depends on it (actions queued on the order it books) is
+    /// refused with it and the queue moves on.
     pub fn reject_alone(&mut self, id: Uuid, code: u16, reason: &str) -> Result<Applied> {
-        let me = self.me;
-        let now = now_ms();
-        let tx = self.begin()?;
-        let row: Option<(i64, Option<Id>, String)> = tx
-            .query_row(
-                "SELECT seq, order_id, op FROM outbox WHERE id = ?1 AND state = 'pending'",
-                [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let mut applied = Applied::default();
-        if let Some((seq, order_id, op)) = row {
-            tx.execute(
-                "UPDATE outbox SET state = 'rejected', code = ?2, reason = ?3, settled_at = ?4 WHERE seq = ?1",
-                (seq, code, reason, now),
-            )?;
-            let op: MutationOp = serde_json::from_str(&op)?;
-            if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
-                Self::refuse_queued_on(
-                    &tx,
-                    temp,
-                    code,
-                    &format!("Not sent: the booking it belongs to was refused ({reason})."),
-                    now,
-                )?;
-                tx.execute(
-                    "DELETE FROM orders WHERE id = ?1 AND server IS NULL",
-                    [temp],
-                )?;
-            } else if let Some(o) = order_id {
-                Self::refresh_order(&tx, me, o)?;
-            }
-            applied.orders.extend(order_id);
-        }
-        tx.commit()?;
-        Ok(applied)
+        self.settle(&[MutationResult {
+            id,
+            outcome: Outcome::Rejected,
+            code,
+            reason: Some(reason.to_string()),
+            order: None,
+            lines: Vec::new(),
+        }])
     }
 
     /// Prepares a fresh first sync after the platform said the cursor cannot be continued:

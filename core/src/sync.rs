@@ -53,8 +53,9 @@ pub struct Round {
     pub fix_bytes: usize,
 }
 
-/// Live connection state, kept in memory.
-#[derive(Debug, Clone, Default)]
+/// Connection state: in memory for the badge, and in the cache (`sync_state.live`) so a new
+/// process starts from the last known truth.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Live {
     pub online: bool,
     pub last_sync: Option<Millis>,
@@ -253,7 +254,7 @@ pub(crate) struct Lane {
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
     enc: pitstop_api::fixcodec::StreamEncoder,
     /// The highest fix written to this stream.
-    last_seq: Option<u64>,
+    pub(crate) last_seq: Option<u64>,
     opened: tokio::time::Instant,
     /// The request; its answer acknowledges every fix written.
     task: tokio::task::JoinHandle<Result<pitstop_api::LocationAck>>,
@@ -268,7 +269,6 @@ pub(crate) async fn lane_send(shared: &Arc<Shared>) -> Result<usize> {
     if lane.as_ref().is_some_and(|l| l.task.is_finished()) {
         // The stream died (network, platform): start again from everything unsent.
         *lane = None;
-        shared.set_lane_seq(None);
     }
     let after = lane.as_ref().and_then(|l| l.last_seq);
     let fixes = shared.store()?.unsent_fixes_after(after, FIX_BATCH)?;
@@ -303,7 +303,6 @@ pub(crate) async fn lane_send(shared: &Arc<Shared>) -> Result<usize> {
         }
         l.last_seq = Some(f.seq);
     }
-    shared.set_lane_seq(l.last_seq);
     shared.count_lane(0, sent);
     Ok(fixes.len())
 }
@@ -318,7 +317,6 @@ pub(crate) async fn lane_close(shared: &Arc<Shared>) -> Result<usize> {
     let Some(l) = shared.lane.lock().await.take() else {
         return Ok(0);
     };
-    shared.set_lane_seq(None);
     drop(l.tx);
     let ack = l
         .task
