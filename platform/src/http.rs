@@ -507,11 +507,6 @@ async fn upload_locations(
     p.write(|tx| location::ingest(tx, &caller, &req)).map(Json)
 }
 
-/// How long a fix stream may stay silent before the platform ends it.
-const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(90);
-/// How long one fix stream may last.
-const STREAM_MAX: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// Stream GPS fixes as they are measured: one long request body in the fix-stream encoding
 /// (`pitstop_api::fixcodec::StreamEncoder`), each fix stored (and shown to the owner) as
 /// soon as its bytes arrive; the answer, when the client ends the body, counts them. Same
@@ -526,7 +521,6 @@ async fn stream_locations(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Json<LocationAck>> {
-    use futures::StreamExt;
     caller.require(&[Role::Technician], "upload locations")?;
     let ct = headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -541,54 +535,9 @@ async fn stream_locations(
             ),
         ));
     }
-    let deadline = tokio::time::Instant::now() + STREAM_MAX;
-    let mut data = body.into_data_stream();
-    let mut dec = pitstop_api::fixcodec::StreamDecoder::new();
-    let mut ack = LocationAck {
-        accepted: 0,
-        duplicates: 0,
-    };
-    loop {
-        let wait = tokio::time::timeout_at(
-            deadline.min(tokio::time::Instant::now() + STREAM_IDLE),
-            data.next(),
-        );
-        let chunk = match wait.await {
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "The fix stream was silent for 90 s or open for 10 minutes; fixes received \
-                     so far are stored. Start a new stream.",
-                ));
-            }
-            Ok(None) => break,
-            Ok(Some(Err(e))) => {
-                return Err(ApiError::bad_request(format!(
-                    "The fix stream could not be read: {e}."
-                )));
-            }
-            Ok(Some(Ok(bytes))) => bytes,
-        };
-        let fixes = dec
-            .push(&chunk)
-            .map_err(|e| ApiError::invalid(format!("The fix stream is malformed: {e}.")))?;
-        if fixes.is_empty() {
-            continue;
-        }
-        let batch = LocationBatch {
-            device_id: dec.device_id().unwrap_or_default().to_string(),
-            fixes,
-        };
-        let got = p.write(|tx| location::ingest(tx, &caller, &batch))?;
-        ack.accepted += got.accepted;
-        ack.duplicates += got.duplicates;
-    }
-    if dec.has_partial() || dec.device_id().is_none() {
-        return Err(ApiError::bad_request(
-            "The fix stream ended inside a fix; fixes before it are stored.",
-        ));
-    }
-    Ok(Json(ack))
+    location::ingest_stream(&p, &caller, body.into_data_stream())
+        .await
+        .map(Json)
 }
 
 /// Upload a batch of GPS fixes in the compact binary encoding (`pitstop_api::fixcodec`),

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::auth::Caller;
 use crate::changes::{self, emit};
 use crate::db::{Tx, now_ms};
-use crate::{ApiError, ApiResult, orders, technicians};
+use crate::{ApiError, ApiResult, Platform, orders, technicians};
 
 /// Fixes older than this are refused (a phone's clock or buffer gone wrong).
 const MAX_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -155,6 +155,75 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
             t: f.t,
         };
         emit(tx, ChangeBody::Location(fix), &audiences)?;
+    }
+    Ok(ack)
+}
+
+/// How long a fix stream may stay silent before the platform ends it.
+const STREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(90);
+/// How long one fix stream may last.
+const STREAM_MAX: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Reads a fix stream (`fixcodec::StreamDecoder`) as its bytes arrive and stores each
+/// completed group of fixes at once through [`ingest`], so the owner sees a position as soon
+/// as it is measured; answers the totals when the body ends. A bad fix ends the stream with
+/// 422, silence or length with 408; what was stored before stays.
+pub async fn ingest_stream<S, B, E>(
+    platform: &Platform,
+    caller: &Caller,
+    mut data: S,
+) -> ApiResult<LocationAck>
+where
+    S: futures::Stream<Item = Result<B, E>> + Unpin,
+    B: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + STREAM_MAX;
+    let mut dec = pitstop_api::fixcodec::StreamDecoder::new();
+    let mut ack = LocationAck {
+        accepted: 0,
+        duplicates: 0,
+    };
+    loop {
+        let wait = tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + STREAM_IDLE),
+            data.next(),
+        );
+        let chunk = match wait.await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "The fix stream was silent for 90 s or open for 10 minutes; fixes received \
+                     so far are stored. Start a new stream.",
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::bad_request(format!(
+                    "The fix stream could not be read: {e}."
+                )));
+            }
+            Ok(Some(Ok(bytes))) => bytes,
+        };
+        let fixes = dec
+            .push(chunk.as_ref())
+            .map_err(|e| ApiError::invalid(format!("The fix stream is malformed: {e}.")))?;
+        if fixes.is_empty() {
+            continue;
+        }
+        let batch = LocationBatch {
+            device_id: dec.device_id().unwrap_or_default().to_string(),
+            fixes,
+        };
+        let got = platform.write(|tx| ingest(tx, caller, &batch))?;
+        ack.accepted += got.accepted;
+        ack.duplicates += got.duplicates;
+    }
+    if dec.has_partial() || dec.device_id().is_none() {
+        return Err(ApiError::bad_request(
+            "The fix stream ended inside a fix; fixes before it are stored.",
+        ));
     }
     Ok(ack)
 }
