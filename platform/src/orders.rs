@@ -229,7 +229,8 @@ fn not_yours(id: Id) -> ApiError {
     ApiError::not_found(format!("There is no order {id} among yours."))
 }
 
-/// The caller's orders, newest first, optionally of one status.
+/// The caller's orders, newest first, optionally of one status; each with its timeline and
+/// newest [`SHEET_LINES`] notes and parts, like [`load`].
 pub fn list(
     conn: &Connection,
     caller: &Caller,
@@ -257,10 +258,10 @@ pub fn list(
     if out.is_empty() {
         return Ok(out);
     }
-    // Three queries for every order's lines, instead of three per order.
+    // One query for every order's lines, instead of three per order.
     let ids: Vec<String> = out.iter().map(|o| o.id.to_string()).collect();
     let mut by_order: std::collections::HashMap<Id, Vec<JobLine>> = Default::default();
-    for l in lines_of(conn, &ids.join(","), i64::MAX, Id::MAX)? {
+    for l in lines_of(conn, &ids.join(","), SHEET_LINES, Id::MAX)? {
         by_order.entry(l.order_id).or_default().push(l);
     }
     for o in &mut out {

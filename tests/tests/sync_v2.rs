@@ -464,6 +464,14 @@ async fn an_order_answer_carries_the_newest_lines_and_pages_back_to_the_rest() {
     assert_eq!(o.job_notes.len(), 200, "the newest 200");
     assert_eq!(o.job_notes[0].text, "note 50");
     assert_eq!(o.job_notes[199].text, "note 249");
+    // Lists carry the same newest lines, so one long job sheet cannot swell a page of orders.
+    let listed: Vec<Order> = tech.get("/v1/orders?limit=10").await.unwrap();
+    let mine = listed.iter().find(|l| l.id == order.id).unwrap();
+    assert!(
+        mine.job_notes == o.job_notes,
+        "the list carries {} notes",
+        mine.job_notes.len()
+    );
     let older: Vec<JobLine> = tech
         .get(&format!(
             "/v1/orders/{}/lines?kind=note&before={}&limit=1000",
