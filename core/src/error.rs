@@ -23,9 +23,10 @@ pub enum Error {
     /// The action is not possible right now (checked on the device, nothing was queued).
     #[error("{0}")]
     Refused(String),
-    /// The platform could not be reached (no signal, connection reset, timeout).
+    /// The platform could not be reached (no signal, connection reset, timeout). The
+    /// transport's own words stay in the field (logs, `{:?}`), not in the sentence people see.
     #[error(
-        "cannot reach the platform ({0}); your changes are kept and will be sent when the connection is back"
+        "cannot reach the platform; your changes are kept and will be sent when the connection is back"
     )]
     Offline(String),
     /// The platform had trouble (5xx) or asked to slow down (429).

@@ -207,7 +207,7 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
             }
             Err(e) => {
                 let retry = e.is_retryable();
-                tracing::info!(error = %e, "sync round failed");
+                tracing::info!(error = ?e, "sync round failed");
                 shared.record_failure(&e);
                 if retry {
                     e.retry_after()

@@ -198,6 +198,14 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .await
     .unwrap();
     app.screenshot("technician-offline").await.unwrap();
+    // The badge says how long the queue has waited and why it waits, in plain words.
+    let oldest = text(c, "#sync-oldest").await.unwrap();
+    assert!(oldest.starts_with("oldest waiting"), "{oldest}");
+    let why = text(c, "#sync-error").await.unwrap();
+    assert!(
+        why.starts_with("cannot reach the platform;") && !why.contains("http"),
+        "{why}"
+    );
     assert_eq!(status_of(&owner, second.id).await, OrderStatus::Assigned);
 
     proxy.set(Faults::default());

@@ -195,7 +195,18 @@ pub struct SyncBadgeProps {
     pub on_sync: Callback<()>,
 }
 
-/// Online or offline, N pending, last sync, and refused actions with reasons.
+/// How long ago `t` was, in words a glance can read.
+fn age(t: i64) -> String {
+    let min = (now_ms() - t).max(0) / 60_000;
+    match min {
+        0 => "under a minute".into(),
+        1..=59 => format!("{min} min"),
+        _ => format!("{} h {} min", min / 60, min % 60),
+    }
+}
+
+/// Online or offline, N pending and how long the oldest has waited, last sync, why the last
+/// sync failed, and refused actions with reasons.
 #[function_component(SyncBadge)]
 pub fn sync_badge(p: &SyncBadgeProps) -> Html {
     let s = &p.status;
@@ -208,7 +219,13 @@ pub fn sync_badge(p: &SyncBadgeProps) -> Html {
         <span class="dot"></span>
         <span id="sync-state">{ state }</span>
         <span id="sync-pending">{ format!("{} pending", s.pending) }</span>
+        if let (true, Some(t)) = (s.pending > 0, s.oldest_pending_at) {
+          <span id="sync-oldest" class="muted">{ format!("oldest waiting {}", age(t)) }</span>
+        }
         <span class="muted">{ last }</span>
+        if let Some(e) = &s.last_error {
+          <span id="sync-error" class="muted">{ e }</span>
+        }
         if s.unsent_fixes > 0 { <span class="muted">{ format!("{} GPS fixes to send", s.unsent_fixes) }</span> }
         if !s.online || s.pending > 0 {
           <button id="sync-now" class="small" onclick={p.on_sync.reform(|_| ())}>{ "Sync now" }</button>
