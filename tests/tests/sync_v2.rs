@@ -499,3 +499,80 @@ async fn an_order_answer_carries_the_newest_lines_and_pages_back_to_the_rest() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn the_command_line_waits_as_long_as_retry_after_asks() {
+    use std::sync::{Arc, Mutex};
+    const CLI: &str = env!("CARGO_BIN_EXE_pitstop-cli");
+    let p = TestPlatform::start().await;
+    let dir = p.dir.path().join("cli");
+    let run = |args: Vec<String>| {
+        let dir = dir.clone();
+        async move {
+            tokio::process::Command::new(CLI)
+                .arg("--dir")
+                .arg(&dir)
+                .args(args)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(vec![
+        "login".into(),
+        "--platform".into(),
+        p.base.clone(),
+        "--name".into(),
+        "t".into(),
+        "--role".into(),
+        "technician".into(),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        run(vec!["shift".into(), "on".into()])
+            .await
+            .status
+            .success()
+    );
+    // The platform now says "busy, come back in 2 s" to every request.
+    let seen: Arc<Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let app = axum::Router::new().fallback({
+        let seen = seen.clone();
+        move || {
+            seen.lock().unwrap().push(std::time::Instant::now());
+            async {
+                (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "2")],
+                    "busy",
+                )
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let busy = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let session = dir.join("session.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&session).unwrap()).unwrap();
+    saved["platform"] = serde_json::Value::String(busy);
+    std::fs::write(&session, serde_json::to_vec(&saved).unwrap()).unwrap();
+    let mut child = tokio::process::Command::new(CLI)
+        .arg("--dir")
+        .arg(&dir)
+        .args(["sync", "--until-empty"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    child.kill().await.unwrap();
+    let attempts = seen.lock().unwrap().len();
+    // Asked to wait 2 s: a first try and one retry in 3 s. Its own backoff (100 ms
+    // doubling) would have tried five times or more.
+    assert!((1..=2).contains(&attempts), "{attempts} attempts in 3 s");
+}
