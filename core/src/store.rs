@@ -1269,8 +1269,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn search_finds_substrings_and_follows_updates() {
+    /// A fresh cache holding orders 1 (B-PS 1234, Anna Schmidt) and 2 (M-XY 77, Ben Ortiz).
+    fn two_orders() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
         store
@@ -1282,6 +1282,12 @@ mod tests {
                 2,
             )
             .unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn search_finds_substrings_and_follows_updates() {
+        let (_dir, mut store) = two_orders();
         fn ids_in(store: &Store, q: &str) -> Vec<Id> {
             store.search(q, 10).unwrap().iter().map(|o| o.id).collect()
         }
@@ -1306,17 +1312,7 @@ mod tests {
 
     #[test]
     fn the_search_index_is_built_after_sync_and_kept_current() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("c.db"), 1).unwrap();
-        store
-            .apply_changes(
-                &[
-                    change(1, order(1, 1, "B-PS 1234", "Anna Schmidt")),
-                    change(2, order(2, 1, "M-XY 77", "Ben Ortiz")),
-                ],
-                2,
-            )
-            .unwrap();
+        let (_dir, mut store) = two_orders();
         assert!(store.build_search_index().unwrap());
         assert!(!store.build_search_index().unwrap(), "built once");
         let ids_in = |store: &Store, q: &str| -> Vec<Id> {

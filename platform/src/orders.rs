@@ -538,13 +538,10 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
         (id, caller.id, text, at, mutation.map(|m| m.to_string())),
         |r| r.get(0),
     )?;
-    tx.execute(
-        "UPDATE orders SET note_count = note_count + 1 WHERE id = ?1",
-        [id],
-    )?;
-    let line = emit_line(
+    sheet_line_added(
         tx,
         &order,
+        "note_count",
         JobLine {
             id: line_id,
             order_id: id,
@@ -554,8 +551,23 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
             version: 1,
             body: LineBody::Note { text: text.into() },
         },
+    )
+}
+
+/// After a note or parts line is inserted: counts it on the order (`counter` column),
+/// publishes the line and the order, and returns the line.
+fn sheet_line_added(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    counter: &str,
+    line: JobLine,
+) -> ApiResult<JobLine> {
+    tx.execute(
+        &format!("UPDATE orders SET {counter} = {counter} + 1 WHERE id = ?1"),
+        [order.id],
     )?;
-    publish(tx, id)?;
+    let line = emit_line(tx, order, line)?;
+    publish(tx, order.id)?;
     Ok(line)
 }
 
@@ -591,13 +603,10 @@ pub fn add_part(
         rusqlite::params![id, name, qty, unit_price_cents, at, caller.id, mutation.map(|m| m.to_string())],
         |r| r.get(0),
     )?;
-    tx.execute(
-        "UPDATE orders SET part_count = part_count + 1 WHERE id = ?1",
-        [id],
-    )?;
-    let line = emit_line(
+    sheet_line_added(
         tx,
         &order,
+        "part_count",
         JobLine {
             id: line_id,
             order_id: id,
@@ -611,9 +620,7 @@ pub fn add_part(
                 unit_price_cents,
             },
         },
-    )?;
-    publish(tx, id)?;
-    Ok(line)
+    )
 }
 
 fn may_edit_job(caller: &Caller, order: &Order) -> ApiResult<()> {
