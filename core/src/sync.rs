@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backon::BackoffBuilder;
-use pitstop_api::{LocationBatch, Millis};
+use pitstop_api::{LocationBatch, Millis, Outcome};
 use tokio::sync::watch;
 
 use crate::client::{Notice, Shared};
@@ -23,7 +23,7 @@ use crate::store::now_ms;
 pub use pitstop_api::device::SyncStatus;
 
 /// Mutations per push.
-pub const PUSH_BATCH: usize = 200;
+pub const PUSH_BATCH: usize = pitstop_api::MAX_MUTATIONS_PER_PUSH;
 /// Bytes of mutations per push: half the platform's default body limit (512 KiB), so a
 /// push is never refused for its size by a platform with default settings. A smaller limit
 /// is found by halving on `413`.
@@ -87,15 +87,35 @@ fn refused_for_content(e: &Error) -> bool {
 pub(crate) async fn push_all(shared: &Arc<Shared>) -> Result<usize> {
     let mut pushed = 0;
     let (mut count, mut bytes) = (PUSH_BATCH, PUSH_BYTES);
+    // A batch already sent while the one before it was being settled.
+    let mut ahead: Option<(Vec<pitstop_api::Mutation>, i64, Pending)> = None;
     loop {
-        let batch = shared.store()?.next_batch(count, bytes)?;
-        if batch.is_empty() {
-            break;
-        }
-        let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
-        shared.store()?.count_attempt(&ids)?;
-        match shared.remote.push(&batch).await {
+        let (batch, last, sent) = match ahead.take() {
+            Some(a) => a,
+            None => {
+                let (batch, last) = shared.store()?.next_batch_after(0, count, bytes)?;
+                if batch.is_empty() {
+                    break;
+                }
+                let sent = send(shared, &batch)?;
+                (batch, last, sent)
+            }
+        };
+        match sent
+            .await
+            .map_err(|e| Error::BadAnswer(format!("the push task failed: {e}")))?
+        {
             Ok(resp) => {
+                // The platform has applied this batch, so the next one may go while this
+                // one is settled here (the platform works on it meanwhile, in order). Not
+                // after a refusal: settling it may refuse what was queued on it.
+                if resp.results.iter().all(|r| r.outcome == Outcome::Applied) {
+                    let (next, next_last) = shared.store()?.next_batch_after(last, count, bytes)?;
+                    if !next.is_empty() {
+                        let sent = send(shared, &next)?;
+                        ahead = Some((next, next_last, sent));
+                    }
+                }
                 let applied = shared.store()?.settle(&resp.results)?;
                 pushed += batch.len();
                 shared.publish_applied(applied);
@@ -128,6 +148,18 @@ pub(crate) async fn push_all(shared: &Arc<Shared>) -> Result<usize> {
     Ok(pushed)
 }
 
+/// A push on its way; its answer is awaited later.
+type Pending = tokio::task::JoinHandle<Result<pitstop_api::PushResponse>>;
+
+/// Counts the attempt, then sends `batch` in a task of its own.
+fn send(shared: &Arc<Shared>, batch: &[pitstop_api::Mutation]) -> Result<Pending> {
+    let ids: Vec<_> = batch.iter().map(|m| m.id).collect();
+    shared.store()?.count_attempt(&ids)?;
+    let remote = shared.remote.clone();
+    let batch = batch.to_vec();
+    Ok(tokio::spawn(async move { remote.push(&batch).await }))
+}
+
 fn batch_bytes(batch: &[pitstop_api::Mutation]) -> usize {
     serde_json::to_vec(batch).map_or(0, |v| v.len())
 }
@@ -139,9 +171,18 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         ..Round::default()
     };
     let mut resynced = false;
-    loop {
-        let cursor = shared.store()?.cursor()?;
-        let page = match shared.remote.pull(cursor, PULL_PAGE).await {
+    // The next page is fetched while this one lands: the platform builds and the network
+    // carries page N+1 while the device writes page N (a first sync is mostly this loop).
+    let fetch = |cursor: i64| {
+        let remote = shared.remote.clone();
+        tokio::spawn(async move { (cursor, remote.pull(cursor, PULL_PAGE).await) })
+    };
+    let mut next = Some(fetch(shared.store()?.cursor()?));
+    while let Some(pending) = next.take() {
+        let (cursor, page) = pending
+            .await
+            .map_err(|e| Error::BadAnswer(format!("the pull task failed: {e}")))?;
+        let page = match page {
             Err(Error::Rejected {
                 status: 410,
                 detail,
@@ -151,18 +192,19 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
                 tracing::warn!(cursor, %detail, "cursor refused; resyncing from 0");
                 shared.store()?.reset_for_resync()?;
                 resynced = true;
+                next = Some(fetch(0));
                 continue;
             }
             r => r?,
         };
+        if page.has_more {
+            next = Some(fetch(page.next_cursor));
+        }
         let applied = shared
             .store()?
             .apply_changes(&page.changes, page.next_cursor)?;
         r.pulled += page.changes.len();
         shared.publish_applied(applied);
-        if !page.has_more {
-            break;
-        }
     }
     // Fixes are the position lane's while it has a stream open; otherwise (offline
     // leftovers, no lane) they go up here as one compact batch.

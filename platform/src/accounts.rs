@@ -4,13 +4,13 @@ use pitstop_api::{DevLogin, Id, NewWorkshop, Role, Session, Workshop, geo};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::{Caller, hash_token, new_token};
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult};
 
 /// Looks up the account behind a token hash.
 pub fn caller_for_token_hash(conn: &Connection, hash: &str) -> ApiResult<Option<Caller>> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT a.id, a.role, a.name, a.workshop_id FROM tokens t \
              JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?1",
             [hash],
@@ -52,7 +52,7 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin) -> ApiResult<Session> {
         workshop(tx, ws)?;
     }
     let existing = tx
-        .query_row(
+        .row(
             "SELECT id, role, name, workshop_id FROM accounts WHERE role = ?1 AND name = ?2",
             (req.role.as_str(), name),
             caller_from_row,
@@ -67,13 +67,13 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin) -> ApiResult<Session> {
         }
         Some(c) => c,
         None => {
-            let id: Id = tx.query_row(
+            let id: Id = tx.row(
                 "INSERT INTO accounts (role, name, workshop_id, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
                 (req.role.as_str(), name, req.workshop_id, now_ms()),
                 |r| r.get(0),
             )?;
             if req.role == Role::Technician {
-                tx.execute("INSERT INTO technicians (account_id) VALUES (?1)", [id])?;
+                tx.exec("INSERT INTO technicians (account_id) VALUES (?1)", [id])?;
                 if let Some(skills) = &req.skills {
                     crate::technicians::set_profile(
                         tx,
@@ -99,7 +99,7 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin) -> ApiResult<Session> {
         }
     };
     let token = new_token();
-    tx.execute(
+    tx.exec(
         "INSERT INTO tokens (hash, account_id, created_at) VALUES (?1, ?2, ?3)",
         (hash_token(&token), caller.id, now_ms()),
     )?;
@@ -120,7 +120,7 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
             "Coordinates are out of range: latitude is -90..90 and longitude -180..180.",
         ));
     }
-    let id = tx.query_row(
+    let id = tx.row(
         "INSERT INTO workshops (name, lat, lon) VALUES (?1, ?2, ?3) RETURNING id",
         (req.name.trim(), req.lat, req.lon),
         |r| r.get(0),
@@ -135,7 +135,7 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
 
 /// One workshop, or 404.
 pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
-    conn.query_row(
+    conn.row(
         "SELECT id, name, lat, lon FROM workshops WHERE id = ?1",
         [id],
         |r| {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use pitstop_api::{Change, ChangeBody, Id, MAX_SYNC_PAGE_BYTES};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult};
 
 /// A committed change on its way to live streams.
@@ -162,24 +162,27 @@ pub fn read(
     cursors.truncate(limit as usize - 1);
     let mut out = Vec::with_capacity(cursors.len());
     let mut bytes = 0;
-    // Bodies in slices of one statement each (an IN list of integers), not one lookup per
-    // change; a cursor missing from the answer was superseded (its successor follows).
-    'slices: for slice in cursors.chunks(500) {
-        let list: Vec<String> = slice.iter().map(i64::to_string).collect();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT cursor, at, kind, data FROM changes WHERE cursor IN ({}) ORDER BY cursor",
-            list.join(",")
-        ))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let change = RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, &r.get::<_, String>(3)?);
-            bytes += change.json.len() + 1;
-            if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
-                more = true;
-                break 'slices;
-            }
-            out.push(change);
+    // Bodies through one cached statement over an array of cursors (no SQL text to parse
+    // per page); a cursor missing from the answer was superseded (its successor follows).
+    let list: rusqlite::vtab::array::Array = std::rc::Rc::new(
+        cursors
+            .iter()
+            .map(|c| rusqlite::types::Value::Integer(*c))
+            .collect(),
+    );
+    let mut stmt = conn.prepare_cached(
+        "SELECT cursor, at, kind, data FROM changes WHERE cursor IN rarray(?1) ORDER BY cursor",
+    )?;
+    let mut rows = stmt.query([list])?;
+    while let Some(r) = rows.next()? {
+        let data = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        let change = RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, data);
+        bytes += change.json.len() + 1;
+        if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
+            more = true;
+            break;
         }
+        out.push(change);
     }
     Ok((out, more))
 }
@@ -187,7 +190,7 @@ pub fn read(
 /// The highest cursor ever handed out (0 for an empty log); compaction never lowers it.
 pub fn head(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
             [],
             |r| r.get(0),
@@ -199,7 +202,7 @@ pub fn head(conn: &Connection) -> ApiResult<i64> {
 /// Cursors below this may have missed changes that pruning removed.
 pub fn horizon(conn: &Connection) -> ApiResult<i64> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT value FROM sync_meta WHERE key = 'horizon'",
             [],
             |r| r.get(0),
@@ -250,7 +253,7 @@ pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
         highest = highest.max(*cursor);
     }
     if highest > 0 {
-        conn.execute(
+        conn.exec(
             "UPDATE sync_meta SET value = max(value, ?1) WHERE key = 'horizon'",
             [highest],
         )?;
@@ -301,10 +304,10 @@ mod tests {
         }
         append(&conn, &fix(8, 0), &who).unwrap();
         let rows: i64 = conn
-            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+            .row("SELECT count(*) FROM changes", [], |r| r.get(0))
             .unwrap();
         let indexed: i64 = conn
-            .query_row("SELECT count(*) FROM change_audience", [], |r| r.get(0))
+            .row("SELECT count(*) FROM change_audience", [], |r| r.get(0))
             .unwrap();
         assert_eq!((rows, indexed), (2, 2), "one change per entity is kept");
         let (page, more) = read(&conn, &who, 0, 1000).unwrap();

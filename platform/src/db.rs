@@ -17,6 +17,33 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::changes::LiveChange;
 
+/// `execute` and `query_row` through the connection's statement cache: hot paths run the
+/// same statements again and again, and parsing SQL each time cost more than running them.
+pub(crate) trait Cached {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 /// The platform's schema, in order. Append only.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
@@ -43,6 +70,8 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    rusqlite::vtab::array::load_module(&conn)?;
+    conn.set_prepared_statement_cache_capacity(256);
     let m = migrations();
     let known = SCHEMA_VERSION as i64;
     let on_disk: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -67,6 +96,9 @@ pub fn open_reader(path: &Path) -> anyhow::Result<Connection> {
     // 8 MiB of page cache each: reads of hot rows stay in memory, four readers stay small.
     conn.pragma_update(None, "cache_size", -8192)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // `rarray(?)`: a list of ids as one bound value, so such statements can be cached.
+    rusqlite::vtab::array::load_module(&conn)?;
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
@@ -157,7 +189,7 @@ mod tests {
         Migrations::new(vec![M::up(MIGRATIONS[0])])
             .to_latest(&mut conn)
             .unwrap();
-        conn.execute(
+        conn.exec(
             "INSERT INTO workshops (name, lat, lon) VALUES ('Old', 1, 2)",
             [],
         )
@@ -165,11 +197,11 @@ mod tests {
         drop(conn);
         let conn = open(&path).unwrap();
         let name: String = conn
-            .query_row("SELECT name FROM workshops", [], |r| r.get(0))
+            .row("SELECT name FROM workshops", [], |r| r.get(0))
             .unwrap();
         assert_eq!(name, "Old");
         let links: i64 = conn
-            .query_row("SELECT COUNT(*) FROM share_links", [], |r| r.get(0))
+            .row("SELECT COUNT(*) FROM share_links", [], |r| r.get(0))
             .unwrap();
         assert_eq!(links, 0);
     }
@@ -196,7 +228,7 @@ mod tests {
         )
         .unwrap();
         for v in 1..=3 {
-            conn.execute(
+            conn.exec(
                 "INSERT INTO changes (kind, data, at) VALUES ('order', ?1, 0)",
                 [format!(
                     r#"{{"kind":"order","data":{{"id":1,"version":{v}}}}}"#
@@ -205,7 +237,7 @@ mod tests {
             .unwrap();
             let cursor = conn.last_insert_rowid();
             for a in ["a1", "admin"] {
-                conn.execute(
+                conn.exec(
                     "INSERT INTO change_audience (audience, cursor) VALUES (?1, ?2)",
                     (a, cursor),
                 )
@@ -214,9 +246,8 @@ mod tests {
         }
         drop(conn);
         let mut conn = open(&path).unwrap();
-        let count = |conn: &Connection, sql: &str| -> i64 {
-            conn.query_row(sql, [], |r| r.get(0)).unwrap()
-        };
+        let count =
+            |conn: &Connection, sql: &str| -> i64 { conn.row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(count(&conn, "SELECT count(*) FROM changes"), 1, "compacted");
         assert_eq!(count(&conn, "SELECT count(*) FROM change_audience"), 2);
         assert_eq!(
@@ -258,7 +289,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");
         let conn = open(&path).unwrap();
-        conn.execute(
+        conn.exec(
             "INSERT INTO workshops (name, lat, lon) VALUES ('A', 1, 2)",
             [],
         )
@@ -266,7 +297,7 @@ mod tests {
         drop(conn);
         let conn = open(&path).unwrap();
         let n: i64 = conn
-            .query_row("SELECT count(*) FROM workshops", [], |r| r.get(0))
+            .row("SELECT count(*) FROM workshops", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
     }

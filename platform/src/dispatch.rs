@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::Caller;
 use crate::changes::{self, emit};
-use crate::db::{Tx, json_strings, now_ms};
+use crate::db::{Cached, Tx, json_strings, now_ms};
 use crate::orders::{self, pending_offer_count, publish, set_status};
 use crate::{ApiError, ApiResult, Config};
 
@@ -45,7 +45,7 @@ fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)
 /// An offer and its order's workshop.
 fn load_offer(conn: &Connection, id: Id) -> ApiResult<Option<(Offer, Option<Id>)>> {
     Ok(conn
-        .query_row(
+        .row(
             &format!("{OFFER_SELECT} WHERE f.id = ?1"),
             [id],
             offer_from_row,
@@ -63,7 +63,7 @@ fn emit_offer(tx: &mut Tx<'_>, id: Id) -> ApiResult<Offer> {
 }
 
 fn set_offer(tx: &Tx<'_>, id: Id, from: OfferStatus, to: OfferStatus) -> ApiResult<bool> {
-    Ok(tx.execute(
+    Ok(tx.exec(
         "UPDATE offers SET status = ?3, decided_at = ?4 WHERE id = ?1 AND status = ?2",
         (id, from.as_str(), to.as_str(), now_ms()),
     )? == 1)
@@ -120,7 +120,7 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
     {
         return Ok(());
     }
-    let (skill, round): (String, i64) = tx.query_row(
+    let (skill, round): (String, i64) = tx.row(
         "SELECT skill, dispatch_round FROM orders WHERE id = ?1",
         [order_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -130,7 +130,7 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
         .take(cfg.offer_fanout.max(1))
         .collect();
     if chosen.is_empty() {
-        let offered: i64 = tx.query_row(
+        let offered: i64 = tx.row(
             "SELECT count(*) FROM offers WHERE order_id = ?1 AND round = ?2",
             (order_id, round),
             |r| r.get(0),
@@ -152,7 +152,7 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
         {
             return Ok(());
         }
-        tx.execute(
+        tx.exec(
             "UPDATE orders SET unassigned_reason = ?2 WHERE id = ?1",
             (order_id, &reason),
         )?;
@@ -163,7 +163,7 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
     let now = now_ms();
     let expires_at = now + cfg.offer_ttl.as_millis() as Millis;
     for (tech, distance) in chosen {
-        let id: Id = tx.query_row(
+        let id: Id = tx.row(
             "INSERT INTO offers (order_id, technician_id, round, status, distance_m, created_at, expires_at) \
              VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6) RETURNING id",
             (order_id, tech, round, distance, now, expires_at),
@@ -173,7 +173,7 @@ pub fn dispatch(tx: &mut Tx<'_>, cfg: &Config, order_id: Id) -> ApiResult<()> {
         emit_offer(tx, id)?;
     }
     if order.status != OrderStatus::Offered {
-        tx.execute(
+        tx.exec(
             "UPDATE orders SET unassigned_reason = NULL WHERE id = ?1",
             [order_id],
         )?;
@@ -227,7 +227,7 @@ pub fn accept(tx: &mut Tx<'_>, caller: &Caller, offer_id: Id) -> ApiResult<Order
     if !set_offer(tx, offer_id, OfferStatus::Pending, OfferStatus::Accepted)? {
         return Err(ApiError::conflict("This offer was answered a moment ago."));
     }
-    let won = tx.execute(
+    let won = tx.exec(
         "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL WHERE id = ?1 AND status = 'offered'",
         (offer.order_id, caller.id),
     )?;
@@ -317,7 +317,7 @@ pub fn assign_by_hand(
         )));
     }
     let row: Option<(Option<Id>, bool)> = tx
-        .query_row(
+        .row(
             "SELECT a.workshop_id, t.on_shift FROM technicians t JOIN accounts a ON a.id = t.account_id WHERE t.account_id = ?1",
             [tech],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -336,7 +336,7 @@ pub fn assign_by_hand(
     if !on_shift {
         return Err(ApiError::conflict("That technician is off shift."));
     }
-    let busy: bool = tx.query_row(
+    let busy: bool = tx.row(
         "SELECT EXISTS (SELECT 1 FROM orders WHERE technician_id = ?1 AND status IN ('assigned', 'en_route', 'arrived', 'in_progress'))",
         [tech],
         |r| r.get(0),
@@ -347,7 +347,7 @@ pub fn assign_by_hand(
         ));
     }
     withdraw_pending(tx, order_id)?;
-    tx.execute(
+    tx.exec(
         "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL WHERE id = ?1",
         (order_id, tech),
     )?;
@@ -375,7 +375,7 @@ pub fn redispatch(
             order.status.label()
         )));
     }
-    tx.execute(
+    tx.exec(
         "UPDATE orders SET dispatch_round = dispatch_round + 1 WHERE id = ?1",
         [order_id],
     )?;
@@ -426,7 +426,7 @@ pub fn retry_unassigned(tx: &mut Tx<'_>, cfg: &Config, workshop: Option<Id>) -> 
         .query_map([workshop], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in ids {
-        tx.execute(
+        tx.exec(
             "UPDATE orders SET dispatch_round = dispatch_round + 1 WHERE id = ?1",
             [id],
         )?;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::Caller;
 use crate::changes::{self, emit};
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult, Platform, orders, technicians};
 
 /// Fixes older than this are refused (a phone's clock or buffer gone wrong).
@@ -54,7 +54,7 @@ type ActiveJob = (Id, Option<Id>, Option<Id>);
 /// The technician's active job, if any.
 fn active_order(conn: &Connection, tech: Id) -> ApiResult<Option<ActiveJob>> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT id, owner_id, workshop_id FROM orders WHERE technician_id = ?1 \
              AND status IN ('assigned', 'en_route', 'arrived', 'in_progress') ORDER BY id DESC LIMIT 1",
             [tech],
@@ -126,7 +126,7 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
     let Some(f) = newest else {
         return Ok(ack);
     };
-    let moved = tx.execute(
+    let moved = tx.exec(
         "UPDATE technicians SET lat = ?2, lon = ?3, fix_at = ?4 WHERE account_id = ?1 AND (fix_at IS NULL OR fix_at < ?4)",
         (caller.id, f.lat, f.lon, f.t),
     )?;
@@ -243,7 +243,7 @@ pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<T
         return Ok(Tracking::of(order, None, None));
     };
     let latest = conn
-        .query_row(
+        .row(
             "SELECT lat, lon, accuracy_m, speed_mps, heading_deg, t FROM fixes WHERE account_id = ?1 ORDER BY t DESC LIMIT 1",
             [tech_id],
             |r| {

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::Caller;
 use crate::changes::{self, emit};
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult, Config, dispatch, vehicles};
 
 /// Longest free text (notes, job notes) accepted.
@@ -197,7 +197,7 @@ pub fn visible(conn: &Connection, caller: &Caller, order: &Order) -> ApiResult<b
         Role::Technician => {
             order.technician_id == Some(caller.id)
                 || conn
-                    .query_row(
+                    .row(
                         "SELECT 1 FROM offers WHERE order_id = ?1 AND technician_id = ?2 AND status = 'pending'",
                         (order.id, caller.id),
                         |_| Ok(()),
@@ -288,7 +288,7 @@ fn head_of(tx: &Tx<'_>, id: Id) -> ApiResult<Order> {
 /// superseding the whole-order snapshots the log held before (see migration 0003).
 pub fn republish_for_sync_v2(tx: &mut Tx<'_>) -> ApiResult<usize> {
     let done: Option<i64> = tx
-        .query_row(
+        .row(
             "SELECT value FROM sync_meta WHERE key = 'lines_published'",
             [],
             |r| r.get(0),
@@ -307,7 +307,7 @@ pub fn republish_for_sync_v2(tx: &mut Tx<'_>) -> ApiResult<usize> {
         // Nobody is subscribed while the platform opens: do not hold the whole log in memory.
         tx.live.clear();
     }
-    tx.execute(
+    tx.exec(
         "INSERT INTO sync_meta (key, value) VALUES ('lines_published', 1)",
         [],
     )?;
@@ -333,13 +333,13 @@ pub fn set_status(
     actor: Option<Id>,
     note: Option<&str>,
 ) -> ApiResult<()> {
-    tx.execute(
+    tx.exec(
         "UPDATE orders SET status = ?2, step_count = step_count + 1 WHERE id = ?1",
         (id, status.as_str()),
     )?;
     let at = now_ms();
     let mutation = tx.mutation;
-    let line_id: Id = tx.query_row(
+    let line_id: Id = tx.row(
         "INSERT INTO order_timeline (order_id, at, status, actor_id, note, mutation_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
         (
@@ -379,18 +379,28 @@ pub fn set_status(
 /// Bumps the order's version, reloads its head and appends it to the change log (the job
 /// sheet's lines are published one by one as they are written).
 pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
-    tx.execute(
+    if touch(tx, id)? {
+        head_of(tx, id)
+    } else {
+        emit_snapshot(tx, id)
+    }
+}
+
+/// Bumps the order's version; in a batch, queues its snapshot for the batch's end and
+/// answers true, else answers false (the caller publishes now).
+fn touch(tx: &mut Tx<'_>, id: Id) -> ApiResult<bool> {
+    tx.exec(
         "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
         (id, now_ms()),
     )?;
-    if let Some(deferred) = &mut tx.deferred {
-        if !deferred.contains(&id) {
-            deferred.push(id);
-        }
-        // The snapshot is published once, when the batch ends.
-        return head_of(tx, id);
+    let Some(deferred) = &mut tx.deferred else {
+        return Ok(false);
+    };
+    // The snapshot is published once, when the batch ends.
+    if !deferred.contains(&id) {
+        deferred.push(id);
     }
-    emit_snapshot(tx, id)
+    Ok(true)
 }
 
 /// Appends the order's current snapshot (its head, see [`load_head`]) to the change log.
@@ -446,7 +456,7 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
         Role::Desk => caller.workshop_id,
         _ => vehicle.workshop_id,
     };
-    let id: Id = tx.query_row(
+    let id: Id = tx.row(
         "INSERT INTO orders (created_by, owner_id, workshop_id, vehicle_id, service, skill, lat, lon, \
          window_start, window_end, price_cents, notes, status, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13) RETURNING id",
@@ -532,7 +542,7 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
     check_text("text", text)?;
     let at = now_ms();
     let mutation = tx.mutation;
-    let line_id: Id = tx.query_row(
+    let line_id: Id = tx.row(
         "INSERT INTO job_notes (order_id, author_id, text, created_at, mutation_id) \
          VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         (id, caller.id, text, at, mutation.map(|m| m.to_string())),
@@ -562,12 +572,14 @@ fn sheet_line_added(
     counter: &str,
     line: JobLine,
 ) -> ApiResult<JobLine> {
-    tx.execute(
+    tx.exec(
         &format!("UPDATE orders SET {counter} = {counter} + 1 WHERE id = ?1"),
         [order.id],
     )?;
     let line = emit_line(tx, order, line)?;
-    publish(tx, order.id)?;
+    if !touch(tx, order.id)? {
+        emit_snapshot(tx, order.id)?;
+    }
     Ok(line)
 }
 
@@ -597,7 +609,7 @@ pub fn add_part(
     }
     let at = now_ms();
     let mutation = tx.mutation;
-    let line_id: Id = tx.query_row(
+    let line_id: Id = tx.row(
         "INSERT INTO parts (order_id, name, qty, unit_price_cents, created_at, author_id, mutation_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
         rusqlite::params![id, name, qty, unit_price_cents, at, caller.id, mutation.map(|m| m.to_string())],
@@ -646,7 +658,7 @@ fn may_edit_job(caller: &Caller, order: &Order) -> ApiResult<()> {
 
 /// Offers still pending for an order.
 pub fn pending_offer_count(conn: &Connection, order_id: Id) -> ApiResult<i64> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "SELECT count(*) FROM offers WHERE order_id = ?1 AND status = ?2",
         (order_id, OfferStatus::Pending.as_str()),
         |r| r.get(0),

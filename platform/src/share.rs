@@ -7,7 +7,7 @@ use pitstop_api::{Id, Role, ShareLink, Tracking};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::auth::{Caller, hash_token, new_token};
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult, location, orders};
 
 /// How long a share link works.
@@ -29,7 +29,7 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, order_id: Id) -> ApiResult<Share
     let token = new_token();
     let now = now_ms();
     let expires_at = now + SHARE_TTL_MS;
-    tx.execute(
+    tx.exec(
         "INSERT INTO share_links (hash, order_id, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hash_token(&token), order.id, caller.id, now, expires_at],
     )?;
@@ -45,7 +45,7 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, order_id: Id) -> ApiResult<Share
 pub fn tracking(conn: &Connection, token: &str) -> ApiResult<Tracking> {
     let gone = || ApiError::not_found("This tracking link is unknown or has expired.");
     let order_id: Option<Id> = conn
-        .query_row(
+        .row(
             "SELECT order_id FROM share_links WHERE hash = ?1 AND expires_at > ?2",
             params![hash_token(token), now_ms()],
             |r| r.get(0),

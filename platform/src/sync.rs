@@ -14,7 +14,7 @@ use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult, Platform, changes, dispatch, orders, technicians};
 
 /// The caller's changes after `cursor`, as a ready `SyncPage` JSON document. Pages are
@@ -62,7 +62,7 @@ type Verdict = (MutationResult, Option<Id>);
 
 fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult<Option<Verdict>> {
     let row: Option<(String, String, Option<Id>)> = tx
-        .query_row(
+        .row(
             "SELECT op_hash, result, order_id FROM mutations WHERE account_id = ?1 AND id = ?2",
             (caller.id, m.id.to_string()),
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -89,7 +89,7 @@ fn recorded(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str) -> ApiResult
 }
 
 fn record(tx: &Tx<'_>, caller: &Caller, m: &Mutation, hash: &str, v: &Verdict) -> ApiResult<()> {
-    tx.execute(
+    tx.exec(
         "INSERT INTO mutations (account_id, id, op_hash, result, order_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         (caller.id, m.id.to_string(), hash, serde_json::to_string(&v.0)?, v.1, now_ms()),
     )?;
@@ -139,7 +139,7 @@ fn apply(
 }
 
 /// Mutations applied per write transaction (bounds how long one push holds the writer).
-const PER_TRANSACTION: usize = 100;
+const PER_TRANSACTION: usize = 250;
 
 /// Applies a batch of mutations in order, each exactly once.
 ///

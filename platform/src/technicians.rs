@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::Caller;
 use crate::changes::{self, emit};
-use crate::db::{Tx, json_strings, now_ms};
+use crate::db::{Cached, Tx, json_strings, now_ms};
 use crate::{ApiError, ApiResult, Config, dispatch};
 
 const SELECT: &str = "SELECT a.id, a.name, a.workshop_id, t.skills, t.certifications, t.on_shift, \
@@ -28,7 +28,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Technician> {
 /// One technician.
 pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Technician>> {
     Ok(conn
-        .query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], from_row)
+        .row(&format!("{SELECT} WHERE a.id = ?1"), [id], from_row)
         .optional()?)
 }
 
@@ -70,7 +70,7 @@ pub fn set_profile(
     caller.require(&[Role::Technician], "edit a technician profile")?;
     let skills = clean_list("skills", &req.skills)?;
     let certs = clean_list("certifications", &req.certifications)?;
-    tx.execute(
+    tx.exec(
         "UPDATE technicians SET skills = ?2, certifications = ?3 WHERE account_id = ?1",
         (
             caller.id,
@@ -97,7 +97,7 @@ pub fn set_shift(
                     "Coordinates are out of range: latitude is -90..90 and longitude -180..180.",
                 ));
             }
-            tx.execute(
+            tx.exec(
                 "UPDATE technicians SET lat = ?2, lon = ?3, fix_at = ?4 WHERE account_id = ?1",
                 (caller.id, lat, lon, now_ms()),
             )?;
@@ -105,7 +105,7 @@ pub fn set_shift(
         (None, None) => {}
         _ => return Err(ApiError::invalid("Give both `lat` and `lon`, or neither.")),
     }
-    tx.execute(
+    tx.exec(
         "UPDATE technicians SET on_shift = ?2 WHERE account_id = ?1",
         (caller.id, req.on_shift),
     )?;

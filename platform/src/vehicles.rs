@@ -4,7 +4,7 @@ use pitstop_api::{Id, NewVehicle, Role, Vehicle, vin};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::auth::Caller;
-use crate::db::{Tx, now_ms};
+use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult};
 
 const COLUMNS: &str = "id, owner_id, workshop_id, vin, plate, make, model, year";
@@ -51,7 +51,7 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, req: &NewVehicle) -> ApiResult<V
         Role::Desk => (None, caller.workshop_id),
         _ => (None, None),
     };
-    let id: Id = tx.query_row(
+    let id: Id = tx.row(
         "INSERT INTO vehicles (owner_id, workshop_id, vin, plate, make, model, year, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         (
@@ -81,7 +81,7 @@ pub fn create(tx: &mut Tx<'_>, caller: &Caller, req: &NewVehicle) -> ApiResult<V
 /// A vehicle the caller may book for, or 404.
 pub fn get_bookable(conn: &Connection, caller: &Caller, id: Id) -> ApiResult<Vehicle> {
     let v = conn
-        .query_row(
+        .row(
             &format!("SELECT {COLUMNS} FROM vehicles WHERE id = ?1"),
             [id],
             from_row,

@@ -576,3 +576,46 @@ async fn the_command_line_waits_as_long_as_retry_after_asks() {
     // doubling) would have tried five times or more.
     assert!((1..=2).contains(&attempts), "{attempts} attempts in 3 s");
 }
+
+#[tokio::test]
+async fn a_long_queue_goes_up_in_pipelined_batches_in_order_and_once() {
+    // More actions than three pushes carry: the next batch is sent while the one before it
+    // is settled on the device. Steps must still reach the platform in the order tapped,
+    // and every note exactly once and in order.
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    let core = p.core_client(&tech, &p.base);
+    core.sync_now().await.unwrap();
+    let n = 3 * MAX_MUTATIONS_PER_PUSH / 2;
+    let steps = [
+        (n / 4, OrderStatus::EnRoute),
+        (n / 2, OrderStatus::Arrived),
+        (3 * n / 4, OrderStatus::InProgress),
+    ];
+    for i in 0..n {
+        if let Some((_, s)) = steps.iter().find(|(at, _)| *at == i) {
+            core.step(order.id, *s, None).unwrap();
+        }
+        core.add_note(order.id, &format!("note {i}")).unwrap();
+    }
+    core.push_now().await.unwrap();
+    let status = core.status().unwrap();
+    assert_eq!(status.pending, 0);
+    assert!(status.failed.is_empty(), "{:?}", status.failed);
+    let server = tech.order(order.id).await;
+    assert_eq!(server.status, OrderStatus::InProgress);
+    assert_eq!(server.line_counts.notes as usize, n, "every note arrived once");
+    let lines: Vec<JobLine> = tech
+        .get(&format!("/v1/orders/{}/lines?kind=note&limit=1000", order.id))
+        .await
+        .unwrap();
+    let texts: Vec<String> = lines
+        .iter()
+        .map(|l| match &l.body {
+            LineBody::Note { text } => text.clone(),
+            other => panic!("not a note: {other:?}"),
+        })
+        .collect();
+    let tapped: Vec<String> = (0..n).map(|i| format!("note {i}")).collect();
+    assert_eq!(texts, tapped, "notes arrived in the order tapped, once each");
+}
