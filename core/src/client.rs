@@ -535,7 +535,13 @@ impl Client {
     pub fn record_fix(&self, fix: RawFix) -> Result<Option<u64>> {
         let mut store = self.shared.store()?;
         let last = store.last_fix()?;
-        if self.shared.filter.check(&fix, last.as_ref()).is_err() {
+        let live = store.en_route()?;
+        if self
+            .shared
+            .filter
+            .check_as(&fix, last.as_ref(), live)
+            .is_err()
+        {
             return Ok(None);
         }
         let seq = store.push_fix(&fix)?;

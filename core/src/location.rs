@@ -32,6 +32,9 @@ pub struct FixFilter {
     pub min_distance_m: f64,
     /// ...unless this much time has passed (a heartbeat while parked).
     pub heartbeat: Duration,
+    /// The heartbeat while a job is en route: the customer watching the map should see a
+    /// position a few seconds old even while the car waits at a light.
+    pub live_heartbeat: Duration,
     /// Implied speeds above this are GPS jumps, not driving.
     pub max_speed_mps: f64,
 }
@@ -42,6 +45,7 @@ impl Default for FixFilter {
             max_accuracy_m: 50.0,
             min_distance_m: 20.0,
             heartbeat: Duration::from_secs(60),
+            live_heartbeat: Duration::from_secs(3),
             max_speed_mps: 70.0,
         }
     }
@@ -60,6 +64,16 @@ pub enum Dropped {
 impl FixFilter {
     /// Decides on `fix` given the last kept fix.
     pub fn check(&self, fix: &RawFix, last: Option<&Fix>) -> Result<(), Dropped> {
+        self.check_as(fix, last, false)
+    }
+
+    /// [`Self::check`]; `live`: a job is en route, so the live heartbeat applies.
+    pub fn check_as(&self, fix: &RawFix, last: Option<&Fix>, live: bool) -> Result<(), Dropped> {
+        let heartbeat = if live {
+            self.live_heartbeat
+        } else {
+            self.heartbeat
+        };
         if !geo::valid_coordinates(fix.lat, fix.lon) || !fix.accuracy_m.is_finite() {
             return Err(Dropped::Invalid);
         }
@@ -77,7 +91,7 @@ impl FixFilter {
         if d / dt > self.max_speed_mps {
             return Err(Dropped::ImpossibleJump);
         }
-        if d < self.min_distance_m && (fix.t - last.t) < self.heartbeat.as_millis() as i64 {
+        if d < self.min_distance_m && (fix.t - last.t) < heartbeat.as_millis() as i64 {
             return Err(Dropped::TooClose);
         }
         Ok(())
@@ -243,6 +257,15 @@ mod tests {
             Err(Dropped::TooClose)
         );
         assert_eq!(f.check(&raw(61_000, 52.50001, 5.0), Some(&l)), Ok(()));
+        // En route, a parked car still sends a fix every few seconds for the customer.
+        assert_eq!(
+            f.check_as(&raw(2_000, 52.50001, 5.0), Some(&l), true),
+            Err(Dropped::TooClose)
+        );
+        assert_eq!(
+            f.check_as(&raw(3_000, 52.50001, 5.0), Some(&l), true),
+            Ok(())
+        );
         assert_eq!(f.check(&raw(2000, 52.5003, 5.0), Some(&l)), Ok(())); // 33 m in 2 s
         assert_eq!(
             f.check(&raw(1000, 52.6, 5.0), Some(&l)),

@@ -319,6 +319,15 @@ impl Store {
         )
     }
 
+    /// Whether a job on this device is en route (its customer may be watching the map).
+    pub fn en_route(&self) -> Result<bool> {
+        Ok(self.conn.row(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE status = 'en_route')",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Finished orders, newest first.
     pub fn history(&self, limit: u32) -> Result<Vec<Order>> {
         self.orders_where(
@@ -1548,7 +1557,11 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(stored, [(7, false), (8, true)], "a view is kept only where it differs");
+        assert_eq!(
+            stored,
+            [(7, false), (8, true)],
+            "a view is kept only where it differs"
+        );
         assert_eq!(store.order(8).unwrap().unwrap().vehicle.plate, "OLD 8");
         // The platform's real step lines replace the id-less ones from v1.
         let step = Change {

@@ -33,8 +33,9 @@ pub const PULL_PAGE: u32 = 5000;
 /// Fixes per upload.
 pub const FIX_BATCH: usize = 1000;
 /// The position lane keeps one fix stream open at most this long (then the platform
-/// acknowledges it and a new one starts), so its request headers are paid once per stream.
-pub const STREAM_FOR: Duration = Duration::from_secs(300);
+/// acknowledges it and a new one starts), so its request headers are paid once per stream;
+/// a minute under the platform's 10-minute limit per stream.
+pub const STREAM_FOR: Duration = Duration::from_secs(540);
 /// ...and ends it after this long without a new fix (parked, or the drive is over). Long
 /// enough to ride out a red light; shorter than the platform's 90 s idle limit.
 pub const STREAM_IDLE: Duration = Duration::from_secs(80);

@@ -604,9 +604,15 @@ async fn a_long_queue_goes_up_in_pipelined_batches_in_order_and_once() {
     assert!(status.failed.is_empty(), "{:?}", status.failed);
     let server = tech.order(order.id).await;
     assert_eq!(server.status, OrderStatus::InProgress);
-    assert_eq!(server.line_counts.notes as usize, n, "every note arrived once");
+    assert_eq!(
+        server.line_counts.notes as usize, n,
+        "every note arrived once"
+    );
     let lines: Vec<JobLine> = tech
-        .get(&format!("/v1/orders/{}/lines?kind=note&limit=1000", order.id))
+        .get(&format!(
+            "/v1/orders/{}/lines?kind=note&limit=1000",
+            order.id
+        ))
         .await
         .unwrap();
     let texts: Vec<String> = lines
@@ -617,5 +623,8 @@ async fn a_long_queue_goes_up_in_pipelined_batches_in_order_and_once() {
         })
         .collect();
     let tapped: Vec<String> = (0..n).map(|i| format!("note {i}")).collect();
-    assert_eq!(texts, tapped, "notes arrived in the order tapped, once each");
+    assert_eq!(
+        texts, tapped,
+        "notes arrived in the order tapped, once each"
+    );
 }
