@@ -32,6 +32,9 @@ impl Remote {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(Duration::from_secs(30))
+            // The platform closes a connection idle for 10 s; dropping ours first avoids
+            // sending a request down one it is closing.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
         Self {

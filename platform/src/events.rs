@@ -12,9 +12,55 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
+use axum::http::StatusCode;
+use pitstop_api::Id;
+
 use crate::auth::Caller;
 use crate::changes::RawChange;
-use crate::{Platform, changes};
+use crate::{ApiError, ApiResult, Platform, changes};
+
+/// One of an account's open event streams, counted until it is dropped (when the client
+/// goes away), so one account cannot hold the server's memory with thousands of streams.
+#[derive(Debug)]
+pub struct StreamSlot {
+    platform: Platform,
+    account: Id,
+}
+
+impl StreamSlot {
+    /// Takes a slot for `account`, or says (429) that it has all of its streams open.
+    pub fn take(platform: &Platform, account: Id) -> ApiResult<Self> {
+        let most = platform.config().limits.streams_per_account;
+        let mut open = platform.streams();
+        let n = open.entry(account).or_insert(0);
+        if *n >= most {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "This account already has {most} event streams open, the most allowed; \
+                     close one (another tab or device) and try again."
+                ),
+            ));
+        }
+        *n += 1;
+        Ok(Self {
+            platform: platform.clone(),
+            account,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.platform.streams();
+        if let Some(n) = open.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.account);
+            }
+        }
+    }
+}
 
 const PAGE: u32 = 500;
 
@@ -25,17 +71,20 @@ fn to_event(c: &RawChange) -> Event {
         .data(&c.json)
 }
 
-/// The caller's stream, starting after `cursor` (or at the log's head when `None`).
+/// The caller's stream, starting after `cursor` (or at the log's head when `None`); it holds
+/// `slot` for as long as it is open.
 pub fn stream(
     platform: Platform,
     caller: Caller,
     cursor: Option<i64>,
+    slot: StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before reading the backlog so nothing committed in between is missed.
     let mut live = platform.subscribe();
     let mut closing = platform.closing();
     let audiences = caller.audiences();
     let s = async_stream::stream! {
+        let _slot = slot;
         let mut last = match cursor {
             Some(c) => c,
             None => match platform.read(changes::head) {

@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use pitstop_api::services::{self, ServiceType};
 use pitstop_api::*;
@@ -58,10 +58,17 @@ pub fn app(platform: Platform) -> Router {
         Some(dir) => router.nest_service("/app", tower_http::services::ServeDir::new(dir)),
         None => router,
     };
+    // Serialised once: the handler hands out the same bytes (a handler that owns the
+    // document itself would be copied with the router).
+    let spec = axum::body::Bytes::from(serde_json::to_vec(&api).unwrap_or_default());
+    let guard_state = (limit, platform.config().limits.body_timeout);
     router
         .route(
             "/v1/openapi.json",
-            axum::routing::get(move || async move { axum::Json(api) }),
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec) }
+            }),
         )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
@@ -69,6 +76,7 @@ pub fn app(platform: Platform) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         // `Content-Encoding: gzip` bodies; the limit above applies to the inflated size.
         .layer(RequestDecompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(guard_state, guard))
         .layer(CorsLayer::permissive())
         .layer(TraceLayer::new_for_http())
         .with_state(platform)
@@ -104,6 +112,40 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(upload_locations))
         .routes(routes!(upload_compact_locations))
         .routes(routes!(stream_locations))
+}
+
+/// Before a handler reads a body: a declared length over the limit is refused at once
+/// (nothing of it is read), and a body that stalls is cut off. The fix stream keeps its
+/// own, longer, silence limit.
+async fn guard(
+    State((limit, body_timeout)): State<(usize, std::time::Duration)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared
+        && n > limit as u64
+    {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The request body is {n} bytes; this server takes at most {} KiB. Send less \
+                 (split a batch) and try again.",
+                limit / 1024
+            ),
+        )
+        .into_response();
+    }
+    let req = if req.uri().path() == "/v1/locations/stream" {
+        req
+    } else {
+        req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)))
+    };
+    next.run(req).await
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {
@@ -469,7 +511,7 @@ struct EventQuery {
 
 /// Server-Sent Events: `id` is the change cursor, `event` the kind, `data` a `Change`.
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])), params(EventQuery),
-    responses((status = 200, content_type = "text/event-stream", description = "stream of Change")))]
+    responses((status = 200, content_type = "text/event-stream", description = "stream of Change"), (status = 429, description = "the account has all the event streams it may open")))]
 async fn event_stream(
     State(p): State<Platform>,
     caller: Caller,
@@ -493,7 +535,8 @@ async fn event_stream(
     if let Some(c) = last {
         p.read(|conn| changes::check_cursor(conn, c))?;
     }
-    Ok(events::stream(p, caller, last))
+    let slot = events::StreamSlot::take(&p, caller.id)?;
+    Ok(events::stream(p, caller, last, slot))
 }
 
 /// Upload a batch of GPS fixes (idempotent by device and seq).

@@ -12,6 +12,7 @@
 //! - [`sync`]: cursor pull and exactly-once mutation push.
 //! - [`events`]: Server-Sent Events, resumable with `Last-Event-ID`.
 //! - [`http`]: the axum router, handlers and the OpenAPI document.
+//! - [`serve`]: the accept loop and its connection limits.
 //! - [`demo`]: a seeded city and simulated technicians and customers.
 //!
 //! ```no_run
@@ -33,13 +34,13 @@ pub mod events;
 pub mod http;
 pub mod location;
 pub mod orders;
+pub mod serve;
 pub mod share;
 pub mod sync;
 pub mod technicians;
 pub mod vehicles;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
@@ -50,6 +51,7 @@ use tokio::sync::{broadcast, watch};
 
 pub use error::{ApiError, ApiResult};
 pub use http::app;
+pub use serve::serve;
 
 /// Server settings; every field has a flag in `pitstop-platform --help`.
 #[derive(Debug, Clone)]
@@ -68,6 +70,37 @@ pub struct Config {
     pub ui_dir: Option<PathBuf>,
     /// Map tile URL template clients use; `None` draws maps without tiles.
     pub tile_url: Option<String>,
+    /// Connection and stream limits.
+    pub limits: Limits,
+}
+
+/// What one client may hold of the server (documented in `docs/protocol.md`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open TCP connections; at the cap, new ones wait in the backlog.
+    pub max_connections: usize,
+    /// A request's headers must arrive within this; a keep-alive connection with no next
+    /// request is closed after it too.
+    pub header_timeout: Duration,
+    /// Largest request head (start line and headers), in bytes.
+    pub max_header_bytes: usize,
+    /// A request body may pause at most this long between two pieces (the fix stream has
+    /// its own, longer, limit).
+    pub body_timeout: Duration,
+    /// Event streams open at once per account.
+    pub streams_per_account: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 10_240,
+            header_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            body_timeout: Duration::from_secs(20),
+            streams_per_account: 8,
+        }
+    }
 }
 
 impl Default for Config {
@@ -80,6 +113,7 @@ impl Default for Config {
             body_limit: 512 * 1024,
             ui_dir: None,
             tile_url: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -113,6 +147,8 @@ struct Inner {
     sessions: RwLock<HashMap<String, auth::Caller>>,
     /// Flips to true on shutdown so that endless event streams end and serving can drain.
     closing: watch::Sender<bool>,
+    /// Event streams open per account (see [`events::StreamSlot`]).
+    streams: Mutex<HashMap<Id, usize>>,
 }
 
 impl Platform {
@@ -132,6 +168,7 @@ impl Platform {
                 hub,
                 config,
                 sessions: RwLock::new(HashMap::new()),
+                streams: Mutex::new(HashMap::new()),
                 closing: watch::Sender::new(false),
             }),
         };
@@ -234,6 +271,14 @@ impl Platform {
         self.inner.hub.subscribe()
     }
 
+    /// Open event streams per account.
+    pub(crate) fn streams(&self) -> MutexGuard<'_, HashMap<Id, usize>> {
+        self.inner
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Resolves once shutdown has begun.
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.inner.closing.subscribe()
@@ -264,19 +309,4 @@ impl Platform {
         }
         Ok(())
     }
-}
-
-/// Serves the API on `listener` until `shutdown` resolves, then drains open requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    platform: Platform,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let closer = platform.clone();
-    axum::serve(listener, app(platform))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closer.close();
-        })
-        .await
 }

@@ -105,8 +105,14 @@ async fn sheet(quick: bool) {
     }
 }
 
+/// The allocator `pitstop-platform` uses, so the platform served from this binary
+/// (`--serve`) has the same memory behaviour as the real one.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The platform in this process, on `db`, serving on `addr` until killed (`--serve`).
 fn serve(db: &str, addr: &str) {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let platform = Platform::open(Config {
@@ -120,6 +126,122 @@ fn serve(db: &str, addr: &str) {
             .await
             .expect("serve");
     });
+}
+
+/// Starts the platform in a child process on a fresh database; its pid and base URL.
+async fn serve_child(db: &std::path::Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--serve", db.to_str().unwrap(), &addr])
+        .spawn()
+        .unwrap();
+    let base = format!("http://{addr}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("platform did not start");
+}
+
+/// Idle TCP connections and event-stream subscribers against one server in its own
+/// process: its RSS before, while they are open, and after they leave.
+async fn conns(quick: bool) {
+    let (idle_n, sse_n): (usize, usize) = if quick { (1_000, 500) } else { (10_000, 5_000) };
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve_child(&dir.path().join("p.db")).await;
+    let pid = child.id();
+    let addr = base.trim_start_matches("http://").to_string();
+    // Long enough for the allocator to hand freed pages back (jemalloc's decay is 10 s).
+    let settle = || tokio::time::sleep(Duration::from_secs(12));
+    // Accounts for the streams first (8 streams each, the per-account limit), so their
+    // rows and sessions are in the "before" figure.
+    let http = reqwest::Client::new();
+    let per = pitstop_platform::Limits::default().streams_per_account;
+    let mut tokens = Vec::new();
+    for i in 0..sse_n.div_ceil(per) {
+        let s: Session = http
+            .post(format!("{base}/v1/auth/dev-login"))
+            .json(&serde_json::json!({"name": format!("watcher-{i}"), "role": "owner"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(s.token);
+    }
+    drop(http);
+    settle().await;
+    let before = rss_kib(pid);
+    // Idle: connected, nothing sent.
+    let t = Instant::now();
+    let mut idle = Vec::with_capacity(idle_n);
+    for _ in 0..idle_n {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let opened = t.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_idle = rss_kib(pid);
+    // The server ends them itself after its header timeout (10 s).
+    let timeout = pitstop_platform::Limits::default().header_timeout;
+    tokio::time::sleep(timeout + Duration::from_secs(3)).await;
+    let mut closed = 0;
+    for s in &mut idle {
+        let mut b = [0u8; 1];
+        if let Ok(Ok(0)) = tokio::time::timeout(
+            Duration::from_millis(1),
+            tokio::io::AsyncReadExt::read(s, &mut b),
+        )
+        .await
+        {
+            closed += 1;
+        }
+    }
+    drop(idle);
+    settle().await;
+    let after_idle = rss_kib(pid);
+    // Event streams: a GET each, response head read, then left open.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut streams = Vec::with_capacity(sse_n);
+    for i in 0..sse_n {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let req = format!(
+            "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+            tokens[i / per]
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200", "stream {i}");
+        streams.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let with_streams = rss_kib(pid);
+    drop(streams);
+    settle().await;
+    let after_streams = rss_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let per_conn = |during: u64, n: usize| (during.saturating_sub(before)) as f64 / n as f64;
+    println!(
+        "conns: RSS before {before} KiB; {idle_n} idle connections (opened in {:.2} s) {with_idle} KiB = {:.1} KiB each; {closed} of them closed by the server within {:?}; after {after_idle} KiB",
+        opened.as_secs_f64(),
+        per_conn(with_idle, idle_n),
+        timeout + Duration::from_secs(3),
+    );
+    println!(
+        "conns: {sse_n} event-stream subscribers {with_streams} KiB = {:.1} KiB each; after they left {after_streams} KiB",
+        per_conn(with_streams, sse_n),
+    );
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -483,8 +605,13 @@ fn main() {
     if want("search") {
         search(quick);
     }
+    // Thousands of sockets: take the descriptors the system allows.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
+        if want("conns") {
+            conns(quick).await;
+        }
         if want("sheet") {
             sheet(quick).await;
         }

@@ -80,7 +80,10 @@ impl TestPlatform {
             dir,
             shutdown: Some(tx),
             server: Some(server),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(5))
+                .build()
+                .expect("http client"),
         }
     }
 
