@@ -104,27 +104,40 @@ impl FromRequestParts<Platform> for Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let token = match header {
-            Some(h) => h
-                .strip_prefix("Bearer ")
-                .map(str::trim)
-                .ok_or_else(|| {
-                    ApiError::unauthorized("Use `Authorization: Bearer <token>`.")
-                })?
-                .to_string(),
-            // EventSource in browsers cannot set headers; allow the token in the query.
-            None => parts
-                .uri
-                .query()
-                .and_then(|q| {
+            // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` works as well.
+            Some(h) => match h.trim().split_once(char::is_whitespace) {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    token.trim().to_string()
+                }
+                _ => {
+                    return Err(ApiError::unauthorized(
+                        "Use `Authorization: Bearer <token>`.",
+                    ));
+                }
+            },
+            // EventSource in browsers cannot set headers: the event stream, and only it,
+            // takes the token in the query (URLs end up in histories and proxy logs).
+            None => {
+                let in_query = parts.uri.query().and_then(|q| {
                     q.split('&')
                         .find_map(|kv| kv.strip_prefix("access_token="))
                         .map(str::to_string)
-                })
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "Sign in first: send `Authorization: Bearer <token>` (get one from POST /v1/auth/dev-login).",
-                    )
-                })?,
+                });
+                match in_query {
+                    Some(t) if parts.uri.path() == "/v1/events" => t,
+                    Some(_) => {
+                        return Err(ApiError::unauthorized(
+                            "Send the token in the `Authorization: Bearer <token>` header; \
+                             `?access_token=` is accepted only by /v1/events.",
+                        ));
+                    }
+                    None => {
+                        return Err(ApiError::unauthorized(
+                            "Sign in first: send `Authorization: Bearer <token>` (get one from POST /v1/auth/dev-login).",
+                        ));
+                    }
+                }
+            }
         };
         state.authenticate(&token)
     }

@@ -163,10 +163,18 @@ impl IntoResponse for ApiError {
             tracing::error!(status = %self.status, error = ?src, "request failed");
         }
         let title = self.status.canonical_reason().unwrap_or("Error");
-        ProblemDetails::from_status_code(self.status)
+        let mut resp = ProblemDetails::from_status_code(self.status)
             .with_title(title)
             .with_detail(self.detail)
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §11.6.1: a 401 names the scheme that would work.
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"pitstop\""),
+            );
+        }
+        resp
     }
 }
 

@@ -78,7 +78,13 @@ pub fn app(platform: Platform) -> Router {
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(guard_state, guard))
         .layer(CorsLayer::permissive())
-        .layer(TraceLayer::new_for_http())
+        // Spans carry the path, never the query string (the event stream's token may be
+        // there) or headers (bearer tokens are).
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::extract::Request| {
+                tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            },
+        ))
         .with_state(platform)
 }
 
