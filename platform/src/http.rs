@@ -77,7 +77,8 @@ pub fn app(platform: Platform) -> Router {
         // `Content-Encoding: gzip` bodies; the limit above applies to the inflated size.
         .layer(RequestDecompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(guard_state, guard))
-        .layer(CorsLayer::permissive())
+        .layer(axum::middleware::from_fn(problems))
+        .layer(cors(&platform.config().cors_origins))
         // Spans carry the path, never the query string (the event stream's token may be
         // there) or headers (bearer tokens are).
         .layer(TraceLayer::new_for_http().make_span_with(
@@ -152,6 +153,74 @@ async fn guard(
         req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_timeout, b)))
     };
     next.run(req).await
+}
+
+/// Cross-origin calls only from the configured origins. None by default: the apps call
+/// from native code or from `/app/` on this same origin, and a browser page elsewhere
+/// has no business calling the API with its user's token.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<axum::http::HeaderValue> =
+        origins.iter().filter_map(|o| o.parse().ok()).collect();
+    if allowed.is_empty() {
+        return CorsLayer::new();
+    }
+    CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            axum::http::HeaderName::from_static("last-event-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Errors made outside the handlers (the static UI's 404, a refused `Content-Encoding`, a
+/// body that stopped arriving) come back as plain or empty bodies: they become problem
+/// documents like every other error, keeping a short plain-text reason as the detail.
+async fn problems(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let kind = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if !(kind.is_empty() || kind.starts_with("text/plain")) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let detail = match status {
+        StatusCode::NOT_FOUND => format!("There is nothing at {path}."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "This server takes request bodies plain or \
+            gzip-compressed (`Content-Encoding: gzip`) and as `application/json` unless the \
+            endpoint says otherwise."
+            .to_string(),
+        _ if !text.is_empty() => text,
+        _ => format!(
+            "{}.",
+            status.canonical_reason().unwrap_or("The request failed")
+        ),
+    };
+    let mut out = ApiError::new(status, detail).into_response();
+    // Keep what the original said about the connection or the allowed methods.
+    for name in [header::ALLOW, header::RETRY_AFTER, header::CONNECTION] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -72,6 +72,8 @@ pub struct Config {
     pub tile_url: Option<String>,
     /// Connection and stream limits.
     pub limits: Limits,
+    /// Web origins allowed to call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// What one client may hold of the server (documented in `docs/protocol.md`).
@@ -114,6 +116,7 @@ impl Default for Config {
             ui_dir: None,
             tile_url: None,
             limits: Limits::default(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -65,6 +65,10 @@ struct Args {
     /// Seconds a request body may pause between two pieces.
     #[arg(long, default_value_t = Limits::default().body_timeout.as_secs_f64())]
     body_timeout_secs: f64,
+    /// A web origin (like https://desk.example.com) allowed to call the API from a browser;
+    /// repeat for more. None by default: the apps and /app/ do not need it.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
     /// Event streams one account may have open at once.
     #[arg(long, default_value_t = Limits::default().streams_per_account)]
     streams_per_account: usize,
@@ -112,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             .is_file()
             .then(|| args.ui_dir.clone()),
         tile_url: args.tile_url.clone(),
+        cors_origins: args.cors_origins.clone(),
         limits: Limits {
             max_connections: args.max_connections.max(1),
             header_timeout: Duration::from_secs_f64(args.header_timeout_secs),

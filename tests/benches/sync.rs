@@ -311,28 +311,9 @@ async fn pulls(quick: bool) {
         eprintln!("(seeded in {:.1} s)", t.elapsed().as_secs_f64());
         p.stop().await;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--serve", db.to_str().unwrap(), &addr])
-        .spawn()
-        .unwrap();
+    let (mut child, base) = serve_child(&db).await;
     let pid = child.id();
-    let base = format!("http://{addr}");
     let http = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..200 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "platform did not start");
     let idle = rss_kib(pid);
     // The desk's token from seeding: tokens live in the database, so it still signs in.
     let pull = |http: reqwest::Client, base: String, token: String| async move {

@@ -188,3 +188,75 @@ async fn an_account_opens_a_bounded_number_of_event_streams() {
     assert!(again.is_some(), "the closed stream's slot never came back");
     drop(second);
 }
+
+#[tokio::test]
+async fn errors_from_outside_the_handlers_are_problem_documents_too() {
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::write(ui.path().join("index.html"), "<!doctype html>").unwrap();
+    let dir = ui.path().to_path_buf();
+    let p = strict(move |_| {}).await;
+    let p2 = TestPlatform::start_with(move |c| c.ui_dir = Some(dir)).await;
+    let http = reqwest::Client::new();
+    // A file the static UI does not have.
+    let r = http
+        .get(format!("{}/app/nope.js", p2.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.contains("nothing at /app/nope.js"), "{text}");
+    // A body in an encoding the server does not take.
+    let r = http
+        .post(format!("{}/v1/orders", p.base))
+        .header("content-type", "application/json")
+        .header("content-encoding", "br")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/problem+json")
+    );
+    let text = r.text().await.unwrap();
+    assert!(text.contains("gzip"), "{text}");
+}
+
+#[tokio::test]
+async fn only_configured_origins_may_call_from_a_browser() {
+    let preflight = |base: String, origin: &'static str| async move {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{base}/v1/orders"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap()
+    };
+    let closed = strict(|_| {}).await;
+    let r = preflight(closed.base.clone(), "https://evil.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    let open =
+        TestPlatform::start_with(|c| c.cors_origins = vec!["https://desk.example".into()]).await;
+    let r = preflight(open.base.clone(), "https://desk.example").await;
+    assert_eq!(
+        r.headers()["access-control-allow-origin"].to_str().unwrap(),
+        "https://desk.example"
+    );
+    let r = preflight(open.base.clone(), "https://evil.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
