@@ -6,6 +6,7 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderValue;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use pitstop_api::services::{self, ServiceType};
@@ -13,6 +14,7 @@ use pitstop_api::*;
 use serde::Deserialize;
 use tower_http::cors::CorsLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi};
@@ -49,13 +51,40 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What the web UI under `/app/` may load and talk to: its own files and its own origin
+/// (the API), WebAssembly, map tiles from anywhere; no inline scripts, no framing.
+const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: https: http:; connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
 /// The whole API as a router, state attached. Tests can drive it without a socket.
 pub fn app(platform: Platform) -> Router {
     let (router, api) = api_router().split_for_parts();
     let limit = platform.config().body_limit;
     let router = match &platform.config().ui_dir {
         // The web UI for share links; the wasm app picks its view from the query string.
-        Some(dir) => router.nest_service("/app", tower_http::services::ServeDir::new(dir)),
+        Some(dir) => router.nest_service(
+            "/app",
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(APP_CSP),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                // A share link's secret is in the page's URL: never pass it on.
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .service(tower_http::services::ServeDir::new(dir)),
+        ),
         None => router,
     };
     // Serialised once: the handler hands out the same bytes (a handler that owns the

@@ -260,3 +260,26 @@ async fn only_configured_origins_may_call_from_a_browser() {
     let r = preflight(open.base.clone(), "https://evil.example").await;
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn the_web_ui_is_served_with_a_strict_policy() {
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::write(ui.path().join("index.html"), "<!doctype html>").unwrap();
+    let dir = ui.path().to_path_buf();
+    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dir)).await;
+    let r = reqwest::get(format!("{}/app/", p.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    for part in [
+        "frame-ancestors 'none'",
+        "connect-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+}
