@@ -323,15 +323,20 @@ pub fn assign_by_hand(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    // One sentence for "missing" and "another workshop's": a desk learns nothing about
+    // who works elsewhere.
+    let missing = || {
+        ApiError::not_found(if caller.role == Role::Desk {
+            format!("There is no technician {tech} in your workshop.")
+        } else {
+            format!("There is no technician {tech}.")
+        })
+    };
     let Some((tech_ws, on_shift)) = row else {
-        return Err(ApiError::not_found(format!(
-            "There is no technician {tech}."
-        )));
+        return Err(missing());
     };
     if caller.role == Role::Desk && tech_ws != caller.workshop_id {
-        return Err(ApiError::not_found(format!(
-            "There is no technician {tech} in your workshop."
-        )));
+        return Err(missing());
     }
     if !on_shift {
         return Err(ApiError::conflict("That technician is off shift."));

@@ -16,6 +16,9 @@ use crate::{ApiError, ApiResult, Config, dispatch, vehicles};
 pub const MAX_TEXT: usize = MAX_TEXT_CHARS;
 /// Bookings further ahead than this are refused.
 const MAX_BOOKING_AHEAD_MS: i64 = 366 * 24 * 3600 * 1000;
+/// Longest time window a booking may give (with "not over" and "at most a year ahead",
+/// this bounds both ends).
+const MAX_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// Loads an order with its vehicle, notes, parts and timeline.
 pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
@@ -439,6 +442,11 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
     if req.window_end <= req.window_start {
         return Err(ApiError::invalid(
             "The time window must end after it starts.",
+        ));
+    }
+    if req.window_end.saturating_sub(req.window_start) > MAX_WINDOW_MS {
+        return Err(ApiError::invalid(
+            "The time window is longer than 7 days; choose a shorter one.",
         ));
     }
     let now = now_ms();

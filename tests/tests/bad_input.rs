@@ -75,6 +75,16 @@ async fn invalid_values_are_refused_and_nothing_is_stored() {
         .post_raw("/v1/orders", serde_json::to_value(backwards).unwrap())
         .await
         .problem(422);
+    // A window over all of time: end after start, not over, not starting beyond a year.
+    let mut forever = new_order(car, "oil_change", 52.5, 13.4);
+    (forever.window_start, forever.window_end) = (i64::MIN, i64::MAX);
+    assert!(
+        owner
+            .post_raw("/v1/orders", serde_json::to_value(forever).unwrap())
+            .await
+            .problem(422)
+            .contains("longer than 7 days")
+    );
     let unknown_car = new_order(424242, "oil_change", 52.5, 13.4);
     owner
         .post_raw("/v1/orders", serde_json::to_value(unknown_car).unwrap())

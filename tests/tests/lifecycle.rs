@@ -216,5 +216,14 @@ async fn desk_books_walk_in_for_its_own_technicians_and_can_assign_by_hand() {
             json!({"technician_id": theirs.id()}),
         )
         .await;
-    r.problem(404);
+    let theirs_said = r.problem(404).replace(&theirs.id().to_string(), "N");
+    // ...with the same sentence as one that does not exist: nothing about who works
+    // elsewhere leaks.
+    let r = desk
+        .post_raw(
+            &format!("/v1/orders/{}/dispatch", order2.id),
+            json!({"technician_id": 987_654}),
+        )
+        .await;
+    assert_eq!(r.problem(404).replace("987654", "N"), theirs_said);
 }
