@@ -3,11 +3,10 @@
 /// Why a VIN was refused, as a sentence for the person who typed it.
 pub fn validate(vin: &str) -> Result<String, String> {
     let vin = vin.trim().to_ascii_uppercase();
-    if vin.len() != 17 {
-        return Err(format!(
-            "A VIN has 17 characters; this one has {}.",
-            vin.chars().count()
-        ));
+    // Characters, not bytes: "Ä" is one character the person typed (refused just below).
+    let n = vin.chars().count();
+    if n != 17 {
+        return Err(format!("A VIN has 17 characters; this one has {n}."));
     }
     if let Some(c) = vin.chars().find(|c| !c.is_ascii_alphanumeric()) {
         return Err(format!("A VIN has only letters and digits, not '{c}'."));
@@ -86,6 +85,9 @@ mod tests {
         assert!(validate("1M8GDM9AXKP04278").unwrap_err().contains("17"));
         assert!(validate("WVWZZZ1JZXW00000O").unwrap_err().contains("'O'"));
         assert!(validate("WVWZZZ1JZXW0000-1").unwrap_err().contains("'-'"));
+        // 17 characters, 18 bytes: the sentence names the letter, not a length of 17.
+        let e = validate("WVWZZZ1JZXW00000Ä").unwrap_err();
+        assert!(e.contains("'Ä'"), "{e}");
     }
 
     #[test]

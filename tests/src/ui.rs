@@ -392,13 +392,22 @@ pub async fn text(c: &Client, css: &str) -> Option<String> {
     step(css, el.text()).await.ok()
 }
 
-/// Clicks the element matching `css` once it exists.
+/// Clicks the element matching `css` once it exists. The UI re-renders on its own (the
+/// sync badge ticks every second), so an element found may be replaced before the click
+/// lands: then it is found again, for a few seconds at most.
 pub async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
-    find(c, css)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("clicking {css}"))
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let clicked = find(c, css).await?.click().await;
+        match clicked {
+            Ok(_) => return Ok(()),
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("(clicking {css} again: {e})");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e).with_context(|| format!("clicking {css}")),
+        }
+    }
 }
 
 /// Clicks the element matching `css` if it is there right now; says whether it was.
