@@ -27,6 +27,14 @@ async fn connect(p: &TestPlatform) -> TcpStream {
         .unwrap()
 }
 
+/// The detail of a problem document with `status`, after checking it is one.
+async fn problem(r: reqwest::Response, status: u16) -> String {
+    assert_eq!(r.status(), status);
+    let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(kind.starts_with("application/problem+json"), "{kind}");
+    r.text().await.unwrap()
+}
+
 /// Reads until the server closes; what it said, and how long it took.
 async fn until_closed(s: &mut TcpStream, within: Duration) -> (String, Duration) {
     let t = Instant::now();
@@ -203,14 +211,7 @@ async fn errors_from_outside_the_handlers_are_problem_documents_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 404);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/problem+json")
-    );
-    let text = r.text().await.unwrap();
+    let text = problem(r, 404).await;
     assert!(text.contains("nothing at /app/nope.js"), "{text}");
     // A body in an encoding the server does not take.
     let r = http
@@ -221,14 +222,7 @@ async fn errors_from_outside_the_handlers_are_problem_documents_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 415);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/problem+json")
-    );
-    let text = r.text().await.unwrap();
+    let text = problem(r, 415).await;
     assert!(text.contains("gzip"), "{text}");
 }
 
