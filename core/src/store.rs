@@ -776,14 +776,9 @@ impl Store {
         Ok(id)
     }
 
-    /// The next pending mutations to push, oldest first: at most `max` of them and, past the
-    /// first, at most `max_bytes` of JSON (the platform caps request bodies).
-    pub fn next_batch(&self, max: usize, max_bytes: usize) -> Result<Vec<Mutation>> {
-        Ok(self.next_batch_after(0, max, max_bytes)?.0)
-    }
-
-    /// [`Self::next_batch`] of the actions queued after `seq` (those up to it are in
-    /// flight), with the last one's `seq`.
+    /// The next pending mutations to push, oldest first, among those queued after `seq`
+    /// (those up to it are in flight): at most `max` of them and, past the first, at most
+    /// `max_bytes` of JSON (the platform caps request bodies); with the last one's `seq`.
     pub fn next_batch_after(
         &self,
         seq: i64,

@@ -299,14 +299,7 @@ async fn pulls(quick: bool) {
             if n >= changes_wanted {
                 break;
             }
-            p.platform
-                .write(|tx| {
-                    for _ in 0..1000 {
-                        pitstop_platform::orders::create(tx, p.platform.config(), &who, &req)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
+            p.book_directly(&who, &req, 1000);
         }
         eprintln!("(seeded in {:.1} s)", t.elapsed().as_secs_f64());
         p.stop().await;
