@@ -59,12 +59,14 @@ impl AppState {
         platform: &str,
         session: &Session,
     ) -> Result<()> {
-        let client = Client::open(ClientConfig {
-            cache: dir.join(format!("account-{}.db", session.account.id)),
-            platform: platform.to_string(),
-            token: session.token.clone(),
-            account_id: session.account.id,
-        })?;
+        // The session lives in memory for now (the app signs in at each start); renewals
+        // replace it there.
+        let client = Client::open(ClientConfig::for_session(
+            dir.join(format!("account-{}.db", session.account.id)),
+            platform,
+            session,
+            Default::default(),
+        ))?;
         let sync = client.start();
         forward_notices(app.clone(), client.clone(), session.account.role);
         self.set_feed(None);

@@ -7,16 +7,20 @@
 //! - [`vin`]: VIN validation (length, alphabet, North American check digit).
 //! - [`status`]: the order state machine, checked on both sides of the wire.
 //! - [`services`]: the service catalogue with transparent prices.
+//! - [`text`]: the one rule for typed text (lengths, control and bidi characters).
+//! - [`address`]: sign-in addresses (mobile number or e-mail) in canonical form.
 //! - the rest of this file: request and response bodies of the `/v1` API.
 //!
 //! Architecture invariant: this crate depends on serde (and, behind the `openapi` feature,
 //! utoipa) only, so it compiles to wasm32 for the UI. No I/O, no clocks, no randomness.
 
+pub mod address;
 pub mod device;
 pub mod fixcodec;
 pub mod geo;
 pub mod services;
 pub mod status;
+pub mod text;
 pub mod vin;
 
 use serde::{Deserialize, Serialize};
@@ -149,6 +153,9 @@ wire! {
         pub name: String,
         /// Set for desks (always) and for technicians attached to a workshop.
         pub workshop_id: Option<Id>,
+        /// A desk that may invite staff and revoke their sessions.
+        #[serde(default)]
+        pub workshop_admin: bool,
     }
 
     /// Body of `POST /v1/auth/dev-login`: creates the account on first use.
@@ -162,11 +169,124 @@ wire! {
         pub skills: Option<Vec<String>>,
     }
 
-    /// A bearer token and the account it signs in.
+    /// A signed-in device: a short-lived access token and the refresh token that renews it.
     pub struct Session {
         pub account: Account,
-        /// Send as `Authorization: Bearer <token>`; the server keeps only its hash.
+        /// Send as `Authorization: Bearer <token>`; the server keeps only its hash. It stops
+        /// working at `expires_at`: get a new one with `POST /v1/auth/refresh`.
         pub token: String,
+        /// When `token` stops working.
+        pub expires_at: Millis,
+        /// Single use: each refresh answers a new one. Keep it secret (the OS keyring).
+        pub refresh_token: String,
+        /// This device's session (listed by `GET /v1/sessions`).
+        pub session_id: Id,
+    }
+
+    /// Body of `POST /v1/auth/code`: send a one-time sign-in code.
+    pub struct CodeRequest {
+        /// A mobile number with country code (`+86 138 0013 8000`) or an e-mail address.
+        #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+        pub address: String,
+    }
+
+    /// Answer of `POST /v1/auth/code`. The same whether or not an account has the address.
+    pub struct CodeSent {
+        /// The address in canonical form, masked.
+        pub sent_to: String,
+        /// The code stops working at this time.
+        pub expires_at: Millis,
+        /// Another code can be asked for after this many seconds.
+        pub resend_after_s: u32,
+    }
+
+    /// Body of `POST /v1/auth/sign-in`: a code (or, where one is set, a password) for an
+    /// address. An unknown address signing in with a code becomes a new car-owner account.
+    pub struct SignIn {
+        #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+        pub address: String,
+        /// The 6-digit code from `POST /v1/auth/code` or from an invitation.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 16))]
+        pub code: Option<String>,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+        pub password: Option<String>,
+        /// What the user calls this device ("Li's phone"), shown in the session list.
+        #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+        pub device: String,
+        /// The name of a new owner account (ignored for existing accounts).
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+        pub name: Option<String>,
+    }
+
+    /// Body of `POST /v1/auth/refresh`.
+    pub struct RefreshRequest {
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+        pub refresh_token: String,
+    }
+
+    /// One signed-in device of an account.
+    pub struct SessionInfo {
+        pub id: Id,
+        pub account_id: Id,
+        pub device: String,
+        pub created_at: Millis,
+        /// Last time the device renewed its access.
+        pub last_used_at: Millis,
+        /// Signed out automatically after this unless it renews.
+        pub expires_at: Millis,
+        /// The session this request came from.
+        pub current: bool,
+    }
+
+    /// Body of `PUT /v1/me/password`.
+    pub struct NewPassword {
+        /// 10 to 128 characters.
+        #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 128))]
+        pub password: String,
+        /// Required when the account already has a password.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+        pub current_password: Option<String>,
+    }
+
+    /// Body of `POST /v1/workshops/{id}/invites` (the workshop's admin or a platform admin).
+    pub struct Invite {
+        /// `desk` or `technician`.
+        pub role: Role,
+        #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+        pub address: String,
+        #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+        pub name: String,
+        /// A desk that may invite others and revoke sessions.
+        #[serde(default)]
+        pub workshop_admin: bool,
+    }
+
+    /// An invitation made: the account exists, and signs in with `code` (valid 7 days; also
+    /// sent to the address where a sender is configured). Hand the code over in person.
+    pub struct Invited {
+        pub account: Account,
+        pub code: String,
+        pub expires_at: Millis,
+    }
+
+    /// A member of a workshop's staff, for its admin.
+    pub struct StaffMember {
+        pub account: Account,
+        /// The sign-in address, masked.
+        pub address: Option<String>,
+        /// Sessions signed in now.
+        pub sessions: u32,
+    }
+
+    /// A single-use pass to open `GET /v1/events?ticket=…` from a browser's `EventSource`
+    /// (which cannot send headers), valid for a few seconds.
+    pub struct EventTicket {
+        pub ticket: String,
+        pub expires_at: Millis,
     }
 
     /// A workshop with a front desk and, usually, its own technicians.

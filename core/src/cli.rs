@@ -161,12 +161,40 @@ fn open(dir: &Path) -> anyhow::Result<Client> {
     let saved: Saved = serde_json::from_slice(
         &std::fs::read(session_path(dir)).context("not signed in: run `pitstop login` first")?,
     )?;
-    Ok(Client::open(ClientConfig {
-        cache: dir.join(format!("account-{}.db", saved.session.account.id)),
-        platform: saved.platform,
-        token: saved.session.token,
-        account_id: saved.session.account.id,
-    })?)
+    // A renewed session replaces the saved one at once: its old refresh token is spent.
+    let (path, platform) = (session_path(dir), saved.platform.clone());
+    let on_renew = crate::remote::OnRenew(Some(std::sync::Arc::new(move |s: &Session| {
+        let saved = Saved {
+            platform: platform.clone(),
+            session: s.clone(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&saved)
+            && let Err(e) = write_private(&path, &bytes)
+        {
+            tracing::warn!(error = %e, "saving the renewed session failed");
+        }
+    })));
+    Ok(Client::open(ClientConfig::for_session(
+        dir.join(format!("account-{}.db", saved.session.account.id)),
+        &saved.platform,
+        &saved.session,
+        on_renew,
+    ))?)
+}
+
+/// Writes a file only its owner can read (it holds a refresh token), replacing it whole.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(tmp, path)
 }
 
 fn print<T: Serialize>(v: &T) -> anyhow::Result<()> {
@@ -216,9 +244,9 @@ async fn run() -> anyhow::Result<()> {
                 session.account.role.as_str(),
                 session.account.id
             );
-            std::fs::write(
-                session_path(&cli.dir),
-                serde_json::to_vec(&Saved { platform, session })?,
+            write_private(
+                &session_path(&cli.dir),
+                &serde_json::to_vec(&Saved { platform, session })?,
             )?;
         }
         Cmd::Status => print(&open(&cli.dir)?.status()?)?,

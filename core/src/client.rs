@@ -36,7 +36,7 @@ use crate::store::{Applied, OfferView, Store, now_ms};
 use crate::sync::{self, Live, Round, SyncStatus};
 
 /// Where the cache lives and who is signed in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientConfig {
     /// The SQLite cache file of this account.
     pub cache: PathBuf,
@@ -46,6 +46,32 @@ pub struct ClientConfig {
     pub token: String,
     /// The signed-in account.
     pub account_id: Id,
+    /// Renews `token` before it expires; `None`: `token` is used until refused.
+    pub refresh_token: Option<String>,
+    /// When `token` expires (0: unknown).
+    pub token_expires_at: i64,
+    /// Told about every renewed session (keep its refresh token).
+    pub on_renew: crate::remote::OnRenew,
+}
+
+impl ClientConfig {
+    /// The settings for a session the platform handed out, with its cache at `cache`.
+    pub fn for_session(
+        cache: PathBuf,
+        platform: &str,
+        s: &pitstop_api::Session,
+        on_renew: crate::remote::OnRenew,
+    ) -> Self {
+        Self {
+            cache,
+            platform: platform.to_string(),
+            token: s.token.clone(),
+            account_id: s.account.id,
+            refresh_token: Some(s.refresh_token.clone()),
+            token_expires_at: s.expires_at,
+            on_renew,
+        }
+    }
 }
 
 /// What changed, for a UI to refresh.
@@ -206,7 +232,15 @@ impl Client {
         Ok(Self {
             shared: Arc::new(Shared {
                 store: Mutex::new(store),
-                remote: Remote::new(&cfg.platform, &cfg.token),
+                remote: Remote::signed_in(
+                    &cfg.platform,
+                    crate::remote::Credentials {
+                        token: cfg.token.clone(),
+                        refresh_token: cfg.refresh_token.clone(),
+                        expires_at: cfg.token_expires_at,
+                    },
+                    cfg.on_renew.clone(),
+                ),
                 device_id,
                 wake: Notify::new(),
                 fix_wake: Notify::new(),

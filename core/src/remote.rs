@@ -3,11 +3,13 @@
 //! can help, never panics.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
 use pitstop_api::{
-    Change, LocationAck, LocationBatch, Mutation, PushRequest, PushResponse, SyncPage, fixcodec,
+    Change, LocationAck, LocationBatch, Mutation, PushRequest, PushResponse, Session, SyncPage,
+    fixcodec,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -17,18 +19,75 @@ use crate::error::{Error, Result};
 /// Largest answer body accepted; anything bigger is treated as a hostile answer.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
+/// Renew the access token this long before it expires.
+const RENEW_BEFORE_MS: i64 = 60_000;
+
+/// Called with each renewed session, so the app can keep the new refresh token (the old one
+/// no longer works: presenting it again signs the device out).
+#[derive(Clone, Default)]
+pub struct OnRenew(pub Option<Arc<dyn Fn(&Session) + Send + Sync>>);
+
+impl std::fmt::Debug for OnRenew {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OnRenew(set)"
+        } else {
+            "OnRenew(none)"
+        })
+    }
+}
+
+/// The credentials of a signed-in device.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The bearer token.
+    pub token: String,
+    /// Renews `token`; `None`: the token is used until refused.
+    pub refresh_token: Option<String>,
+    /// When `token` expires (0: unknown).
+    pub expires_at: i64,
+}
+
+impl Credentials {
+    /// The credentials of a session the platform handed out.
+    pub fn of(s: &Session) -> Self {
+        Self {
+            token: s.token.clone(),
+            refresh_token: Some(s.refresh_token.clone()),
+            expires_at: s.expires_at,
+        }
+    }
+}
+
 /// A signed-in connection to the platform.
 #[derive(Debug, Clone)]
 pub struct Remote {
     http: reqwest::Client,
     /// Like `http://127.0.0.1:8080`, without a trailing slash.
     base: String,
-    token: String,
+    auth: Arc<Mutex<Credentials>>,
+    /// One renewal at a time: concurrent requests wait for it instead of each spending (and
+    /// so invalidating) the refresh token.
+    renewing: Arc<tokio::sync::Mutex<()>>,
+    on_renew: OnRenew,
 }
 
 impl Remote {
-    /// A connection to `base` with bearer `token`.
+    /// A connection to `base` with bearer `token` and nothing to renew it with.
     pub fn new(base: &str, token: &str) -> Self {
+        Self::signed_in(
+            base,
+            Credentials {
+                token: token.to_string(),
+                ..Credentials::default()
+            },
+            OnRenew::default(),
+        )
+    }
+
+    /// A connection to `base` that renews its access token before it expires (and once
+    /// more when the platform refuses it), telling `on_renew` each time.
+    pub fn signed_in(base: &str, creds: Credentials, on_renew: OnRenew) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(Duration::from_secs(30))
@@ -40,8 +99,77 @@ impl Remote {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            auth: Arc::new(Mutex::new(creds)),
+            renewing: Arc::new(tokio::sync::Mutex::new(())),
+            on_renew,
         }
+    }
+
+    fn creds(&self) -> std::sync::MutexGuard<'_, Credentials> {
+        self.auth.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The access token to send now, renewed first if it is about to expire.
+    async fn bearer(&self) -> Result<String> {
+        let due = {
+            let c = self.creds();
+            c.refresh_token.is_some()
+                && c.expires_at != 0
+                && c.expires_at - crate::store::now_ms() < RENEW_BEFORE_MS
+        };
+        if due {
+            self.renew(None).await?;
+        }
+        Ok(self.creds().token.clone())
+    }
+
+    /// Renews the access token: when it is about to expire (`refused: None`), or when the
+    /// platform just refused `refused`. Returns whether a different token is now in use.
+    async fn renew(&self, refused: Option<&str>) -> Result<bool> {
+        let _one = self.renewing.lock().await;
+        let refresh_token = {
+            let c = self.creds();
+            let Some(r) = c.refresh_token.clone() else {
+                return Ok(false);
+            };
+            match refused {
+                // Renewed by another request meanwhile.
+                Some(t) if c.token != t => return Ok(true),
+                Some(_) => {}
+                None if c.expires_at - crate::store::now_ms() >= RENEW_BEFORE_MS => {
+                    return Ok(true);
+                }
+                None => {}
+            }
+            r
+        };
+        let rb = self
+            .http
+            .post(format!("{}/v1/auth/refresh", self.base))
+            .json(&pitstop_api::RefreshRequest { refresh_token })
+            .timeout(Duration::from_secs(20));
+        let resp = rb.send().await.map_err(offline)?;
+        let status = resp.status();
+        let body = read_capped(resp).await?;
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(Error::Server {
+                status: status.as_u16(),
+                retry_after: None,
+            });
+        }
+        if !status.is_success() {
+            return Err(Error::Rejected {
+                status: status.as_u16(),
+                detail: "this device was signed out (or its session expired); sign in again".into(),
+            });
+        }
+        let session: Session =
+            serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))?;
+        *self.creds() = Credentials::of(&session);
+        if let Some(f) = &self.on_renew.0 {
+            f(&session);
+        }
+        Ok(true)
     }
 
     /// The platform's base URL.
@@ -50,9 +178,7 @@ impl Remote {
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
+        self.http.request(method, format!("{}{path}", self.base))
     }
 
     async fn send<T: DeserializeOwned>(&self, rb: reqwest::RequestBuilder) -> Result<T> {
@@ -64,7 +190,19 @@ impl Remote {
         rb: reqwest::RequestBuilder,
         within: Duration,
     ) -> Result<T> {
-        let resp = rb.timeout(within).send().await.map_err(offline)?;
+        let rb = rb.timeout(within);
+        // Kept to send once more if the token is refused and renewed (a streamed body
+        // cannot be sent twice: that request fails and its caller retries later).
+        let again = rb.try_clone();
+        let token = self.bearer().await?;
+        let mut resp = rb.bearer_auth(&token).send().await.map_err(offline)?;
+        if resp.status() == StatusCode::UNAUTHORIZED
+            && let Some(again) = again
+            && self.renew(Some(&token)).await?
+        {
+            let token = self.creds().token.clone();
+            resp = again.bearer_auth(&token).send().await.map_err(offline)?;
+        }
         let status = resp.status();
         let retry_after = resp
             .headers()
@@ -186,13 +324,22 @@ impl Remote {
         cursor: i64,
         mut on_change: impl FnMut(Change) -> Result<()>,
     ) -> Result<()> {
+        let token = self.bearer().await?;
         let resp = self
             .request(Method::GET, "/v1/events")
+            .bearer_auth(&token)
             .header("Last-Event-ID", cursor.to_string())
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .send()
             .await
             .map_err(offline)?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            // Renewed for the next attempt (a refused renewal reports the sign-out).
+            self.renew(Some(&token)).await?;
+            return Err(Error::Offline(
+                "the event stream's token was renewed".into(),
+            ));
+        }
         if !resp.status().is_success() {
             return Err(Error::Server {
                 status: resp.status().as_u16(),

@@ -1,120 +1,217 @@
-//! Accounts, sessions and workshops.
+//! Accounts (with their sign-in addresses) and workshops.
 
-use pitstop_api::{DevLogin, Id, NewWorkshop, Role, Session, Workshop, geo};
+use pitstop_api::address::Address;
+use pitstop_api::text::{self, Lines};
+use pitstop_api::{Id, NewWorkshop, Role, StaffMember, Workshop, geo};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::auth::{Caller, hash_token, new_token};
+use crate::auth::Caller;
 use crate::db::{Cached, Tx, now_ms};
 use crate::{ApiError, ApiResult};
 
-/// Looks up the account behind a token hash.
-pub fn caller_for_token_hash(conn: &Connection, hash: &str) -> ApiResult<Option<Caller>> {
-    Ok(conn
-        .row(
-            "SELECT a.id, a.role, a.name, a.workshop_id FROM tokens t \
-             JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?1",
-            [hash],
-            caller_from_row,
-        )
-        .optional()?)
-}
-
-fn caller_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Caller> {
+/// Reads a caller from `id, role, name, workshop_id, workshop_admin, session_id`.
+pub fn caller_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Caller> {
     let role: String = r.get(1)?;
     Ok(Caller {
         id: r.get(0)?,
         role: Role::parse(&role).unwrap_or(Role::Owner),
         name: r.get(2)?,
         workshop_id: r.get(3)?,
+        workshop_admin: r.get(4)?,
+        session_id: r.get(5)?,
     })
 }
 
-/// Signs in by name and role, creating the account on first use; returns a new token.
-pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin) -> ApiResult<Session> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(ApiError::invalid("A name has 1 to 80 characters."));
-    }
-    match (req.role, req.workshop_id) {
-        (Role::Desk, None) => {
-            return Err(ApiError::invalid(
-                "A desk account belongs to a workshop: give `workshop_id`.",
-            ));
+/// One account as a caller without a session.
+pub fn caller(conn: &Connection, id: Id) -> ApiResult<Caller> {
+    conn.row(
+        "SELECT id, role, name, workshop_id, workshop_admin, NULL FROM accounts WHERE id = ?1",
+        [id],
+        caller_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::not_found(format!("There is no account {id}.")))
+}
+
+/// An account found by its sign-in address, with its password hash if it has one.
+#[derive(Debug)]
+pub struct Found {
+    pub caller: Caller,
+    pub password_hash: Option<String>,
+}
+
+/// The account with this sign-in address, if any.
+pub fn by_address(conn: &Connection, address: &Address) -> ApiResult<Option<Found>> {
+    let sql = match address {
+        Address::Phone(_) => {
+            "SELECT id, role, name, workshop_id, workshop_admin, NULL, password_hash FROM accounts WHERE phone = ?1"
         }
-        (Role::Owner | Role::Admin, Some(_)) => {
-            return Err(ApiError::invalid(
-                "Only desks and technicians belong to a workshop.",
-            ));
-        }
-        _ => {}
-    }
-    if let Some(ws) = req.workshop_id {
-        workshop(tx, ws)?;
-    }
-    let existing = tx
-        .row(
-            "SELECT id, role, name, workshop_id FROM accounts WHERE role = ?1 AND name = ?2",
-            (req.role.as_str(), name),
-            caller_from_row,
-        )
-        .optional()?;
-    let caller = match existing {
-        Some(c) if req.workshop_id.is_some() && c.workshop_id != req.workshop_id => {
-            return Err(ApiError::conflict(format!(
-                "The {} account '{name}' belongs to another workshop.",
-                req.role.as_str()
-            )));
-        }
-        Some(c) => c,
-        None => {
-            let id: Id = tx.row(
-                "INSERT INTO accounts (role, name, workshop_id, created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-                (req.role.as_str(), name, req.workshop_id, now_ms()),
-                |r| r.get(0),
-            )?;
-            if req.role == Role::Technician {
-                tx.exec("INSERT INTO technicians (account_id) VALUES (?1)", [id])?;
-                if let Some(skills) = &req.skills {
-                    crate::technicians::set_profile(
-                        tx,
-                        &Caller {
-                            id,
-                            role: Role::Technician,
-                            name: name.to_string(),
-                            workshop_id: req.workshop_id,
-                        },
-                        &pitstop_api::TechnicianProfile {
-                            skills: skills.clone(),
-                            certifications: vec![],
-                        },
-                    )?;
-                }
-            }
-            Caller {
-                id,
-                role: req.role,
-                name: name.to_string(),
-                workshop_id: req.workshop_id,
-            }
+        Address::Email(_) => {
+            "SELECT id, role, name, workshop_id, workshop_admin, NULL, password_hash FROM accounts WHERE email = ?1"
         }
     };
-    let token = new_token();
-    tx.exec(
-        "INSERT INTO tokens (hash, account_id, created_at) VALUES (?1, ?2, ?3)",
-        (hash_token(&token), caller.id, now_ms()),
+    Ok(conn
+        .row(sql, [address.as_str()], |r| {
+            Ok(Found {
+                caller: caller_from_row(r)?,
+                password_hash: r.get(6)?,
+            })
+        })
+        .optional()?)
+}
+
+/// What a new account is.
+#[derive(Debug)]
+pub struct NewAccount<'a> {
+    pub role: Role,
+    pub name: &'a str,
+    pub workshop_id: Option<Id>,
+    pub address: Option<&'a Address>,
+    pub workshop_admin: bool,
+    pub invited_by: Option<Id>,
+    /// Made by dev login (which may open it again by name).
+    pub dev: bool,
+}
+
+/// Creates an account (and a technician's profile row). The name must already be clean.
+pub fn create(tx: &mut Tx<'_>, new: &NewAccount<'_>) -> ApiResult<Caller> {
+    let (phone, email) = match new.address {
+        Some(Address::Phone(p)) => (Some(p.as_str()), None),
+        Some(Address::Email(e)) => (None, Some(e.as_str())),
+        None => (None, None),
+    };
+    let id: Id = tx.row(
+        "INSERT INTO accounts (role, name, workshop_id, created_at, phone, email, workshop_admin, invited_by, dev) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        rusqlite::params![
+            new.role.as_str(),
+            new.name,
+            new.workshop_id,
+            now_ms(),
+            phone,
+            email,
+            new.workshop_admin,
+            new.invited_by,
+            new.dev
+        ],
+        |r| r.get(0),
     )?;
-    Ok(Session {
-        account: caller.account(),
-        token,
+    if new.role == Role::Technician {
+        tx.exec("INSERT INTO technicians (account_id) VALUES (?1)", [id])?;
+    }
+    Ok(Caller {
+        id,
+        role: new.role,
+        name: new.name.to_string(),
+        workshop_id: new.workshop_id,
+        workshop_admin: new.workshop_admin,
+        session_id: None,
     })
+}
+
+/// An account's password hash, if it set a password.
+pub fn password_hash(conn: &Connection, id: Id) -> ApiResult<Option<String>> {
+    Ok(conn
+        .row(
+            "SELECT password_hash FROM accounts WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Sets (or replaces) an account's password hash.
+pub fn set_password_hash(tx: &mut Tx<'_>, id: Id, hash: &str) -> ApiResult<()> {
+    tx.exec(
+        "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+        rusqlite::params![id, hash],
+    )?;
+    Ok(())
+}
+
+/// Creates or updates the platform admin with this e-mail address (the command line's
+/// `pitstop-platform admin`; there is no endpoint for it).
+pub fn provision_admin(
+    tx: &mut Tx<'_>,
+    name: &str,
+    email: &Address,
+    password_hash: Option<&str>,
+) -> ApiResult<Caller> {
+    let caller = match by_address(tx, email)? {
+        Some(f) if f.caller.role == Role::Admin => f.caller,
+        Some(_) => {
+            return Err(ApiError::conflict(
+                "That e-mail address belongs to an account that is not an admin.",
+            ));
+        }
+        None => create(
+            tx,
+            &NewAccount {
+                role: Role::Admin,
+                name,
+                workshop_id: None,
+                address: Some(email),
+                workshop_admin: false,
+                invited_by: None,
+                dev: false,
+            },
+        )?,
+    };
+    if let Some(h) = password_hash {
+        set_password_hash(tx, caller.id, h)?;
+    }
+    Ok(caller)
+}
+
+/// A workshop's staff, for its admin (or a platform admin).
+pub fn staff(conn: &Connection, caller: &Caller, workshop_id: Id) -> ApiResult<Vec<StaffMember>> {
+    may_administer(caller, workshop_id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.role, a.name, a.workshop_id, a.workshop_admin, NULL, a.phone, a.email, \
+         (SELECT COUNT(*) FROM sessions s WHERE s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > ?2) \
+         FROM accounts a WHERE a.workshop_id = ?1 ORDER BY a.role, a.name LIMIT 1000",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![workshop_id, now_ms()], |r| {
+        let phone: Option<String> = r.get(6)?;
+        let email: Option<String> = r.get(7)?;
+        let address = phone.map(Address::Phone).or(email.map(Address::Email));
+        Ok(StaffMember {
+            account: caller_from_row(r)?.account(),
+            address: address.map(|a| a.masked()),
+            sessions: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Refuses callers who do not administer `workshop_id`, with the same sentence whether the
+/// workshop exists or not.
+pub fn may_administer(caller: &Caller, workshop_id: Id) -> ApiResult<()> {
+    let ok = caller.role == Role::Admin
+        || (caller.role == Role::Desk
+            && caller.workshop_admin
+            && caller.workshop_id == Some(workshop_id));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "There is no workshop {workshop_id} that you administer."
+        )))
+    }
 }
 
 /// Creates a workshop (admins only).
 pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> ApiResult<Workshop> {
     caller.require(&[Role::Admin], "create workshops")?;
-    if req.name.trim().is_empty() {
-        return Err(ApiError::invalid("A workshop needs a name."));
-    }
+    let name = text::clean(
+        "workshop name",
+        &req.name,
+        text::MAX_NAME_CHARS,
+        Lines::One,
+        true,
+    )
+    .map_err(ApiError::invalid)?;
     if !geo::valid_coordinates(req.lat, req.lon) {
         return Err(ApiError::invalid(
             "Coordinates are out of range: latitude is -90..90 and longitude -180..180.",
@@ -122,12 +219,12 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
     }
     let id = tx.row(
         "INSERT INTO workshops (name, lat, lon) VALUES (?1, ?2, ?3) RETURNING id",
-        (req.name.trim(), req.lat, req.lon),
+        (&name, req.lat, req.lon),
         |r| r.get(0),
     )?;
     Ok(Workshop {
         id,
-        name: req.name.trim().into(),
+        name,
         lat: req.lat,
         lon: req.lon,
     })

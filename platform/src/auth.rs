@@ -1,5 +1,7 @@
 //! Bearer tokens and the [`Caller`] extractor. Tokens are 256 random bits shown once; the
-//! database keeps only their SHA-256.
+//! database keeps only their SHA-256. Every request looks its token up in the database (a
+//! cached statement on a reader, microseconds): there is no in-memory session cache that a
+//! revocation could miss.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -18,9 +20,26 @@ pub struct Caller {
     pub name: String,
     /// A desk's workshop, or a technician's home workshop.
     pub workshop_id: Option<Id>,
+    /// A desk that administers its workshop (invites staff, revokes their sessions).
+    pub workshop_admin: bool,
+    /// The session the request's token belongs to (`None` for the platform's own work:
+    /// the demo, benchmarks).
+    pub session_id: Option<Id>,
 }
 
 impl Caller {
+    /// A caller acting for `id` outside any session (the demo's simulation, benchmarks).
+    pub fn internal(id: Id, role: Role, name: &str, workshop_id: Option<Id>) -> Self {
+        Self {
+            id,
+            role,
+            name: name.to_string(),
+            workshop_id,
+            workshop_admin: false,
+            session_id: None,
+        }
+    }
+
     /// Change-log audiences this caller reads.
     pub fn audiences(&self) -> Vec<String> {
         let mut a = vec![changes::account(self.id)];
@@ -39,6 +58,7 @@ impl Caller {
             role: self.role,
             name: self.name.clone(),
             workshop_id: self.workshop_id,
+            workshop_admin: self.workshop_admin,
         }
     }
 
@@ -70,29 +90,27 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl Platform {
-    /// Finds the caller a token belongs to.
+    /// Finds the caller a bearer token belongs to: known, not expired, its session not
+    /// revoked.
     pub fn authenticate(&self, token: &str) -> Result<Caller, ApiError> {
-        let hash = hash_token(token);
-        if let Some(c) = self
-            .inner
-            .sessions
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&hash)
-        {
-            return Ok(c.clone());
+        if token.len() != 64 {
+            return Err(unknown_token());
         }
-        let caller = self.read(|conn| crate::accounts::caller_for_token_hash(conn, &hash))?;
-        let caller = caller.ok_or_else(|| {
-            ApiError::unauthorized("This token is unknown or revoked; sign in again.")
-        })?;
-        self.inner
-            .sessions
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hash, caller.clone());
-        Ok(caller)
+        let hash = hash_token(token);
+        match self.read(|conn| crate::sessions::caller_for_token(conn, &hash))? {
+            None => Err(unknown_token()),
+            Some((_, expires_at)) if expires_at <= crate::db::now_ms() => {
+                Err(ApiError::unauthorized(
+                    "This access token has expired; renew it with POST /v1/auth/refresh.",
+                ))
+            }
+            Some((caller, _)) => Ok(caller),
+        }
     }
+}
+
+fn unknown_token() -> ApiError {
+    ApiError::unauthorized("This token is unknown or its session was signed out; sign in again.")
 }
 
 impl FromRequestParts<Platform> for Caller {
@@ -103,42 +121,38 @@ impl FromRequestParts<Platform> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let token = match header {
+        match header {
             // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` works as well.
             Some(h) => match h.trim().split_once(char::is_whitespace) {
                 Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-                    token.trim().to_string()
+                    state.authenticate(token.trim())
                 }
-                _ => {
-                    return Err(ApiError::unauthorized(
-                        "Use `Authorization: Bearer <token>`.",
-                    ));
-                }
+                _ => Err(ApiError::unauthorized(
+                    "Use `Authorization: Bearer <token>`.",
+                )),
             },
             // EventSource in browsers cannot set headers: the event stream, and only it,
-            // takes the token in the query (URLs end up in histories and proxy logs).
+            // takes a single-use ticket in the query (never the bearer token: URLs end up in
+            // histories and proxy logs).
             None => {
-                let in_query = parts.uri.query().and_then(|q| {
+                let ticket = parts.uri.query().and_then(|q| {
                     q.split('&')
-                        .find_map(|kv| kv.strip_prefix("access_token="))
+                        .find_map(|kv| kv.strip_prefix("ticket="))
                         .map(str::to_string)
                 });
-                match in_query {
-                    Some(t) if parts.uri.path() == "/v1/events" => t,
-                    Some(_) => {
-                        return Err(ApiError::unauthorized(
-                            "Send the token in the `Authorization: Bearer <token>` header; \
-                             `?access_token=` is accepted only by /v1/events.",
-                        ));
+                match ticket {
+                    Some(t) if parts.uri.path() == "/v1/events" => {
+                        state.write(|tx| crate::sessions::redeem_ticket(tx, &t))
                     }
-                    None => {
-                        return Err(ApiError::unauthorized(
-                            "Sign in first: send `Authorization: Bearer <token>` (get one from POST /v1/auth/dev-login).",
-                        ));
-                    }
+                    Some(_) => Err(ApiError::unauthorized(
+                        "Send the token in the `Authorization: Bearer <token>` header; \
+                         `?ticket=` is accepted only by /v1/events.",
+                    )),
+                    None => Err(ApiError::unauthorized(
+                        "Sign in first: send `Authorization: Bearer <token>` (get one from POST /v1/auth/sign-in).",
+                    )),
                 }
             }
-        };
-        state.authenticate(&token)
+        }
     }
 }

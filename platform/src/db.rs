@@ -49,13 +49,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_share_links.sql"),
     include_str!("../migrations/0003_sync_v2.sql"),
+    include_str!("../migrations/0004_identity.sql"),
 ];
 
 /// Schema version this build creates and understands.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATIONS
+            .iter()
+            .map(|sql| M::up(sql).foreign_key_check())
+            .collect(),
+    )
 }
 
 /// Opens (creating if needed) and migrates the database at `path`.
@@ -68,7 +74,6 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // 64 MiB of page cache: the working set of a busy city stays in memory.
     conn.pragma_update(None, "cache_size", -65536)?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     rusqlite::vtab::array::load_module(&conn)?;
     conn.set_prepared_statement_cache_capacity(256);
@@ -82,8 +87,13 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
             path.display()
         );
     }
+    // Foreign keys are enforced only after migrating (the bundled SQLite turns them on by
+    // default): a table rebuild (0004) drops a table others refer to. Each migration checks
+    // the keys before it commits.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     m.to_latest(&mut conn)
         .with_context(|| format!("migrating database {}", path.display()))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
 

@@ -17,7 +17,9 @@ use rand::{Rng, SeedableRng};
 
 use crate::auth::Caller;
 use crate::db::now_ms;
-use crate::{ApiResult, Platform, accounts, dispatch, location, orders, technicians, vehicles};
+use crate::{
+    ApiResult, Platform, accounts, dispatch, location, orders, signin, technicians, vehicles,
+};
 
 /// Demo settings.
 #[derive(Debug, Clone)]
@@ -77,12 +79,8 @@ pub struct Seeded {
 }
 
 fn caller(s: &pitstop_api::Session) -> Caller {
-    Caller {
-        id: s.account.id,
-        role: s.account.role,
-        name: s.account.name.clone(),
-        workshop_id: s.account.workshop_id,
-    }
+    let a = &s.account;
+    Caller::internal(a.id, a.role, &a.name, a.workshop_id)
 }
 
 fn jitter(rng: &mut StdRng, (lat, lon): (f64, f64), km: f64) -> (f64, f64) {
@@ -113,9 +111,10 @@ pub fn random_vin(rng: &mut StdRng) -> String {
 /// Creates the demo city once (idempotent by account names) and returns its accounts.
 pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let life = platform.lifetimes();
     let login = |name: String, role: Role, ws: Option<Id>| {
         platform.write(|tx| {
-            accounts::dev_login(
+            signin::dev_login(
                 tx,
                 &DevLogin {
                     name,
@@ -123,10 +122,16 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
                     workshop_id: ws,
                     skills: None,
                 },
+                life,
             )
         })
     };
-    let admin = login("demo-admin".into(), Role::Admin, None)?;
+    // The admin is provisioned as on a real server (no dev login for admins).
+    let admin = platform.write(|tx| {
+        let email = pitstop_api::address::Address::Email("admin@demo.pitstop.invalid".into());
+        let a = accounts::provision_admin(tx, "demo-admin", &email, None)?;
+        crate::sessions::start(tx, a.id, "demo", life)
+    })?;
     let admin_c = caller(&admin);
     let existing = platform.read(accounts::workshops)?;
     let mut ws_ids = Vec::new();

@@ -17,6 +17,8 @@ pub struct ApiError {
     pub detail: String,
     /// The underlying cause of a 5xx, logged and kept from the client.
     pub source: Option<anyhow::Error>,
+    /// Seconds until trying again can succeed (sent as `Retry-After` with a 429 or 503).
+    pub retry_after: Option<u64>,
 }
 
 /// Shorthand for domain functions.
@@ -29,6 +31,14 @@ impl ApiError {
             status,
             detail: detail.into(),
             source: None,
+            retry_after: None,
+        }
+    }
+    /// 429 with `Retry-After`.
+    pub fn too_many(detail: impl Into<String>, retry_after_s: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_s.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
         }
     }
     /// 400: the request cannot be read.
@@ -66,6 +76,7 @@ impl ApiError {
             detail: "Something went wrong on the server; it has been logged. Please try again."
                 .into(),
             source: Some(source),
+            retry_after: None,
         }
     }
     /// True for verdicts on the request (4xx), false for server trouble.
@@ -89,6 +100,7 @@ impl From<rusqlite::Error> for ApiError {
                     detail: "The server's disk is full, so nothing was saved. Try again later."
                         .into(),
                     source: Some(e.into()),
+                    retry_after: None,
                 };
             }
             if f.code == rusqlite::ErrorCode::DatabaseBusy
@@ -98,6 +110,7 @@ impl From<rusqlite::Error> for ApiError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     detail: "The server is busy; nothing was saved. Try again in a moment.".into(),
                     source: Some(e.into()),
+                    retry_after: Some(1),
                 };
             }
         }
@@ -173,6 +186,10 @@ impl IntoResponse for ApiError {
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer realm=\"pitstop\""),
             );
+        }
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
         }
         resp
     }

@@ -63,6 +63,8 @@ impl Drop for StreamSlot {
 }
 
 const PAGE: u32 = 500;
+/// How often an open stream checks that its session was not signed out.
+const SESSION_RECHECK: Duration = Duration::from_secs(10);
 
 fn to_event(c: &RawChange) -> Event {
     Event::default()
@@ -83,6 +85,7 @@ pub fn stream(
     let mut live = platform.subscribe();
     let mut closing = platform.closing();
     let audiences = caller.audiences();
+    let session = caller.session_id;
     let s = async_stream::stream! {
         let _slot = slot;
         let mut last = match cursor {
@@ -93,6 +96,9 @@ pub fn stream(
             },
         };
         let mut catch_up = true;
+        // A signed-out session's stream ends within this long.
+        let mut recheck = tokio::time::interval(SESSION_RECHECK);
+        recheck.tick().await;
         loop {
             if catch_up {
                 loop {
@@ -113,6 +119,13 @@ pub fn stream(
             }
             tokio::select! {
                 _ = closing.changed() => break,
+                _ = recheck.tick() => {
+                    if let Some(id) = session
+                        && !platform.read(|c| crate::sessions::alive(c, id)).unwrap_or(true)
+                    {
+                        break;
+                    }
+                }
                 msg = live.recv() => match msg {
                     Ok(lc) => {
                         if lc.change.cursor <= last

@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query};
 use crate::{
-    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, location, orders, share,
-    sync, technicians, vehicles,
+    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, location, orders, sessions,
+    share, signin, sync, technicians, vehicles,
 };
 
 #[derive(OpenApi)]
@@ -122,6 +122,16 @@ pub fn app(platform: Platform) -> Router {
 fn api_router() -> OpenApiRouter<Platform> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(dev_login))
+        .routes(routes!(request_code))
+        .routes(routes!(sign_in))
+        .routes(routes!(refresh))
+        .routes(routes!(sign_out))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(set_password))
+        .routes(routes!(invite))
+        .routes(routes!(staff))
+        .routes(routes!(event_ticket))
         .routes(routes!(me))
         .routes(routes!(list_services))
         .routes(routes!(list_workshops, create_workshop))
@@ -137,7 +147,7 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(add_part))
         .routes(routes!(dispatch_order))
         .routes(routes!(tracking))
-        .routes(routes!(share_order))
+        .routes(routes!(share_order, revoke_shares))
         .routes(routes!(shared_tracking))
         .routes(routes!(public_config))
         .routes(routes!(list_offers))
@@ -195,7 +205,7 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
     CorsLayer::new()
         .allow_origin(allowed)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -267,9 +277,11 @@ fn created<T: serde::Serialize>(v: T) -> impl IntoResponse {
     (StatusCode::CREATED, Json(v))
 }
 
-/// Sign in by name and role (demo and development servers only).
+/// Sign in by name and role (demo and development servers only). Opens only accounts dev
+/// login made: never an admin, an invited or a self-registered account.
 #[utoipa::path(post, path = "/v1/auth/dev-login", tag = "auth", request_body = DevLogin,
-    responses((status = 200, body = Session), (status = 404, description = "dev login is off")))]
+    responses((status = 200, body = Session), (status = 403, description = "an admin was asked for"),
+        (status = 404, description = "dev login is off"), (status = 409), (status = 422)))]
 async fn dev_login(
     State(p): State<Platform>,
     Json(req): Json<DevLogin>,
@@ -279,7 +291,233 @@ async fn dev_login(
             "Dev login is disabled on this server (start it with --dev-login or --demo).",
         ));
     }
-    p.write(|tx| accounts::dev_login(tx, &req)).map(Json)
+    let life = p.lifetimes();
+    p.write(|tx| signin::dev_login(tx, &req, life)).map(Json)
+}
+
+/// The client's address as the server saw it (for per-client rate limits). Behind a proxy
+/// this is the proxy; see docs/protocol.md.
+#[derive(Debug)]
+struct Peer(String);
+
+impl axum::extract::FromRequestParts<Platform> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "local".into()),
+        ))
+    }
+}
+
+/// Send a one-time sign-in code to a mobile number or e-mail address. Answers the same
+/// whether or not an account has the address.
+#[utoipa::path(post, path = "/v1/auth/code", tag = "auth", request_body = CodeRequest,
+    responses((status = 200, body = CodeSent), (status = 422), (status = 429, description = "too many codes; see Retry-After"),
+        (status = 502, description = "the code could not be delivered")))]
+async fn request_code(
+    State(p): State<Platform>,
+    peer: Peer,
+    Json(req): Json<CodeRequest>,
+) -> ApiResult<Json<CodeSent>> {
+    p.signin_limits().client(&peer.0)?;
+    let address = signin::address(&req.address)?;
+    if !p.sender().reaches(&address) {
+        return Err(ApiError::invalid(
+            "This server sends codes by SMS only: use your mobile number, or sign in with your password.",
+        ));
+    }
+    p.signin_limits().code(&address)?;
+    let (code, expires_at) = p.write(|tx| signin::new_code(tx, &address, signin::CODE_TTL_MS))?;
+    if let Err(e) = p
+        .sender()
+        .send(&address, &signin::code_message(&code))
+        .await
+    {
+        tracing::warn!(error = %e, "sending a sign-in code failed");
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "The code could not be sent just now; try again in a minute.",
+        ));
+    }
+    Ok(Json(CodeSent {
+        sent_to: address.masked(),
+        expires_at,
+        resend_after_s: signin::RESEND_AFTER_S,
+    }))
+}
+
+/// Sign in with a code (an unknown address becomes a new car-owner account: give `name`) or
+/// with a password. Starts a session for this device.
+#[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn,
+    responses((status = 200, body = Session), (status = 401, description = "wrong or expired code, or wrong password"),
+        (status = 422), (status = 429, description = "too many attempts; see Retry-After")))]
+async fn sign_in(
+    State(p): State<Platform>,
+    peer: Peer,
+    Json(req): Json<SignIn>,
+) -> ApiResult<Json<Session>> {
+    p.signin_limits().client(&peer.0)?;
+    let address = signin::address(&req.address)?;
+    p.signin_limits().attempt(&address)?;
+    let life = p.lifetimes();
+    match (&req.code, &req.password) {
+        (Some(code), _) => p
+            .write(|tx| signin::sign_in_with_code(tx, &req, &address, code, life))
+            .map(Json),
+        (None, Some(password)) => {
+            let device = signin::device_name(&req.device)?;
+            if password.chars().count() > *signin::PASSWORD_CHARS.end() {
+                return Err(signin::wrong_password());
+            }
+            let found = p.read(|c| accounts::by_address(c, &address))?;
+            let (hash, password) = (
+                found.as_ref().and_then(|f| f.password_hash.clone()),
+                password.clone(),
+            );
+            // Argon2 takes tens of milliseconds of CPU: off the async threads.
+            let ok = tokio::task::spawn_blocking(move || {
+                signin::password_matches(hash.as_deref(), &password)
+            })
+            .await
+            .unwrap_or(false);
+            match found {
+                Some(f) if ok => p
+                    .write(|tx| sessions::start(tx, f.caller.id, &device, life))
+                    .map(Json),
+                _ => Err(signin::wrong_password()),
+            }
+        }
+        (None, None) => Err(ApiError::invalid(
+            "Send the `code` you received, or your `password`.",
+        )),
+    }
+}
+
+/// Trade a refresh token for a new access token and a new refresh token (the old one stops
+/// working; presenting it again signs the session out).
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = Session), (status = 401, description = "the session has ended")))]
+async fn refresh(
+    State(p): State<Platform>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    let life = p.lifetimes();
+    p.write(|tx| sessions::refresh(tx, &req.refresh_token, life))
+        .map(Json)
+}
+
+/// Sign this device out: its tokens stop working at once.
+#[utoipa::path(post, path = "/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401)))]
+async fn sign_out(State(p): State<Platform>, caller: Caller) -> ApiResult<StatusCode> {
+    p.write(|tx| sessions::sign_out(tx, &caller))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct SessionsQuery {
+    /// Another account's sessions (a workshop admin: its staff; a platform admin: anyone).
+    account_id: Option<Id>,
+}
+
+/// Signed-in devices of the caller (or of a staff member, for a workshop admin).
+#[utoipa::path(get, path = "/v1/sessions", tag = "auth", security(("bearer" = [])), params(SessionsQuery),
+    responses((status = 200, body = [SessionInfo]), (status = 401), (status = 404)))]
+async fn list_sessions(
+    State(p): State<Platform>,
+    caller: Caller,
+    Query(q): Query<SessionsQuery>,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
+    p.read(|c| sessions::list(c, &caller, q.account_id))
+        .map(Json)
+}
+
+/// Sign a device out (one's own, or a staff member's for a workshop admin).
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "auth", security(("bearer" = [])), params(("id" = Id, Path)),
+    responses((status = 204), (status = 401), (status = 404)))]
+async fn revoke_session(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    p.write(|tx| sessions::revoke(tx, &caller, id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set or change the password (10 to 128 characters); other sessions are signed out.
+#[utoipa::path(put, path = "/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = NewPassword,
+    responses((status = 204), (status = 401, description = "the current password is wrong"), (status = 422)))]
+async fn set_password(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<NewPassword>,
+) -> ApiResult<StatusCode> {
+    signin::check_new_password(&req)?;
+    let current: Option<String> = p.read(|c| accounts::password_hash(c, caller.id))?;
+    let (old, given, new) = (
+        current.clone(),
+        req.current_password.clone().unwrap_or_default(),
+        req.password.clone(),
+    );
+    let hashed = tokio::task::spawn_blocking(move || -> ApiResult<String> {
+        if old.is_some() && !signin::password_matches(old.as_deref(), &given) {
+            return Err(ApiError::unauthorized(
+                "The current password is not right; type it again.",
+            ));
+        }
+        signin::hash_password(&new)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.into()))??;
+    p.write(|tx| {
+        accounts::set_password_hash(tx, caller.id, &hashed)?;
+        sessions::end_all(tx, caller.id, caller.session_id)
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Invite a desk or technician into a workshop (its admin, or a platform admin). The answer
+/// holds the first sign-in code; hand it over.
+#[utoipa::path(post, path = "/v1/workshops/{id}/invites", tag = "auth", security(("bearer" = [])), params(("id" = Id, Path)),
+    request_body = Invite, responses((status = 201, body = Invited), (status = 404), (status = 409), (status = 422)))]
+async fn invite(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<Invite>,
+) -> ApiResult<impl IntoResponse> {
+    let invited = p.write(|tx| signin::invite(tx, &caller, id, &req))?;
+    if let Ok(address) = signin::address(&req.address)
+        && p.sender().reaches(&address)
+    {
+        let text = format!(
+            "You are invited to Pitstop. Sign in with this address and the code {} (valid 7 days).",
+            invited.code
+        );
+        if let Err(e) = p.sender().send(&address, &text).await {
+            tracing::warn!(error = %e, "sending an invitation failed; the code is in the answer");
+        }
+    }
+    Ok(created(invited))
+}
+
+/// A workshop's staff with their sign-in state (its admin, or a platform admin).
+#[utoipa::path(get, path = "/v1/workshops/{id}/staff", tag = "auth", security(("bearer" = [])), params(("id" = Id, Path)),
+    responses((status = 200, body = [StaffMember]), (status = 404)))]
+async fn staff(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<Vec<StaffMember>>> {
+    p.read(|c| accounts::staff(c, &caller, id)).map(Json)
 }
 
 /// The signed-in account.
@@ -520,9 +758,21 @@ async fn share_order(
         .map(|l| (StatusCode::CREATED, Json(l)))
 }
 
+/// Turn off every tracking link of an order (the owner or the desk).
+#[utoipa::path(delete, path = "/v1/orders/{id}/share", tag = "location", security(("bearer" = [])), params(("id" = Id, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)))]
+async fn revoke_shares(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    p.write(|tx| share::revoke(tx, &caller, id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Tracking for the holder of a share link (no sign-in).
 #[utoipa::path(get, path = "/v1/track/{token}", tag = "location", params(("token" = String, Path)),
-    responses((status = 200, body = Tracking), (status = 404)))]
+    responses((status = 200, body = Tracking), (status = 404), (status = 410, description = "the job has ended")))]
 async fn shared_tracking(
     State(p): State<Platform>,
     Path(token): Path<String>,
@@ -608,9 +858,17 @@ async fn push(
 struct EventQuery {
     /// Resume after this cursor (the `Last-Event-ID` header wins when both are given).
     cursor: Option<i64>,
-    /// For browsers' EventSource, which cannot send headers.
+    /// For browsers' EventSource, which cannot send headers: a single-use ticket from
+    /// `POST /v1/events/ticket` (never the bearer token).
     #[allow(dead_code)]
-    access_token: Option<String>,
+    ticket: Option<String>,
+}
+
+/// A single-use ticket to open the event stream from a browser's `EventSource`.
+#[utoipa::path(post, path = "/v1/events/ticket", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, body = EventTicket), (status = 401)))]
+async fn event_ticket(State(p): State<Platform>, caller: Caller) -> ApiResult<Json<EventTicket>> {
+    p.write(|tx| sessions::ticket(tx, &caller)).map(Json)
 }
 
 /// Server-Sent Events: `id` is the change cursor, `event` the kind, `data` a `Change`.

@@ -6,6 +6,8 @@
 //! - [`db`]: the SQLite file, migrations, the single-writer transaction helper.
 //! - [`changes`]: the change log behind sync pull and the SSE stream, and the live hub.
 //! - [`auth`]: bearer tokens (stored hashed) and the [`auth::Caller`] extractor.
+//! - [`signin`]: one-time codes, passwords, invitations, dev login, sign-in rate limits;
+//!   [`sender`] delivers the codes; [`sessions`] are the signed-in devices.
 //! - [`accounts`], [`vehicles`], [`technicians`], [`orders`]: the domain, one file each.
 //! - [`dispatch`]: matching, offers, first-come accept, expiry and the offer cascade.
 //! - [`location`]: GPS fix ingest and owner tracking with ETA.
@@ -34,15 +36,18 @@ pub mod events;
 pub mod http;
 pub mod location;
 pub mod orders;
+pub mod sender;
 pub mod serve;
+pub mod sessions;
 pub mod share;
+pub mod signin;
 pub mod sync;
 pub mod technicians;
 pub mod vehicles;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use pitstop_api::{Id, Millis};
@@ -74,6 +79,31 @@ pub struct Config {
     pub limits: Limits,
     /// Web origins allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// How long an access token works.
+    pub access_ttl: Duration,
+    /// A session that does not renew for this long ends.
+    pub session_ttl: Duration,
+    /// Sends sign-in codes by SMS; `None` prints them (development).
+    pub sms: Option<SmsConfig>,
+}
+
+/// Twilio settings for sending sign-in codes.
+#[derive(Clone)]
+pub struct SmsConfig {
+    pub api_base: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("api_base", &self.api_base)
+            .field("account_sid", &self.account_sid)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one client may hold of the server (documented in `docs/protocol.md`).
@@ -117,6 +147,9 @@ impl Default for Config {
             tile_url: None,
             limits: Limits::default(),
             cors_origins: Vec::new(),
+            access_ttl: Duration::from_secs(15 * 60),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            sms: None,
         }
     }
 }
@@ -146,8 +179,12 @@ struct Inner {
     /// Fans committed changes out to SSE streams.
     hub: broadcast::Sender<Arc<changes::LiveChange>>,
     config: Config,
-    /// Token hash -> caller, so authentication does not take the database lock.
-    sessions: RwLock<HashMap<String, auth::Caller>>,
+    /// Delivers sign-in codes.
+    sender: Arc<dyn sender::CodeSender>,
+    /// The development sender, when that is the one in use (tests read codes from it).
+    dev_sink: Option<Arc<sender::DevSink>>,
+    /// Sign-in rate limits.
+    signin_limits: signin::Limits,
     /// Flips to true on shutdown so that endless event streams end and serving can drain.
     closing: watch::Sender<bool>,
     /// Event streams open per account (see [`events::StreamSlot`]).
@@ -163,6 +200,21 @@ impl Platform {
             .map(|_| db::open_reader(&config.db_path).map(Mutex::new))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let (hub, _) = broadcast::channel(8192);
+        let (sender, dev_sink): (Arc<dyn sender::CodeSender>, _) = match &config.sms {
+            Some(sms) => (
+                Arc::new(sender::Twilio::new(
+                    &sms.api_base,
+                    &sms.account_sid,
+                    &sms.auth_token,
+                    &sms.from,
+                )),
+                None,
+            ),
+            None => {
+                let sink = Arc::new(sender::DevSink::default());
+                (sink.clone(), Some(sink))
+            }
+        };
         let platform = Self {
             inner: Arc::new(Inner {
                 db: Mutex::new(conn),
@@ -170,7 +222,9 @@ impl Platform {
                 next_reader: Default::default(),
                 hub,
                 config,
-                sessions: RwLock::new(HashMap::new()),
+                sender,
+                dev_sink,
+                signin_limits: signin::Limits::default(),
                 streams: Mutex::new(HashMap::new()),
                 closing: watch::Sender::new(false),
             }),
@@ -195,6 +249,10 @@ impl Platform {
                     _ = tokio::time::sleep(every) => {}
                 }
                 let before = db::now_ms() - KEEP_FINISHED.as_millis() as i64;
+                platform.inner.signin_limits.tidy();
+                if let Err(e) = platform.write(sessions::prune) {
+                    tracing::warn!(error = %e, "pruning expired tokens failed");
+                }
                 match platform.write(|tx| changes::prune(tx, before)) {
                     Ok(n) => tracing::info!(pruned = n, "change log pruned"),
                     Err(e) => tracing::warn!(error = %e, "pruning the change log failed"),
@@ -206,6 +264,30 @@ impl Platform {
     /// The settings this platform runs with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Lifetimes of the tokens a sign-in hands out.
+    pub fn lifetimes(&self) -> sessions::Lifetimes {
+        sessions::Lifetimes {
+            access_ms: self.inner.config.access_ttl.as_millis() as Millis,
+            session_ms: self.inner.config.session_ttl.as_millis() as Millis,
+        }
+    }
+
+    /// What delivers sign-in codes.
+    pub fn sender(&self) -> &dyn sender::CodeSender {
+        self.inner.sender.as_ref()
+    }
+
+    /// The last code the development sender printed for `address` (canonical form); `None`
+    /// when a real sender is configured.
+    pub fn dev_code(&self, address: &str) -> Option<String> {
+        self.inner.dev_sink.as_ref()?.last_code(address)
+    }
+
+    /// Sign-in rate limits.
+    pub fn signin_limits(&self) -> &signin::Limits {
+        &self.inner.signin_limits
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -72,6 +72,77 @@ struct Args {
     /// Event streams one account may have open at once.
     #[arg(long, default_value_t = Limits::default().streams_per_account)]
     streams_per_account: usize,
+    /// Minutes an access token works (devices renew it with their refresh token).
+    #[arg(long, default_value_t = 15.0)]
+    access_ttl_mins: f64,
+    /// Days a signed-in device stays signed in without opening the app.
+    #[arg(long, default_value_t = 30.0)]
+    session_ttl_days: f64,
+    /// Send sign-in codes by SMS through Twilio with this account SID (the auth token comes
+    /// from TWILIO_AUTH_TOKEN). Unset: codes are printed on standard error (development).
+    #[arg(long, env = "TWILIO_ACCOUNT_SID", requires = "twilio_from")]
+    twilio_account_sid: Option<String>,
+    /// The Twilio number (or messaging service id) codes are sent from.
+    #[arg(long, env = "TWILIO_FROM")]
+    twilio_from: Option<String>,
+    /// Twilio's API address (for a test double or a regional edge).
+    #[arg(long, default_value = "https://api.twilio.com")]
+    twilio_api_base: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Create or update a platform admin (there is no endpoint for this) and exit. The
+    /// password is read from standard input, one line.
+    Admin {
+        /// The admin's e-mail address (their sign-in).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "admin")]
+        name: String,
+    },
+}
+
+/// `pitstop-platform admin`: provisions an admin from the command line.
+fn provision_admin(db: &std::path::Path, email: &str, name: &str) -> anyhow::Result<()> {
+    use pitstop_api::address::Address;
+    let email = match Address::parse(email) {
+        Ok(a @ Address::Email(_)) => a,
+        _ => anyhow::bail!("--email must be an e-mail address"),
+    };
+    let name = pitstop_api::text::clean(
+        "name",
+        name,
+        pitstop_api::text::MAX_NAME_CHARS,
+        pitstop_api::text::Lines::One,
+        true,
+    )
+    .map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "password for {} (10 to 128 characters, one line):",
+        email.as_str()
+    );
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let req = pitstop_api::NewPassword {
+        password,
+        current_password: None,
+    };
+    pitstop_platform::signin::check_new_password(&req)
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    let hash = pitstop_platform::signin::hash_password(&req.password)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = pitstop_platform::db::open(db)?;
+    let mut tx = pitstop_platform::db::begin(&mut conn)?;
+    let admin = pitstop_platform::accounts::provision_admin(&mut tx, &name, &email, Some(&hash))
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    tx.tx.commit()?;
+    println!("admin account {} ({}) is ready", admin.id, email.as_str());
+    Ok(())
 }
 
 #[tokio::main]
@@ -83,6 +154,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Command::Admin { email, name }) = &args.command {
+        return provision_admin(&args.db, email, name);
+    }
     if !(args.offer_ttl_secs > 0.0 && args.offer_ttl_secs <= 3600.0) {
         anyhow::bail!("--offer-ttl-secs must be between 0 and 3600");
     }
@@ -124,7 +198,29 @@ async fn main() -> anyhow::Result<()> {
             streams_per_account: args.streams_per_account.max(1),
             ..Limits::default()
         },
+        access_ttl: Duration::from_secs_f64(args.access_ttl_mins.clamp(1.0, 24.0 * 60.0) * 60.0),
+        session_ttl: Duration::from_secs_f64(
+            args.session_ttl_days.clamp(1.0 / 24.0, 365.0) * 24.0 * 3600.0,
+        ),
+        sms: match (&args.twilio_account_sid, &args.twilio_from) {
+            (Some(sid), Some(from)) => Some(pitstop_platform::SmsConfig {
+                api_base: args.twilio_api_base.clone(),
+                account_sid: sid.clone(),
+                auth_token: std::env::var("TWILIO_AUTH_TOKEN").map_err(|_| {
+                    anyhow::anyhow!(
+                        "--twilio-account-sid needs TWILIO_AUTH_TOKEN in the environment"
+                    )
+                })?,
+                from: from.clone(),
+            }),
+            _ => None,
+        },
     };
+    if config.sms.is_none() {
+        eprintln!(
+            "sign-in codes are printed here, not sent (development); set --twilio-account-sid to send them by SMS"
+        );
+    }
     if config.ui_dir.is_none() {
         eprintln!(
             "no built UI in {} (run ./scripts/build-ui.sh): share links will not open a page",
@@ -149,6 +245,10 @@ async fn main() -> anyhow::Result<()> {
         println!(
             "demo: {} technicians, {} owners, 3 workshops",
             cfg.technicians, cfg.owners
+        );
+        println!(
+            "demo: tokens below work for {} minutes",
+            args.access_ttl_mins
         );
         println!("demo: admin token  {}", seeded.admin_token);
         if let Some((name, token)) = seeded.desk_tokens.first() {

@@ -52,7 +52,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(s) => s,
                 Err(e) => {
@@ -65,7 +65,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        // The peer address rides along as `ConnectInfo` (sign-in rate limits per client),
+        // wrapped around the shared router rather than layered into a copy of it.
+        let service = TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+            app.clone(),
+            axum::extract::ConnectInfo(peer),
+        ));
         // No upgrades: the API has no WebSocket.
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

@@ -72,12 +72,7 @@ async fn initial_pull(quick: bool) {
     let p = TestPlatform::start().await;
     let n = if quick { 5_000 } else { 50_000 };
     let (owner, car) = p.owner_with_car("bulk-owner").await;
-    let who = pitstop_platform::auth::Caller {
-        id: owner.id(),
-        role: Role::Owner,
-        name: "bulk-owner".into(),
-        workshop_id: None,
-    };
+    let who = pitstop_platform::auth::Caller::internal(owner.id(), Role::Owner, "bulk-owner", None);
     let req = new_order(car, "oil_change", 52.5, 13.4);
     let t = Instant::now();
     p.book_directly(&who, &req, n);

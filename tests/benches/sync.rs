@@ -33,12 +33,7 @@ async fn sheet(quick: bool) {
     let (_owner, order) = p.book("sheet-owner").await;
     tech.wait_offer(order.id).await;
     tech.win(order.id).await;
-    let who = Caller {
-        id: tech.id(),
-        role: Role::Technician,
-        name: "sheet-tech".into(),
-        workshop_id: None,
-    };
+    let who = Caller::internal(tech.id(), Role::Technician, "sheet-tech", None);
     let levels: &[usize] = if quick {
         &[10, 1000]
     } else {
@@ -280,12 +275,7 @@ async fn pulls(quick: bool) {
             .post("/v1/vehicles", &pitstop_tests::new_vehicle())
             .await
             .unwrap();
-        let who = Caller {
-            id: desk.id(),
-            role: Role::Desk,
-            name: desk_name.into(),
-            workshop_id: Some(ws),
-        };
+        let who = Caller::internal(desk.id(), Role::Desk, desk_name, Some(ws));
         let req = NewOrder {
             notes: "Customer waits in the lounge; squeaks when braking".into(),
             ..new_order(v.id, "oil_change", 52.5, 13.4)

@@ -105,6 +105,7 @@ impl TestPlatform {
             platform: platform.to_string(),
             token: who.token.clone().expect("signed in"),
             account_id: who.id(),
+            ..Default::default()
         })
         .expect("open core client")
     }
@@ -170,9 +171,29 @@ impl TestPlatform {
         }
     }
 
-    /// An admin.
+    /// A platform admin, provisioned the way `pitstop-platform admin` does (dev login
+    /// refuses admins), signed in on a session of its own.
     pub async fn admin(&self) -> Client {
-        self.login("admin", Role::Admin, None).await
+        let life = self.platform.lifetimes();
+        let s = self
+            .platform
+            .write(|tx| {
+                let email = address::Address::Email("admin@test.invalid".into());
+                let a = pitstop_platform::accounts::provision_admin(tx, "admin", &email, None)?;
+                pitstop_platform::sessions::start(tx, a.id, "test", life)
+            })
+            .expect("admin session");
+        self.client_for(s)
+    }
+
+    /// A client signed in with `session`.
+    pub fn client_for(&self, s: Session) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token: Some(s.token),
+            account: Some(s.account),
+        }
     }
 
     /// A car owner with one registered vehicle; returns the client and the vehicle id.

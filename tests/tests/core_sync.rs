@@ -492,6 +492,7 @@ async fn the_device_remembers_its_shift_across_restarts() {
             platform: p.base.clone(),
             token: tech.token.clone().unwrap(),
             account_id: tech.id(),
+            ..Default::default()
         })
         .unwrap()
     };

@@ -72,6 +72,7 @@ async fn sigkilled_sync_worker_applies_every_action_exactly_once() {
         platform: p.base.clone(),
         token: tech.token.clone().unwrap(),
         account_id: tech.id(),
+        ..Default::default()
     })
     .unwrap();
     let mut expected = Vec::new();

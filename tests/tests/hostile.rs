@@ -69,6 +69,7 @@ async fn hostile_answers_are_errors_and_lose_nothing() {
         platform: server_base,
         token: "t".into(),
         account_id: 1,
+        ..Default::default()
     })
     .unwrap();
     client
@@ -100,6 +101,7 @@ async fn hostile_answers_are_errors_and_lose_nothing() {
         platform: base.clone(),
         token: "t".into(),
         account_id: 2,
+        ..Default::default()
     })
     .unwrap();
     for (i, name) in ANSWERS.iter().enumerate() {

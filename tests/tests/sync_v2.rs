@@ -150,6 +150,7 @@ async fn a_refused_offline_booking_refuses_what_was_queued_on_it_and_the_queue_m
         platform: p.base.clone(),
         token: desk.token.clone().unwrap(),
         account_id: desk.id(),
+        ..Default::default()
     })
     .unwrap();
     drain(&core).await;
@@ -280,6 +281,7 @@ async fn status_survives_the_process_and_says_how_old_the_queue_is() {
             platform: platform.to_string(),
             token: tech.token.clone().unwrap(),
             account_id: tech.id(),
+            ..Default::default()
         })
         .unwrap()
     };

@@ -18,12 +18,16 @@ use crate::backend::{Backend, BackendError, Fut, StartInfo, Watch, now_ms};
 
 /// How often a browser page refreshes (it has no event stream of its own).
 pub const POLL_MS: u32 = 1000;
+/// The fastest a page may poll, whatever its URL says.
+pub const MIN_POLL_MS: u32 = 1000;
 
 /// Talks to the platform at `base`.
 #[derive(Clone)]
 pub struct HttpBackend {
     base: String,
     token: Rc<RefCell<Option<String>>>,
+    /// The refresh token and when the access token expires.
+    renew: Rc<RefCell<Option<(String, i64)>>>,
     online: Rc<Cell<bool>>,
     last_ok: Rc<Cell<Option<i64>>>,
     last_error: Rc<RefCell<Option<String>>>,
@@ -34,6 +38,7 @@ impl HttpBackend {
         Self {
             base: base.trim_end_matches('/').to_string(),
             token: Default::default(),
+            renew: Default::default(),
             online: Default::default(),
             last_ok: Default::default(),
             last_error: Default::default(),
@@ -90,7 +95,31 @@ impl HttpBackend {
         serde_json::from_str(&text).map_err(|e| BackendError::new("bad_answer", e.to_string()))
     }
 
+    /// Keeps a session's access token fresh: renews it a minute before it expires.
+    async fn fresh(&self) {
+        let due = match self.renew.borrow().as_ref() {
+            Some((refresh, expires_at)) if *expires_at - now_ms() < 60_000 => Some(refresh.clone()),
+            _ => None,
+        };
+        let Some(refresh_token) = due else { return };
+        let r = match Request::post(&self.url("/v1/auth/refresh"))
+            .json(&pitstop_api::RefreshRequest { refresh_token })
+        {
+            Ok(rb) => rb.send().await,
+            Err(_) => return,
+        };
+        if let Ok(s) = self.answer::<Session>(r).await {
+            self.keep(s);
+        }
+    }
+
+    fn keep(&self, s: Session) {
+        *self.token.borrow_mut() = Some(s.token);
+        *self.renew.borrow_mut() = Some((s.refresh_token, s.expires_at));
+    }
+
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, BackendError> {
+        self.fresh().await;
         let r = self.req(Request::get(&self.url(path))).send().await;
         self.answer(r).await
     }
@@ -100,6 +129,7 @@ impl HttpBackend {
         path: &str,
         body: &B,
     ) -> Result<T, BackendError> {
+        self.fresh().await;
         let r = match self.req(Request::post(&self.url(path))).json(body) {
             Ok(rb) => rb.send().await,
             Err(e) => return Err(BackendError::new("bad_request", e.to_string())),
@@ -132,8 +162,9 @@ impl Backend for HttpBackend {
                     },
                 )
                 .await?;
-            *self.token.borrow_mut() = Some(s.token);
-            Ok(s.account)
+            let account = s.account.clone();
+            self.keep(s);
+            Ok(account)
         })
     }
     fn workshops(&self) -> Fut<'_, Vec<Workshop>> {
@@ -287,9 +318,12 @@ impl Backend for HttpBackend {
         })
     }
     fn watch(&self, on_change: Rc<dyn Fn()>) -> Watch {
+        // `&poll_ms=` may slow the page down or speed it up to a floor, never hammer the
+        // server.
         let every = crate::backend::query_param("poll_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(POLL_MS);
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(POLL_MS)
+            .clamp(MIN_POLL_MS, 60_000);
         Watch(Box::new(gloo_timers::callback::Interval::new(
             every,
             move || on_change(),

@@ -28,9 +28,9 @@ fn pick_backend() -> Shared {
     if tauri::available() {
         Shared(Rc::new(tauri::TauriBackend::new()))
     } else {
-        // A browser: the platform given in the URL, else the one serving this page.
-        let base = query_param("platform").unwrap_or_else(backend::origin);
-        Shared(Rc::new(http::HttpBackend::new(&base)))
+        // A browser: only ever the platform serving this page (a `?platform=` would let a
+        // link on the real site show another host's data; the CSP's connect-src agrees).
+        Shared(Rc::new(http::HttpBackend::new(&backend::origin())))
     }
 }
 
