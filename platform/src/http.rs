@@ -370,7 +370,7 @@ async fn sign_in(
     let life = p.lifetimes();
     match (&req.code, &req.password) {
         (Some(code), _) => p
-            .write(|tx| signin::sign_in_with_code(tx, &req, &address, code, life))
+            .write(|tx| signin::sign_in_with_code(tx, &req, &address, code, life))?
             .map(Json),
         (None, Some(password)) => {
             let device = signin::device_name(&req.device)?;
@@ -410,7 +410,7 @@ async fn refresh(
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<Session>> {
     let life = p.lifetimes();
-    p.write(|tx| sessions::refresh(tx, &req.refresh_token, life))
+    p.write(|tx| sessions::refresh(tx, &req.refresh_token, life))?
         .map(Json)
 }
 

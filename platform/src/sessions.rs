@@ -75,12 +75,17 @@ fn grant(tx: &mut Tx<'_>, caller: &Caller, refresh: String, life: Lifetimes) -> 
     })
 }
 
-/// Trades a refresh token for a new access token and a new refresh token.
-pub fn refresh(tx: &mut Tx<'_>, refresh_token: &str, life: Lifetimes) -> ApiResult<Session> {
+/// Trades a refresh token for a new access token and a new refresh token. A refusal is the
+/// inner error, so that a revocation it caused is committed.
+pub fn refresh(
+    tx: &mut Tx<'_>,
+    refresh_token: &str,
+    life: Lifetimes,
+) -> ApiResult<Result<Session, ApiError>> {
     let refused =
         || ApiError::unauthorized("This session has ended or was signed out; sign in again.");
     if refresh_token.len() != 64 {
-        return Err(refused());
+        return Ok(Err(refused()));
     }
     let hash = hash_token(refresh_token);
     let now = now_ms();
@@ -107,7 +112,7 @@ pub fn refresh(tx: &mut Tx<'_>, refresh_token: &str, life: Lifetimes) -> ApiResu
                 [&hash],
             )?;
         }
-        return Err(refused());
+        return Ok(Err(refused()));
     };
     let next = new_token();
     tx.exec(
@@ -122,7 +127,7 @@ pub fn refresh(tx: &mut Tx<'_>, refresh_token: &str, life: Lifetimes) -> ApiResu
     )?;
     let mut caller = accounts::caller(tx, account)?;
     caller.session_id = Some(session_id);
-    grant(tx, &caller, next, life)
+    grant(tx, &caller, next, life).map(Ok)
 }
 
 /// Ends one session: its refresh token and every access token stop working now.

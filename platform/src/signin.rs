@@ -142,8 +142,9 @@ pub fn code_message(code: &str) -> String {
 }
 
 /// Checks a code for `address` and uses it up. Wrong codes count; after [`CODE_TRIES`] the
-/// code is gone.
-fn use_code(tx: &mut Tx<'_>, address: &Address, code: &str) -> ApiResult<()> {
+/// code is gone. The inner error is the verdict on the code: what it changed (the count, the
+/// code thrown away) must still be committed.
+fn use_code(tx: &mut Tx<'_>, address: &Address, code: &str) -> ApiResult<Result<(), ApiError>> {
     let row: Option<(String, Millis, i64)> = tx
         .row(
             "SELECT code_hash, expires_at, attempts FROM sign_in_codes WHERE address = ?1",
@@ -152,9 +153,9 @@ fn use_code(tx: &mut Tx<'_>, address: &Address, code: &str) -> ApiResult<()> {
         )
         .optional()?;
     let Some((hash, expires_at, attempts)) = row else {
-        return Err(ApiError::unauthorized(
+        return Ok(Err(ApiError::unauthorized(
             "There is no code waiting for this address; ask for a new one.",
-        ));
+        )));
     };
     if expires_at <= now_ms() {
         tx.exec(
@@ -171,7 +172,7 @@ fn use_code(tx: &mut Tx<'_>, address: &Address, code: &str) -> ApiResult<()> {
             "DELETE FROM sign_in_codes WHERE address = ?1",
             [address.as_str()],
         )?;
-        return Ok(());
+        return Ok(Ok(()));
     }
     let left = CODE_TRIES - attempts - 1;
     if left <= 0 {
@@ -179,17 +180,17 @@ fn use_code(tx: &mut Tx<'_>, address: &Address, code: &str) -> ApiResult<()> {
             "DELETE FROM sign_in_codes WHERE address = ?1",
             [address.as_str()],
         )?;
-        return Err(ApiError::unauthorized(
+        return Ok(Err(ApiError::unauthorized(
             "That code is not right, and it was the last try; ask for a new code.",
-        ));
+        )));
     }
     tx.exec(
         "UPDATE sign_in_codes SET attempts = attempts + 1 WHERE address = ?1",
         [address.as_str()],
     )?;
-    Err(ApiError::unauthorized(format!(
+    Ok(Err(ApiError::unauthorized(format!(
         "That code is not right; check the message and try again ({left} tries left)."
-    )))
+    ))))
 }
 
 /// A device name as typed, cleaned.
@@ -202,14 +203,15 @@ fn person_name(s: &str) -> ApiResult<String> {
 }
 
 /// Signs in with a code: the account with this address, or a new car owner. Runs in one
-/// transaction with the session it starts.
+/// transaction with the session it starts; a refused code is the inner error (its count is
+/// committed).
 pub fn sign_in_with_code(
     tx: &mut Tx<'_>,
     req: &SignIn,
     address: &Address,
     code: &str,
     life: Lifetimes,
-) -> ApiResult<Session> {
+) -> ApiResult<Result<Session, ApiError>> {
     let device = device_name(&req.device)?;
     let existing = accounts::by_address(tx, address)?;
     // Ask for the new owner's name before the code is used up.
@@ -222,7 +224,9 @@ pub fn sign_in_with_code(
             ));
         }
     };
-    use_code(tx, address, code)?;
+    if let Err(refused) = use_code(tx, address, code)? {
+        return Ok(Err(refused));
+    }
     let account = match existing {
         Some(f) => f.caller,
         None => accounts::create(
@@ -238,7 +242,7 @@ pub fn sign_in_with_code(
             },
         )?,
     };
-    sessions::start(tx, account.id, &device, life)
+    sessions::start(tx, account.id, &device, life).map(Ok)
 }
 
 fn argon2() -> Argon2<'static> {

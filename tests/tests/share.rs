@@ -48,12 +48,54 @@ async fn share_link_tracks_without_signing_in_and_stops_after_the_job() {
     ] {
         assert!(tech.step(order.id, s).await.status.is_success());
     }
-    let done: Tracking = anon.get(&path).await.unwrap();
-    assert_eq!(done.status, OrderStatus::Completed);
+    // The job has ended: the link says so and nothing else (no name, no coordinates).
+    let done = anon.send(Method::GET, &path, None).await;
+    let d = done.problem(410);
+    assert!(d.contains("ended"), "{d}");
+    let text = done.body.to_string();
     assert!(
-        done.fix.is_none(),
-        "a finished job no longer shows where the technician is"
+        !text.contains("tara") && !text.contains("52.5") && !text.contains("lat"),
+        "{text}"
     );
+    // No new link for a finished job.
+    let d = owner
+        .send(
+            Method::POST,
+            &format!("/v1/orders/{}/share", order.id),
+            None,
+        )
+        .await
+        .problem(409);
+    assert!(d.contains("ended"), "{d}");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn the_owner_can_turn_a_link_off() {
+    let p = TestPlatform::start().await;
+    let (owner, car) = p.owner_with_car("rita").await;
+    let stranger = p.owner("rolf").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.52, 13.40))
+        .await
+        .unwrap();
+    let link: ShareLink = owner
+        .post(&format!("/v1/orders/{}/share", order.id), &())
+        .await
+        .unwrap();
+    let anon = p.anonymous();
+    let path = format!("/v1/track/{}", link.token);
+    let _: Tracking = anon.get(&path).await.unwrap();
+    let share = format!("/v1/orders/{}/share", order.id);
+    stranger
+        .send(Method::DELETE, &share, None)
+        .await
+        .problem(404);
+    let _: Tracking = anon.get(&path).await.unwrap();
+    let r = owner.send(Method::DELETE, &share, None).await;
+    assert_eq!(r.status.as_u16(), 204);
+    let d = anon.send(Method::GET, &path, None).await.problem(404);
+    assert!(d.contains("turned off"), "{d}");
     p.stop().await;
 }
 
