@@ -713,11 +713,26 @@ impl Store {
             MutationOp::OrderCreate(req) => Some(req.notes.as_str()),
             _ => None,
         };
-        if text.is_some_and(|t| t.chars().count() > pitstop_api::MAX_TEXT_CHARS) {
-            return Err(Error::Refused(format!(
-                "A note has at most {} characters; shorten it.",
-                pitstop_api::MAX_TEXT_CHARS
-            )));
+        // The platform's own text rule, so nothing is queued that it would refuse.
+        if let Some(t) = text {
+            pitstop_api::text::clean(
+                "note",
+                t,
+                pitstop_api::MAX_TEXT_CHARS,
+                pitstop_api::text::Lines::Many,
+                false,
+            )
+            .map_err(Error::Refused)?;
+        }
+        if let MutationOp::OrderPart { name, .. } = &op {
+            pitstop_api::text::clean(
+                "part name",
+                name,
+                pitstop_api::text::MAX_LABEL_CHARS,
+                pitstop_api::text::Lines::One,
+                true,
+            )
+            .map_err(Error::Refused)?;
         }
         if let MutationOp::OrderCreate(req) = &op {
             if pitstop_api::services::find(&req.service).is_none() {

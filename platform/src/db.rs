@@ -295,6 +295,56 @@ mod tests {
     }
 
     #[test]
+    fn a_version_3_file_keeps_its_accounts_and_drops_its_never_expiring_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(MIGRATIONS[..3].iter().map(|m| M::up(m)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO workshops (id, name, lat, lon) VALUES (1, 'W', 52.5, 13.4);
+             INSERT INTO accounts (id, role, name, workshop_id, created_at) VALUES (7, 'desk', 'dora', 1, 0);
+             INSERT INTO tokens (hash, account_id, created_at) VALUES ('h', 7, 0);
+             INSERT INTO vehicles (id, workshop_id, vin, plate, make, model, created_at)
+                 VALUES (1, 1, 'WVWZZZ1JZXW000001', 'B-PS 1', 'VW', 'Golf', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let (dev, ws): (bool, i64) = conn
+            .row(
+                "SELECT dev, workshop_id FROM accounts WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(dev, "old accounts were dev-login accounts");
+        assert_eq!(ws, 1);
+        let tokens: i64 = conn
+            .row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tokens, 0, "tokens without an expiry stop working");
+        let fk: bool = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(fk, "foreign keys are enforced after migrating");
+        // References into the rebuilt table still hold.
+        conn.execute(
+            "INSERT INTO sessions (account_id, device, refresh_hash, created_at, last_used_at, expires_at) VALUES (7, 'd', 'r', 0, 0, 1)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            conn.execute(
+                "INSERT INTO sessions (account_id, device, refresh_hash, created_at, last_used_at, expires_at) VALUES (99, 'd', 'r2', 0, 0, 1)",
+                [],
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn reopening_keeps_data() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");

@@ -1,6 +1,7 @@
 //! Orders and the jobs they become: booking, the status state machine, notes, parts lines,
 //! and who may see what.
 
+use pitstop_api::text::{self, Lines};
 use pitstop_api::{
     ChangeBody, Id, JobLine, LineBody, LineCounts, MAX_LINES_PER_ORDER, MAX_TEXT_CHARS, NewOrder,
     OfferStatus, Order, OrderStatus, Role, Uuid, VehicleSummary, geo, services,
@@ -413,13 +414,11 @@ pub fn emit_snapshot(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
     Ok(order)
 }
 
+/// Free text (notes): the shared text rule, several lines allowed, may be empty.
 fn check_text(field: &str, s: &str) -> ApiResult<()> {
-    if s.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(format!(
-            "`{field}` is longer than {MAX_TEXT} characters."
-        )));
-    }
-    Ok(())
+    text::clean(field, s, MAX_TEXT, Lines::Many, false)
+        .map(drop)
+        .map_err(ApiError::invalid)
 }
 
 /// Books an order and starts dispatch. Owners book for their cars; desks for their
@@ -603,10 +602,8 @@ pub fn add_part(
     let order = get_head(tx, caller, id)?;
     may_edit_job(caller, &order)?;
     check_room(&order)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(ApiError::invalid("A part name has 1 to 120 characters."));
-    }
+    let name = &text::clean("part name", name, text::MAX_LABEL_CHARS, Lines::One, true)
+        .map_err(ApiError::invalid)?;
     if qty == 0 || qty > 1000 {
         return Err(ApiError::invalid("Quantity must be between 1 and 1000."));
     }

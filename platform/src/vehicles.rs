@@ -23,13 +23,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Vehicle> {
 }
 
 fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max {
-        return Err(ApiError::invalid(format!(
-            "`{field}` must have 1 to {max} characters."
-        )));
-    }
-    Ok(v.to_string())
+    pitstop_api::text::clean(field, value, max, pitstop_api::text::Lines::One, true)
+        .map_err(ApiError::invalid)
 }
 
 /// Registers a vehicle to the caller (owner) or the caller's workshop (desk).

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use pitstop_api::Role;
+use pitstop_api::{DevLogin, EventTicket, RefreshRequest, Role, Session};
 use pitstop_tests::TestPlatform;
 use reqwest::StatusCode;
 
@@ -60,22 +60,55 @@ async fn tokens_stay_out_of_urls_and_logs() {
             .unwrap()
             .starts_with("application/problem+json")
     );
-    // The query-string token is for EventSource only.
-    let r = http
-        .get(url(&format!("/v1/orders?access_token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let text = r.text().await.unwrap();
-    assert!(text.contains("only by /v1/events"), "{text}");
+    // A bearer token in the query string works nowhere, not even on the event stream.
+    for path in ["/v1/orders", "/v1/events"] {
+        let r = http
+            .get(url(&format!("{path}?access_token={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // The event stream takes a single-use ticket instead.
+    let ticket: EventTicket = owner.post("/v1/events/ticket", &()).await.unwrap();
     let stream = http
-        .get(url(&format!("/v1/events?access_token={token}")))
+        .get(url(&format!("/v1/events?ticket={}", ticket.ticket)))
         .send()
         .await
         .unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
     drop(stream);
+    // Renewing: neither refresh token reaches the log either.
+    let session: Session = p
+        .anonymous()
+        .post(
+            "/v1/auth/dev-login",
+            &DevLogin {
+                name: "carol".into(),
+                role: Role::Owner,
+                workshop_id: None,
+                skills: None,
+            },
+        )
+        .await
+        .unwrap();
+    let renewed: Session = p
+        .anonymous()
+        .post(
+            "/v1/auth/refresh",
+            &RefreshRequest {
+                refresh_token: session.refresh_token.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    let secrets = [
+        token.clone(),
+        ticket.ticket.clone(),
+        session.refresh_token.clone(),
+        renewed.refresh_token.clone(),
+        renewed.token.clone(),
+    ];
     // Requests that fail and succeed, with the token in the header and in the query.
     let _ = http
         .post(url("/v1/orders"))
@@ -95,8 +128,10 @@ async fn tokens_stay_out_of_urls_and_logs() {
         logged.contains("/v1/events"),
         "the capture saw no request at all: {logged}"
     );
-    assert!(
-        !logged.contains(&token),
-        "a token reached the log:\n{logged}"
-    );
+    for secret in &secrets {
+        assert!(
+            !logged.contains(secret.as_str()),
+            "a token reached the log:\n{logged}"
+        );
+    }
 }
