@@ -25,7 +25,10 @@ const RENEW_BEFORE_MS: i64 = 60_000;
 /// Called with each renewed session, so the app can keep the new refresh token (the old one
 /// no longer works: presenting it again signs the device out).
 #[derive(Clone, Default)]
-pub struct OnRenew(pub Option<Arc<dyn Fn(&Session) + Send + Sync>>);
+pub struct OnRenew(pub Option<RenewHook>);
+
+/// What [`OnRenew`] calls.
+pub type RenewHook = Arc<dyn Fn(&Session) + Send + Sync>;
 
 impl std::fmt::Debug for OnRenew {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
