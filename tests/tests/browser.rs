@@ -79,12 +79,34 @@ async fn share_link_page_follows_the_master_in_chromium() {
     );
     screenshot(c, "browser-tracking-moved").await.unwrap();
 
+    // The job ends: the open page says so and shows no map (no name, no position).
+    for s in [
+        OrderStatus::Arrived,
+        OrderStatus::InProgress,
+        OrderStatus::Completed,
+    ] {
+        assert!(tech.step(order.id, s).await.status.is_success());
+    }
+    let ended = until("the page to say the job ended", || async {
+        let t = find(c, "#track-error").await.ok()?.text().await.ok()?;
+        t.contains("has ended").then_some(t)
+    })
+    .await
+    .unwrap();
+    assert!(ended.contains("has ended"), "{ended}");
+    let markers = c
+        .find_all(fantoccini::Locator::Css("#marker-tech"))
+        .await
+        .unwrap();
+    assert!(markers.is_empty(), "no marker after the job");
+    screenshot(c, "browser-tracking-ended").await.unwrap();
+
     // A link that does not exist says so instead of showing a map.
     c.goto(&format!("{}/app/?track=nope", p.base))
         .await
         .unwrap();
     let e = find(c, "#track-error").await.unwrap().text().await.unwrap();
-    assert!(e.contains("unknown or has expired"), "{e}");
+    assert!(e.contains("unknown"), "{e}");
 
     browser.close().await;
     p.stop().await;
