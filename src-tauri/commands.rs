@@ -33,13 +33,107 @@ pub async fn sign_in(
         },
     )
     .await?;
+    // A demo account is not remembered: the app signs in again at each start.
+    state.start(&app, &data_dir(&app)?, &platform, &session, false)?;
+    Ok(session.account)
+}
+
+/// The app's data folder (created if missing).
+fn data_dir(app: &AppHandle) -> Result<std::path::PathBuf> {
     let dir = app
         .path()
         .app_data_dir()
         .map_err(|e| Error::Storage(e.to_string()))?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::Storage(e.to_string()))?;
-    state.start(&app, &dir, &platform, &session)?;
+    Ok(dir)
+}
+
+/// Sign-in failures in the platform's own words (wrong code, wait N s), or "no connection".
+fn sign_in_error(e: pitstop_core::Error) -> Error {
+    match e {
+        pitstop_core::Error::Rejected { detail, .. } => Error::SignIn(detail),
+        e if e.is_retryable() => Error::SignIn(
+            "No connection to the platform; check the network and try again.".into(),
+        ),
+        e => Error::Core(e),
+    }
+}
+
+/// Asks the platform to send a sign-in code to a mobile number or e-mail address.
+#[tauri::command]
+pub async fn request_code(platform: String, address: String) -> Result<pitstop_api::CodeSent> {
+    pitstop_core::remote::request_code(&platform, &address)
+        .await
+        .map_err(sign_in_error)
+}
+
+/// Signs in with a code or a password, keeps the session in the OS keyring, and starts sync.
+#[tauri::command]
+pub async fn sign_in_with(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    platform: String,
+    address: String,
+    code: Option<String>,
+    password: Option<String>,
+    name: Option<String>,
+) -> Result<pitstop_api::Account> {
+    let req = pitstop_api::SignIn {
+        address,
+        code,
+        password,
+        device: format!("Pitstop app ({})", std::env::consts::OS),
+        name,
+    };
+    let session = pitstop_core::remote::sign_in(&platform, &req)
+        .await
+        .map_err(sign_in_error)?;
+    let dir = data_dir(&app)?;
+    let kept = crate::vault::save(&dir, &platform, &session);
+    state.start(&app, &dir, &platform, &session, kept)?;
     Ok(session.account)
+}
+
+/// Opens the account signed in last on this device straight from its local data, network
+/// or not (its access token is renewed when the platform can be reached).
+#[tauri::command]
+pub fn resume(app: AppHandle, state: State<'_, AppState>) -> Result<Option<pitstop_api::Account>> {
+    let dir = data_dir(&app)?;
+    let Some((last, refresh_token)) = crate::vault::load(&dir) else {
+        return Ok(None);
+    };
+    let session = pitstop_api::Session {
+        account: last.account.clone(),
+        // Expired on purpose: the core renews it before its first request.
+        token: String::new(),
+        expires_at: 1,
+        refresh_token,
+        session_id: 0,
+    };
+    state.start(&app, &dir, &last.platform, &session, true)?;
+    Ok(Some(last.account))
+}
+
+/// Signs out: unless `force`, refuses while actions wait to be sent and answers them in
+/// words; otherwise ends the session on the platform (when reachable), forgets it here and
+/// deletes the account's data from the device. An empty answer means signed out.
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>, force: bool) -> Result<Vec<String>> {
+    if !force
+        && let Ok(client) = state.client()
+    {
+        let left = client.pending_actions()?;
+        if !left.is_empty() {
+            return Ok(left);
+        }
+    }
+    if let Ok(client) = state.client() {
+        // Best effort: offline, the session simply expires on the platform.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.sign_out_remote())
+            .await;
+    }
+    state.stop(true);
+    Ok(Vec::new())
 }
 
 /// The offer inbox with time left.

@@ -15,6 +15,9 @@ pub enum Error {
     /// The position source could not start (permission refused, location off).
     #[error("{0}")]
     Position(String),
+    /// Signing in did not work; the sentence says why and what to do.
+    #[error("{0}")]
+    SignIn(String),
     /// The app's data folder could not be found or made.
     #[error("the app data folder is not usable: {0}")]
     Storage(String),
@@ -29,6 +32,7 @@ impl Serialize for Error {
             Error::Core(e) if e.is_retryable() => "offline",
             Error::Core(_) => "core",
             Error::Storage(_) => "storage",
+            Error::SignIn(_) => "refused",
             Error::Position(_) => "position",
         };
         let mut st = s.serialize_struct("Error", 2)?;

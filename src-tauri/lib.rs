@@ -9,6 +9,7 @@ mod error;
 mod gps;
 mod settings;
 mod state;
+mod vault;
 
 use std::time::Instant;
 
@@ -78,6 +79,10 @@ pub fn run() {
             app_info,
             ui_ready,
             commands::sign_in,
+            commands::request_code,
+            commands::sign_in_with,
+            commands::resume,
+            commands::sign_out,
             commands::offers,
             commands::accept,
             commands::decline,

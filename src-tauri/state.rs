@@ -24,6 +24,8 @@ pub struct AppState {
     pub started: Instant,
     /// The signed-in account's client, role and sync tasks; `None` before sign-in.
     inner: Mutex<Option<(Client, Role, SyncHandle)>>,
+    /// Where the signed-in account's data lives: (data folder, platform, account, cache file).
+    signed_in: Mutex<Option<(std::path::PathBuf, String, Id, std::path::PathBuf)>>,
     /// The running position feed, if any.
     feed: Mutex<Option<Feed>>,
     /// Where the last shift started: a simulated drive's start when no fix exists yet.
@@ -36,6 +38,7 @@ impl AppState {
             settings,
             started,
             inner: Mutex::new(None),
+            signed_in: Mutex::new(None),
             feed: Mutex::new(None),
             shift_at: Mutex::new(None),
         }
@@ -51,22 +54,38 @@ impl AppState {
             .ok_or(Error::NotSignedIn)
     }
 
-    /// Opens the account's cache in `dir`, starts sync and the notice forwarder.
+    /// Opens the account's cache in `dir` (one file per platform and account), starts sync
+    /// and the notice forwarder. `keep`: the session is kept in the keyring, and so is each
+    /// renewal of it.
     pub fn start(
         &self,
         app: &AppHandle,
         dir: &Path,
         platform: &str,
         session: &Session,
+        keep: bool,
     ) -> Result<()> {
-        // The session lives in memory for now (the app signs in at each start); renewals
-        // replace it there.
+        let cache = pitstop_core::cache_file(dir, platform, session.account.id);
+        let on_renew = if keep {
+            let platform = platform.to_string();
+            pitstop_core::remote::OnRenew(Some(std::sync::Arc::new(move |s: &Session| {
+                crate::vault::renewed(&platform, s)
+            })))
+        } else {
+            Default::default()
+        };
         let client = Client::open(ClientConfig::for_session(
-            dir.join(format!("account-{}.db", session.account.id)),
+            cache.clone(),
             platform,
             session,
-            Default::default(),
+            on_renew,
         ))?;
+        *self.signed_in.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+            dir.to_path_buf(),
+            platform.to_string(),
+            session.account.id,
+            cache,
+        ));
         let sync = client.start();
         forward_notices(app.clone(), client.clone(), session.account.role);
         self.set_feed(None);
@@ -74,6 +93,30 @@ impl AppState {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((client, session.account.role, sync));
         Ok(())
+    }
+
+    /// Stops sync and forgets the signed-in account: its keyring entry, and (`wipe`) its
+    /// cache file. Returns the client that was running, for a last call to the platform.
+    pub fn stop(&self, wipe: bool) -> Option<Client> {
+        self.set_feed(None);
+        let running = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let client = running.map(|(c, _, sync)| {
+            drop(sync);
+            c
+        });
+        if let Some((dir, platform, account, cache)) =
+            self.signed_in.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            crate::vault::forget(&dir, &platform, account);
+            if wipe {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut f = cache.clone().into_os_string();
+                    f.push(suffix);
+                    let _ = std::fs::remove_file(f);
+                }
+            }
+        }
+        client
     }
 
     fn set_feed(&self, feed: Option<Feed>) {

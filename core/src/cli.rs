@@ -175,7 +175,7 @@ fn open(dir: &Path) -> anyhow::Result<Client> {
         }
     })));
     Ok(Client::open(ClientConfig::for_session(
-        dir.join(format!("account-{}.db", saved.session.account.id)),
+        crate::client::cache_file(dir, &saved.platform, saved.session.account.id),
         &saved.platform,
         &saved.session,
         on_renew,

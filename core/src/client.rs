@@ -10,6 +10,7 @@
 //!     platform: "http://127.0.0.1:8080".into(),
 //!     token: "…".into(),
 //!     account_id: 7,
+//!     ..Default::default()
 //! })?;
 //! let _sync = client.start(); // background push/pull/events until dropped
 //! let mut changes = client.subscribe();
@@ -52,6 +53,15 @@ pub struct ClientConfig {
     pub token_expires_at: i64,
     /// Told about every renewed session (keep its refresh token).
     pub on_renew: crate::remote::OnRenew,
+}
+
+/// The cache file of `account_id` on `platform` inside `dir`: one file per platform and
+/// account, so account 75 of one platform never opens the data of account 75 of another.
+pub fn cache_file(dir: &std::path::Path, platform: &str, account_id: Id) -> PathBuf {
+    use sha2::Digest;
+    let url = platform.trim().trim_end_matches('/').to_ascii_lowercase();
+    let key = hex::encode(&sha2::Sha256::digest(url.as_bytes())[..6]);
+    dir.join(format!("account-{key}-{account_id}.db"))
 }
 
 impl ClientConfig {
@@ -527,6 +537,22 @@ impl Client {
     /// Goes on or off shift.
     pub fn set_shift(&self, shift: ShiftChange) -> Result<Uuid> {
         self.act(MutationOp::Shift(shift))
+    }
+
+    /// What is still waiting to be sent, in words ("Note on order 12: …"), oldest first.
+    pub fn pending_actions(&self) -> Result<Vec<String>> {
+        Ok(self
+            .outbox()?
+            .into_iter()
+            .filter(|e| e.state == "pending")
+            .map(|e| e.op.describe())
+            .collect())
+    }
+
+    /// Ends this device's session on the platform (best effort: offline, the session simply
+    /// expires there).
+    pub async fn sign_out_remote(&self) -> Result<()> {
+        self.shared.remote.sign_out().await
     }
 
     /// Every local action with its state (diagnostics and tests).

@@ -26,7 +26,7 @@ pub mod remote;
 pub mod store;
 pub mod sync;
 
-pub use client::{Client, ClientConfig, Notice, SyncHandle};
+pub use client::{Client, ClientConfig, Notice, SyncHandle, cache_file};
 pub use error::{Error, Result};
 pub use store::{LocalAnswer, OfferView, OutboxEntry};
 pub use sync::SyncStatus;

@@ -366,23 +366,36 @@ impl Remote {
     }
 }
 
-/// Signs in through the platform's dev login (demo and development servers) and returns the
-/// session; real identity providers replace this.
-pub async fn sign_in_dev(
+/// `POST` of `body` to `platform` without a token (the sign-in endpoints).
+async fn post_anonymous<B: serde::Serialize, T: DeserializeOwned>(
     platform: &str,
-    req: &pitstop_api::DevLogin,
-) -> Result<pitstop_api::Session> {
+    path: &str,
+    body: &B,
+) -> Result<T> {
     let platform = platform.trim_end_matches('/');
     let resp = reqwest::Client::new()
-        .post(format!("{platform}/v1/auth/dev-login"))
-        .json(req)
+        .post(format!("{platform}{path}"))
+        .json(body)
         .timeout(Duration::from_secs(20))
         .send()
         .await
         .map_err(offline)?;
     let status = resp.status();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     let body = read_capped(resp).await?;
+    if status.is_server_error() {
+        return Err(Error::Server {
+            status: status.as_u16(),
+            retry_after,
+        });
+    }
     if !status.is_success() {
+        // The platform's sentence says what to do (wrong code, wait N s, …).
         let detail = serde_json::from_slice::<pitstop_api::Problem>(&body)
             .ok()
             .and_then(|p| p.detail)
@@ -393,6 +406,53 @@ pub async fn sign_in_dev(
         });
     }
     serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))
+}
+
+/// Signs in through the platform's dev login (demo and development servers) and returns the
+/// session.
+pub async fn sign_in_dev(
+    platform: &str,
+    req: &pitstop_api::DevLogin,
+) -> Result<pitstop_api::Session> {
+    post_anonymous(platform, "/v1/auth/dev-login", req).await
+}
+
+/// Asks the platform to send a one-time sign-in code to a mobile number or e-mail address.
+pub async fn request_code(platform: &str, address: &str) -> Result<pitstop_api::CodeSent> {
+    post_anonymous(
+        platform,
+        "/v1/auth/code",
+        &pitstop_api::CodeRequest {
+            address: address.to_string(),
+        },
+    )
+    .await
+}
+
+/// Signs in with a code or a password and returns the new session.
+pub async fn sign_in(platform: &str, req: &pitstop_api::SignIn) -> Result<pitstop_api::Session> {
+    post_anonymous(platform, "/v1/auth/sign-in", req).await
+}
+
+impl Remote {
+    /// Ends this device's session on the platform (`POST /v1/auth/sign-out`).
+    pub async fn sign_out(&self) -> Result<()> {
+        let rb = self.request(Method::POST, "/v1/auth/sign-out");
+        let token = self.bearer().await?;
+        let resp = rb
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(offline)?;
+        match resp.status() {
+            s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
+            s => Err(Error::Server {
+                status: s.as_u16(),
+                retry_after: None,
+            }),
+        }
+    }
 }
 
 fn offline(e: reqwest::Error) -> Error {

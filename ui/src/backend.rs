@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShiftChange,
+    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShiftChange,
     Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Deserialize;
@@ -53,6 +53,16 @@ pub struct StartInfo {
     pub workshop: Option<Id>,
 }
 
+/// What the sign-in screen sends: the address and a code or a password (and a new owner's
+/// name).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SignInForm {
+    pub address: String,
+    pub code: Option<String>,
+    pub password: Option<String>,
+    pub name: Option<String>,
+}
+
 /// Keeps a change subscription alive; dropping it stops the callbacks.
 pub struct Watch(#[allow(dead_code)] pub Box<dyn std::any::Any>);
 
@@ -62,6 +72,16 @@ pub trait Backend {
     fn start_info(&self) -> Fut<'_, StartInfo>;
     /// Dev sign-in.
     fn sign_in(&self, name: String, role: Role, workshop: Option<Id>) -> Fut<'_, Account>;
+    /// Asks the platform to send a sign-in code to a mobile number or e-mail address.
+    fn request_code(&self, address: String) -> Fut<'_, CodeSent>;
+    /// Signs in with a code or a password.
+    fn sign_in_with(&self, form: SignInForm) -> Fut<'_, Account>;
+    /// The account signed in on this device before, opened from local data without waiting
+    /// for the network; `None` when there is none (or no way to keep one, as in a browser).
+    fn resume(&self) -> Fut<'_, Option<Account>>;
+    /// Signs out and deletes this account's data from the device. Unless `force`, refuses
+    /// while actions wait to be sent and answers what they are (empty: signed out).
+    fn sign_out(&self, force: bool) -> Fut<'_, Vec<String>>;
     /// Workshops (for a desk's sign-in).
     fn workshops(&self) -> Fut<'_, Vec<Workshop>>;
     /// Map tiles and other public settings.

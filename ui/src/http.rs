@@ -7,14 +7,14 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart, NewVehicle, Offer,
+    Account, CodeSent, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart, NewVehicle, Offer,
     Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange, StatusChange,
     Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backend::{Backend, BackendError, Fut, StartInfo, Watch, now_ms};
+use crate::backend::{Backend, BackendError, Fut, SignInForm, StartInfo, Watch, now_ms};
 
 /// How often a browser page refreshes (it has no event stream of its own).
 pub const POLL_MS: u32 = 1000;
@@ -165,6 +165,44 @@ impl Backend for HttpBackend {
             let account = s.account.clone();
             self.keep(s);
             Ok(account)
+        })
+    }
+    fn request_code(&self, address: String) -> Fut<'_, CodeSent> {
+        Box::pin(async move {
+            self.post("/v1/auth/code", &pitstop_api::CodeRequest { address })
+                .await
+        })
+    }
+    fn sign_in_with(&self, form: SignInForm) -> Fut<'_, Account> {
+        Box::pin(async move {
+            let s: Session = self
+                .post(
+                    "/v1/auth/sign-in",
+                    &pitstop_api::SignIn {
+                        address: form.address,
+                        code: form.code,
+                        password: form.password,
+                        device: "Web browser".into(),
+                        name: form.name,
+                    },
+                )
+                .await?;
+            let account = s.account.clone();
+            self.keep(s);
+            Ok(account)
+        })
+    }
+    fn resume(&self) -> Fut<'_, Option<Account>> {
+        // A browser page keeps nothing: its session lives as long as the page.
+        Box::pin(async move { Ok(None) })
+    }
+    fn sign_out(&self, _force: bool) -> Fut<'_, Vec<String>> {
+        Box::pin(async move {
+            // Nothing is queued in a browser; the session ends on the platform too.
+            let _: Result<serde_json::Value, _> = self.post("/v1/auth/sign-out", &()).await;
+            *self.token.borrow_mut() = None;
+            *self.renew.borrow_mut() = None;
+            Ok(Vec::new())
         })
     }
     fn workshops(&self) -> Fut<'_, Vec<Workshop>> {

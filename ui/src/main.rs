@@ -17,7 +17,8 @@ use pitstop_api::{Account, Id, Role, Workshop};
 use yew::prelude::*;
 
 use crate::backend::{Shared, StartInfo, query_param};
-use crate::views::common::{error_line, input_value};
+use crate::views::common::error_line;
+use crate::views::signin::SignInView;
 use crate::views::desk::DeskView;
 use crate::views::owner::OwnerView;
 use crate::views::technician::TechnicianView;
@@ -49,16 +50,19 @@ struct ShellProps {
     backend: Shared,
 }
 
-/// Start info, sign-in (automatic when the app was started with a role and name), then the
-/// role's view.
+/// Start info, then: the saved session opened straight from the device's data (no network
+/// needed), an automatic dev sign-in when the app was started with a role and name, or the
+/// sign-in screen. Then the role's view under an account bar with Sign out.
 #[function_component(Shell)]
 fn shell(p: &ShellProps) -> Html {
     let info = use_state(|| None::<StartInfo>);
     let account = use_state(|| None::<Account>);
     let error = use_state(|| None::<String>);
     let tiles = use_state(|| None::<String>);
+    let dev_login = use_state(|| false);
     let workshops = use_state(Vec::<Workshop>::new);
-    let role = use_state(|| Role::Technician);
+    // Actions not yet sent that signing out would lose, waiting for the person to decide.
+    let unsent = use_state(|| None::<Vec<String>>);
 
     let sign_in = {
         let (b, account, error) = (p.backend.clone(), account.clone(), error.clone());
@@ -73,13 +77,15 @@ fn shell(p: &ShellProps) -> Html {
         })
     };
     {
-        let (b, info, sign_in, tiles, workshops, error) = (
+        let (b, info, sign_in, tiles, dev_login, workshops, error, account) = (
             p.backend.clone(),
             info.clone(),
             sign_in.clone(),
             tiles.clone(),
+            dev_login.clone(),
             workshops.clone(),
             error.clone(),
+            account.clone(),
         );
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
@@ -92,11 +98,19 @@ fn shell(p: &ShellProps) -> Html {
                 };
                 if let (Some(r), Some(n)) = (i.role, i.name.clone()) {
                     sign_in.emit((n, r, i.workshop));
+                } else {
+                    // Signed in before: open the device's data at once, network or not.
+                    match b.resume().await {
+                        Ok(Some(a)) => account.set(Some(a)),
+                        Ok(None) => {}
+                        Err(e) => error.set(Some(e.message)),
+                    }
                 }
                 info.set(Some(i));
                 b.ready();
                 if let Ok(c) = b.config().await {
                     tiles.set(c.tile_url);
+                    dev_login.set(c.dev_login);
                 }
                 if let Ok(w) = b.workshops().await {
                     workshops.set(w);
@@ -104,11 +118,34 @@ fn shell(p: &ShellProps) -> Html {
             });
         });
     }
+    let sign_out = {
+        let (b, account, unsent, error) = (
+            p.backend.clone(),
+            account.clone(),
+            unsent.clone(),
+            error.clone(),
+        );
+        Callback::from(move |force: bool| {
+            let (b, account, unsent, error) =
+                (b.clone(), account.clone(), unsent.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.sign_out(force).await {
+                    Ok(left) if left.is_empty() => {
+                        unsent.set(None);
+                        error.set(None);
+                        account.set(None);
+                    }
+                    Ok(left) => unsent.set(Some(left)),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
 
     if let Some(a) = &*account {
         let b = p.backend.clone();
         let t = (*tiles).clone();
-        return match a.role {
+        let view = match a.role {
             Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} /> },
             Role::Desk | Role::Admin => {
                 let w = workshops
@@ -119,55 +156,48 @@ fn shell(p: &ShellProps) -> Html {
             }
             Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} /> },
         };
+        let ask = {
+            let sign_out = sign_out.clone();
+            Callback::from(move |_| sign_out.emit(false))
+        };
+        let confirm = match &*unsent {
+            Some(left) => {
+                let (force, keep) = (sign_out.clone(), unsent.clone());
+                html! {
+                  <section id="sign-out-confirm" class="card warn" role="alertdialog" aria-labelledby="sign-out-title">
+                    <h3 id="sign-out-title">{ format!("{} actions have not reached the platform yet", left.len()) }</h3>
+                    <ul>{ for left.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
+                    <p>{ "Signing out now deletes them from this device. Stay signed in until they are sent (they go as soon as there is a connection), or sign out and lose them." }</p>
+                    <button id="sign-out-keep" class="primary" onclick={Callback::from(move |_| keep.set(None))}>{ "Stay signed in" }</button>
+                    <button id="sign-out-force" class="danger" onclick={Callback::from(move |_| force.emit(true))}>{ "Sign out and lose them" }</button>
+                  </section>
+                }
+            }
+            None => html! {},
+        };
+        return html! {
+          <>
+            <nav class="account-bar" aria-label="Account">
+              <span id="account-name">{ format!("{} · {}", a.name, a.role.as_str()) }</span>
+              <button id="sign-out" onclick={ask}>{ "Sign out" }</button>
+            </nav>
+            { confirm }
+            { view }
+          </>
+        };
     }
     let Some(i) = &*info else {
         return html! { <main><p id="status">{ "Starting…" }</p>{ error_line(&error) }</main> };
     };
-    let pick = |r: Role| {
-        let role = role.clone();
-        Callback::from(move |_| role.set(r))
-    };
-    let submit = {
-        let (sign_in, role, error) = (sign_in.clone(), role.clone(), error.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let name = input_value("signin-name");
-            if name.trim().is_empty() {
-                error.set(Some("Type your name.".into()));
-                return;
-            }
-            let ws = input_value("signin-workshop").parse().ok();
-            let ws = matches!(*role, Role::Desk | Role::Technician)
-                .then_some(ws)
-                .flatten();
-            sign_in.emit((name.trim().to_string(), *role, ws));
-        })
-    };
-    let tab = |r: Role, label: &'static str, id: &'static str| {
-        html! {
-          <button type="button" id={id} class={classes!("tab", (*role == r).then_some("active"))} onclick={pick(r)}>{ label }</button>
-        }
+    let signed_in = {
+        let account = account.clone();
+        Callback::from(move |a: Account| account.set(Some(a)))
     };
     html! {
-      <main class="signin">
-        <h1>{ "Pitstop" }</h1>
-        <p class="muted" id="status">{ format!("{} · platform {}", i.platform, i.platform_url) }</p>
-        <div class="tabs">
-          { tab(Role::Technician, "I am a master", "role-technician") }
-          { tab(Role::Desk, "Front desk", "role-desk") }
-          { tab(Role::Owner, "Car owner", "role-owner") }
-        </div>
-        <form id="signin" class="card" onsubmit={submit}>
-          <input id="signin-name" placeholder="Your name" />
-          if *role == Role::Desk {
-            <select id="signin-workshop">
-              { for workshops.iter().enumerate().map(|(i, w)| html! { <option value={w.id.to_string()} selected={i == 0}>{ &w.name }</option> }) }
-            </select>
-          }
-          <button id="signin-submit" class="primary" type="submit">{ "Sign in" }</button>
-        </form>
-        { error_line(&error) }
-      </main>
+      <SignInView backend={p.backend.clone()}
+        platform_line={format!("{} · platform {}", i.platform, i.platform_url)}
+        dev_login={*dev_login} workshops={(*workshops).clone()}
+        on_signed_in={signed_in} on_dev_sign_in={sign_in} error={(*error).clone()} />
     }
 }
 

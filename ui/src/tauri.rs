@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShareLink,
+    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShareLink,
     ShiftChange, Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Serialize;
@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{Backend, BackendError, Fut, StartInfo, Watch};
+use crate::backend::{Backend, BackendError, Fut, SignInForm, StartInfo, Watch};
 use crate::http;
 
 #[wasm_bindgen]
@@ -127,6 +127,33 @@ impl Backend for TauriBackend {
             )
             .await
         })
+    }
+    fn request_code(&self, address: String) -> Fut<'_, CodeSent> {
+        Box::pin(async move {
+            let url = self.start_info().await?.platform_url;
+            invoke(
+                "request_code",
+                json!({"platform": url, "address": address}),
+            )
+            .await
+        })
+    }
+    fn sign_in_with(&self, form: SignInForm) -> Fut<'_, Account> {
+        Box::pin(async move {
+            let url = self.start_info().await?.platform_url;
+            invoke(
+                "sign_in_with",
+                json!({"platform": url, "address": form.address, "code": form.code,
+                    "password": form.password, "name": form.name}),
+            )
+            .await
+        })
+    }
+    fn resume(&self) -> Fut<'_, Option<Account>> {
+        Box::pin(invoke("resume", json!({})))
+    }
+    fn sign_out(&self, force: bool) -> Fut<'_, Vec<String>> {
+        Box::pin(invoke("sign_out", json!({"force": force})))
     }
     fn workshops(&self) -> Fut<'_, Vec<Workshop>> {
         Box::pin(async move { self.platform().await?.workshops().await })

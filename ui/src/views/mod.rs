@@ -3,5 +3,6 @@
 pub mod common;
 pub mod desk;
 pub mod owner;
+pub mod signin;
 pub mod technician;
 pub mod track;
