@@ -16,7 +16,11 @@ PACKAGES=(
   xvfb webkit2gtk-driver chromium chromium-driver imagemagick
   # a private session bus in the tests, to see the app's system notifications
   dbus-daemon dbus-bin
+  # Chinese text in the windows and screenshots (names, and the zh-CN UI)
+  fonts-wqy-microhei
   curl ca-certificates
+  # scripts/check-android.sh: zig (from PyPI) as the C compiler for the Android type-check
+  python3-venv
 )
 
 missing=()

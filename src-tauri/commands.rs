@@ -52,9 +52,9 @@ fn data_dir(app: &AppHandle) -> Result<std::path::PathBuf> {
 fn sign_in_error(e: pitstop_core::Error) -> Error {
     match e {
         pitstop_core::Error::Rejected { detail, .. } => Error::SignIn(detail),
-        e if e.is_retryable() => Error::SignIn(
-            "No connection to the platform; check the network and try again.".into(),
-        ),
+        e if e.is_retryable() => {
+            Error::SignIn("No connection to the platform; check the network and try again.".into())
+        }
         e => Error::Core(e),
     }
 }
@@ -119,9 +119,7 @@ pub fn resume(app: AppHandle, state: State<'_, AppState>) -> Result<Option<pitst
 /// deletes the account's data from the device. An empty answer means signed out.
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>, force: bool) -> Result<Vec<String>> {
-    if !force
-        && let Ok(client) = state.client()
-    {
+    if !force && let Ok(client) = state.client() {
         let left = client.pending_actions()?;
         if !left.is_empty() {
             return Ok(left);
@@ -129,8 +127,8 @@ pub async fn sign_out(state: State<'_, AppState>, force: bool) -> Result<Vec<Str
     }
     if let Ok(client) = state.client() {
         // Best effort: offline, the session simply expires on the platform.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), client.sign_out_remote())
-            .await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), client.sign_out_remote()).await;
     }
     state.stop(true);
     Ok(Vec::new())

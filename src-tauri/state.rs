@@ -104,8 +104,11 @@ impl AppState {
             drop(sync);
             c
         });
-        if let Some((dir, platform, account, cache)) =
-            self.signed_in.lock().unwrap_or_else(|e| e.into_inner()).take()
+        if let Some((dir, platform, account, cache)) = self
+            .signed_in
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
         {
             crate::vault::forget(&dir, &platform, account);
             if wipe {

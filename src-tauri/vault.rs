@@ -26,16 +26,21 @@ fn last_file(dir: &Path) -> PathBuf {
 }
 
 fn entry(platform: &str, account: i64) -> keyring::Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, &format!("{}#{account}", platform.trim_end_matches('/')))
+    keyring::Entry::new(
+        SERVICE,
+        &format!("{}#{account}", platform.trim_end_matches('/')),
+    )
 }
 
 /// Keeps `session`'s refresh token in the keyring and notes the account as the last one.
 /// Returns whether it could be kept.
 pub fn save(dir: &Path, platform: &str, session: &Session) -> bool {
-    let kept = entry(platform, session.account.id)
-        .and_then(|e| e.set_password(&session.refresh_token));
+    let kept =
+        entry(platform, session.account.id).and_then(|e| e.set_password(&session.refresh_token));
     if let Err(e) = kept {
-        eprintln!("pitstop-app: no keyring to keep the session in ({e}); you will sign in again next time");
+        eprintln!(
+            "pitstop-app: no keyring to keep the session in ({e}); you will sign in again next time"
+        );
         return false;
     }
     let last = Last {
@@ -50,8 +55,8 @@ pub fn save(dir: &Path, platform: &str, session: &Session) -> bool {
 
 /// A renewed session's new refresh token (the old one no longer works).
 pub fn renewed(platform: &str, session: &Session) {
-    if let Err(e) = entry(platform, session.account.id)
-        .and_then(|e| e.set_password(&session.refresh_token))
+    if let Err(e) =
+        entry(platform, session.account.id).and_then(|e| e.set_password(&session.refresh_token))
     {
         eprintln!("pitstop-app: keeping the renewed session failed: {e}");
     }

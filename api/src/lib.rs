@@ -781,25 +781,41 @@ impl MutationOp {
     pub fn describe(&self) -> String {
         fn short(s: &str) -> String {
             let t: String = s.chars().take(40).collect();
-            if t.len() < s.len() { format!("{t}…") } else { t }
+            if t.len() < s.len() {
+                format!("{t}…")
+            } else {
+                t
+            }
         }
         match self {
             Self::OrderCreate(o) => format!(
                 "Booking: {}",
                 services::find(&o.service).map_or(o.service.clone(), |s| s.name)
             ),
-            Self::OrderStatus { order_id, status, .. } => {
+            Self::OrderStatus {
+                order_id, status, ..
+            } => {
                 format!("Order {order_id}: {}", status.label())
             }
             Self::OrderNote { order_id, text } => {
                 format!("Note on order {order_id}: “{}”", short(text))
             }
-            Self::OrderPart { order_id, name, qty, .. } => {
+            Self::OrderPart {
+                order_id,
+                name,
+                qty,
+                ..
+            } => {
                 format!("Part on order {order_id}: {qty} × {}", short(name))
             }
             Self::OfferAccept { offer_id } => format!("Accepting offer {offer_id}"),
             Self::OfferDecline { offer_id } => format!("Declining offer {offer_id}"),
-            Self::Shift(s) => (if s.on_shift { "Going on shift" } else { "Going off shift" }).into(),
+            Self::Shift(s) => (if s.on_shift {
+                "Going on shift"
+            } else {
+                "Going off shift"
+            })
+            .into(),
         }
     }
 }

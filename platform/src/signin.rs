@@ -213,8 +213,13 @@ pub fn sign_in_with_code(
     life: Lifetimes,
 ) -> ApiResult<Result<Session, ApiError>> {
     let device = device_name(&req.device)?;
+    // The code first: whether an address has an account is not told to someone without it.
+    if let Err(refused) = use_code(tx, address, code)? {
+        return Ok(Err(refused));
+    }
     let existing = accounts::by_address(tx, address)?;
-    // Ask for the new owner's name before the code is used up.
+    // A new owner's name. Refusing here returns an outer error, which rolls the transaction
+    // back: the code is not used up.
     let new_name = match (&existing, &req.name) {
         (Some(_), _) => None,
         (None, Some(n)) => Some(person_name(n)?),
@@ -224,9 +229,6 @@ pub fn sign_in_with_code(
             ));
         }
     };
-    if let Err(refused) = use_code(tx, address, code)? {
-        return Ok(Err(refused));
-    }
     let account = match existing {
         Some(f) => f.caller,
         None => accounts::create(

@@ -28,6 +28,11 @@ async fn status_of(p: &pitstop_tests::Client, id: Id) -> OrderStatus {
     p.order(id).await.status
 }
 
+/// The text of an element once it is there.
+async fn shown(c: &fantoccini::Client, css: &str) -> String {
+    find(c, css).await.unwrap().text().await.unwrap()
+}
+
 /// Clicks the job's step button and waits until the button offers the step after it.
 async fn step_in_app(app: &App, expect_next: Option<OrderStatus>) -> anyhow::Result<()> {
     click(&app.client, "#next-step").await?;
@@ -427,6 +432,152 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     find(c, &format!("#tech-{}.busy", tech.id())).await.unwrap();
     app.screenshot("desk-board").await.unwrap();
 
+    app.close().await;
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_owner_signs_in_with_a_code_and_signs_out_only_when_nothing_is_lost() {
+    let _one = ONE_APP.lock().await;
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    // No role or name: the app opens on its sign-in screen.
+    let env = vec![("PITSTOP_PLATFORM", proxy.base())];
+    let app = App::start(&env)
+        .await
+        .expect("the app starts under tauri-driver");
+    let c = &app.client;
+
+    // A number without its country code is explained next to the field.
+    ui::type_into(c, "#signin-address", "138 0013 8000")
+        .await
+        .unwrap();
+    click(c, "#signin-send").await.unwrap();
+    let e = text(c, "#signin-error").await.unwrap();
+    assert!(e.contains("country code"), "{e}");
+    app.screenshot("signin-address").await.unwrap();
+
+    find(c, "#signin-address")
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    ui::type_into(c, "#signin-address", "+86 138 0013 8000")
+        .await
+        .unwrap();
+    click(c, "#signin-send").await.unwrap();
+    let sent = shown(c, "#signin-sent").await;
+    assert!(sent.contains("+86•••8000"), "{sent}");
+    let code = p
+        .platform
+        .dev_code("+8613800138000")
+        .expect("a code was sent");
+
+    // A wrong code says so, with the tries left.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    ui::type_into(c, "#signin-code", wrong).await.unwrap();
+    click(c, "#signin-submit").await.unwrap();
+    until("the wrong code to be refused", || async {
+        let e = text(c, "#signin-error").await?;
+        e.contains("not right").then_some(())
+    })
+    .await
+    .unwrap();
+    // The right code: a new number, so the app asks for a name first.
+    find(c, "#signin-code")
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    ui::type_into(c, "#signin-code", &code).await.unwrap();
+    click(c, "#signin-submit").await.unwrap();
+    find(c, "#signin-newname").await.unwrap();
+    app.screenshot("signin-code-new-owner").await.unwrap();
+    ui::type_into(c, "#signin-newname", "王芳").await.unwrap();
+    click(c, "#signin-submit").await.unwrap();
+    let who = shown(c, "#account-name").await;
+    assert!(who.contains("王芳") && who.contains("owner"), "{who}");
+
+    // A car (online), then a booking made with no network: it waits on the device.
+    let v = pitstop_tests::new_vehicle();
+    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
+    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
+    ui::type_into(c, "#car-make", &v.make).await.unwrap();
+    ui::type_into(c, "#car-model", &v.model).await.unwrap();
+    click(c, "#add-car-submit").await.unwrap();
+    find(c, "#book-submit").await.unwrap();
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    click(c, "#book-submit").await.unwrap();
+    click(c, "#book-submit").await.unwrap();
+    // Signing out now would lose the booking: the app lists it and asks.
+    click(c, "#sign-out").await.unwrap();
+    let listed = shown(c, "#sign-out-confirm").await;
+    assert!(listed.contains("Booking"), "{listed}");
+    app.screenshot("sign-out-unsent").await.unwrap();
+    click(c, "#sign-out-keep").await.unwrap();
+    find(c, "#account-name").await.unwrap();
+
+    // The network is back; the booking reaches the platform; now signing out is clean.
+    proxy.set(Faults::default());
+    let account: Account = until("the booking to reach the platform", || async {
+        let who = p
+            .platform
+            .read(|conn| {
+                pitstop_platform::accounts::by_address(
+                    conn,
+                    &address::Address::Phone("+8613800138000".into()),
+                )
+            })
+            .ok()??;
+        let owner = pitstop_platform::auth::Caller::internal(
+            who.caller.id,
+            Role::Owner,
+            &who.caller.name,
+            None,
+        );
+        let n = p
+            .platform
+            .read(|conn| pitstop_platform::orders::list(conn, &owner, None, 10))
+            .ok()?
+            .len();
+        (n == 1).then(|| who.caller.account())
+    })
+    .await
+    .unwrap();
+    // The device settles the platform's answer right after; then signing out goes through.
+    until("signing out once nothing waits", || async {
+        let present = |css: &'static str| async move {
+            c.find_all(fantoccini::Locator::Css(css))
+                .await
+                .map(|v| !v.is_empty())
+                .unwrap_or(false)
+        };
+        if present("#sign-out-keep").await {
+            click(c, "#sign-out-keep").await.ok()?;
+        }
+        click(c, "#sign-out").await.ok()?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        present("#signin-address").await.then_some(())
+    })
+    .await
+    .unwrap();
+    // The session ended on the platform too.
+    let live = p
+        .platform
+        .read(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE account_id = ?1 AND revoked_at IS NULL",
+                [account.id],
+                |r| r.get::<_, i64>(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(live, 0, "signing out ended the session on the platform");
     app.close().await;
     p.stop().await;
 }

@@ -9,8 +9,8 @@ use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShiftChange,
-    Technician, Tracking, Vehicle, Workshop,
+    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role,
+    ShiftChange, Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Deserialize;
 

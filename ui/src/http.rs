@@ -7,9 +7,9 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart, NewVehicle, Offer,
-    Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange, StatusChange,
-    Technician, Tracking, Vehicle, Workshop,
+    Account, CodeSent, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart,
+    NewVehicle, Offer, Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange,
+    StatusChange, Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -18,9 +18,9 @@ use yew::prelude::*;
 
 use crate::backend::{Shared, StartInfo, query_param};
 use crate::views::common::error_line;
-use crate::views::signin::SignInView;
 use crate::views::desk::DeskView;
 use crate::views::owner::OwnerView;
+use crate::views::signin::SignInView;
 use crate::views::technician::TechnicianView;
 use crate::views::track::TrackPage;
 
@@ -165,11 +165,16 @@ fn shell(p: &ShellProps) -> Html {
                 let (force, keep) = (sign_out.clone(), unsent.clone());
                 html! {
                   <section id="sign-out-confirm" class="card warn" role="alertdialog" aria-labelledby="sign-out-title">
-                    <h3 id="sign-out-title">{ format!("{} actions have not reached the platform yet", left.len()) }</h3>
+                    <h3 id="sign-out-title">{ match left.len() {
+                        1 => "1 action has not reached the platform yet".to_string(),
+                        n => format!("{n} actions have not reached the platform yet"),
+                    } }</h3>
                     <ul>{ for left.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
                     <p>{ "Signing out now deletes them from this device. Stay signed in until they are sent (they go as soon as there is a connection), or sign out and lose them." }</p>
-                    <button id="sign-out-keep" class="primary" onclick={Callback::from(move |_| keep.set(None))}>{ "Stay signed in" }</button>
-                    <button id="sign-out-force" class="danger" onclick={Callback::from(move |_| force.emit(true))}>{ "Sign out and lose them" }</button>
+                    <div class="actions">
+                      <button id="sign-out-keep" class="primary" onclick={Callback::from(move |_| keep.set(None))}>{ "Stay signed in" }</button>
+                      <button id="sign-out-force" class="danger" onclick={Callback::from(move |_| force.emit(true))}>{ "Sign out and lose them" }</button>
+                    </div>
                   </section>
                 }
             }

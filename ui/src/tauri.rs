@@ -131,11 +131,7 @@ impl Backend for TauriBackend {
     fn request_code(&self, address: String) -> Fut<'_, CodeSent> {
         Box::pin(async move {
             let url = self.start_info().await?.platform_url;
-            invoke(
-                "request_code",
-                json!({"platform": url, "address": address}),
-            )
-            .await
+            invoke("request_code", json!({"platform": url, "address": address})).await
         })
     }
     fn sign_in_with(&self, form: SignInForm) -> Fut<'_, Account> {

@@ -111,8 +111,7 @@ pub fn sign_in_view(p: &Props) -> Html {
                     Err(e) if e.message.contains("no account yet") => {
                         new_account.set(true);
                         error.set(Some(
-                            "New here? Type your name to create your account, then sign in."
-                                .into(),
+                            "New here? Type your name to create your account, then sign in.".into(),
                         ));
                     }
                     Err(e) => error.set(Some(e.message)),
@@ -137,14 +136,16 @@ pub fn sign_in_view(p: &Props) -> Html {
             };
             let use_password = {
                 let (step, address, error) = (step.clone(), address.clone(), error.clone());
-                Callback::from(move |_| match Address::parse(&input_value("signin-address")) {
-                    Ok(a) => {
-                        address.set(a.as_str().to_string());
-                        error.set(None);
-                        step.set(Step::Password);
-                    }
-                    Err(e) => error.set(Some(e)),
-                })
+                Callback::from(
+                    move |_| match Address::parse(&input_value("signin-address")) {
+                        Ok(a) => {
+                            address.set(a.as_str().to_string());
+                            error.set(None);
+                            step.set(Step::Password);
+                        }
+                        Err(e) => error.set(Some(e)),
+                    },
+                )
             };
             html! {
               <form id="signin-form" class="card" onsubmit={on_submit}>
