@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that sets up and runs every check: formatting, lints, the wasm UI build,
-# the desktop app build, the app type-checked for Android, and all tests (unit, integration against a real platform on
-# 127.0.0.1, the desktop app in a WebKit window under Xvfb via tauri-driver, the share-link
+# the desktop app build, the app type-checked for Android, and all tests (unit, integration
+# against a real platform on 127.0.0.1, the desktop app in a WebKit window under Xvfb via tauri-driver, the share-link
 # page in headless Chromium). CI runs exactly this.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
