@@ -2,7 +2,7 @@
 # Sets up and runs the demo: the platform with a seeded city and simulated technicians on
 # http://127.0.0.1:8080, plus the desktop app when a display is available.
 #
-#   ./scripts/demo.sh                      # role picker in the app
+#   ./scripts/demo.sh                      # sign-in screen (codes print here) or a demo account
 #   ./scripts/demo.sh --role technician    # or desk / owner; --name NAME to pick the account
 #   PITSTOP_NO_APP=1 ./scripts/demo.sh     # platform only
 # Other arguments go to pitstop-platform (see `pitstop-platform --help`).
@@ -53,7 +53,9 @@ if [ -n "$APP" ]; then
     *) echo "unknown role $ROLE: technician, desk or owner" >&2; exit 2 ;;
   esac
   log "opening the desktop app ${ROLE:+as $ROLE}"
-  "$APP" "${APP_ARGS[@]}" &
+  [ -z "$ROLE" ] && echo "Sign in with any mobile number (+86 138 0013 8000): the code appears in this terminal ([dev code sink]); or open a demo account below the form."
+  # The demo app keeps its data (caches, the last account) apart from a real install's.
+  XDG_DATA_HOME="$PITSTOP_CACHE/demo-app" "$APP" "${APP_ARGS[@]}" &
 else
   echo
   echo "No display (DISPLAY is unset), so the desktop app is not opened."

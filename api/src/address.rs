@@ -21,15 +21,19 @@ impl Address {
         if s.contains('@') {
             let lower = s.to_lowercase();
             let (local, domain) = lower.rsplit_once('@').unwrap_or(("", ""));
-            let ok = lower.chars().count() <= 254
-                && !local.is_empty()
-                && local.len() <= 64
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !lower.chars().any(|c| c.is_whitespace() || c.is_control())
-                && !domain.contains('@');
-            return if ok {
+            // Plain ASCII addresses, as the API document states them: what mail providers
+            // give out here, and nothing a mail system could read two ways.
+            let local_ok = (1..=64).contains(&local.len())
+                && local
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c));
+            let labels: Vec<&str> = domain.split('.').collect();
+            let domain_ok = labels.len() >= 2
+                && labels.iter().all(|l| {
+                    (1..=63).contains(&l.len())
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            return if local_ok && domain_ok && lower.len() <= 254 {
                 Ok(Self::Email(lower))
             } else {
                 Err(

@@ -160,6 +160,7 @@ wire! {
 
     /// Body of `POST /v1/auth/dev-login`: creates the account on first use.
     pub struct DevLogin {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
         pub name: String,
         pub role: Role,
         #[serde(default)]
@@ -299,8 +300,11 @@ wire! {
 
     /// Body of `POST /v1/workshops` (admin only).
     pub struct NewWorkshop {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 80))]
         pub name: String,
+        #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
         pub lat: f64,
+        #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: f64,
     }
 
@@ -322,8 +326,11 @@ wire! {
 
     /// Body of `PUT /v1/technicians/me`.
     pub struct TechnicianProfile {
+        /// At most 50, each 1 to 40 characters.
+        #[cfg_attr(feature = "openapi", schema(max_items = 50))]
         pub skills: Vec<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_items = 50))]
         pub certifications: Vec<String>,
     }
 
@@ -331,8 +338,10 @@ wire! {
     pub struct ShiftChange {
         pub on_shift: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
         pub lat: Option<f64>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: Option<f64>,
     }
 
@@ -350,11 +359,17 @@ wire! {
 
     /// Body of `POST /v1/vehicles`. Owners register their own cars; desks register walk-ins.
     pub struct NewVehicle {
+        /// 17 characters, no I, O or Q; North American VINs must carry a right check digit.
+        #[cfg_attr(feature = "openapi", schema(min_length = 17, max_length = 17, pattern = "^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"))]
         pub vin: String,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 16))]
         pub plate: String,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]
         pub make: String,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]
         pub model: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1886, maximum = 2100))]
         pub year: Option<u16>,
     }
 
@@ -456,12 +471,18 @@ wire! {
     /// Body of `POST /v1/orders`.
     pub struct NewOrder {
         pub vehicle_id: Id,
+        /// A service code from `GET /v1/services`.
+        #[cfg_attr(feature = "openapi", schema(max_length = 40))]
         pub service: String,
+        #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
         pub lat: f64,
+        #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: f64,
+        /// The window is at most 7 days long and ends no earlier than an hour ago.
         pub window_start: Millis,
         pub window_end: Millis,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
         pub notes: String,
     }
 
@@ -469,18 +490,23 @@ wire! {
     pub struct StatusChange {
         pub status: OrderStatus,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
         pub note: Option<String>,
     }
 
     /// Body of `POST /v1/orders/{id}/notes`.
     pub struct NewNote {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
         pub text: String,
     }
 
     /// Body of `POST /v1/orders/{id}/parts`.
     pub struct NewPart {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
         pub name: String,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
         pub qty: u32,
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100_000_000))]
         pub unit_price_cents: i64,
     }
 
@@ -511,20 +537,29 @@ wire! {
     /// One GPS fix from a device.
     pub struct Fix {
         /// Per-device sequence number; (device, seq) makes uploads idempotent.
+        #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
         pub seq: u64,
+        /// Not older than 7 days, not more than 5 minutes ahead of the server's clock.
         pub t: Millis,
+        #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
         pub lat: f64,
+        #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: f64,
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 100000.0))]
         pub accuracy_m: f32,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 150.0))]
         pub speed_mps: Option<f32>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 360.0))]
         pub heading_deg: Option<f32>,
     }
 
     /// Body of `POST /v1/locations`.
     pub struct LocationBatch {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$"))]
         pub device_id: String,
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
         pub fixes: Vec<Fix>,
     }
 

@@ -195,10 +195,77 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `axum::Json` whose rejections are problem documents.
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` whose rejections are problem documents. It also reads `5.0` where an integer
+/// is expected, as JSON (and JSON Schema) count it an integer; that slower path runs only when
+/// the plain parse met such a number.
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whole numbers written with a fraction (`176.0`) become integers, where exact.
+fn integral_floats(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && n.is_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.2e18
+            {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(integral_floats),
+        serde_json::Value::Object(o) => o.values_mut().for_each(integral_floats),
+        _ => {}
+    }
+}
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(JsonRejection::from(
+                axum::extract::rejection::MissingJsonContentType::default(),
+            )
+            .into());
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError::from(JsonRejection::from(r)))?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::JsonDataError(e)) if e.body_text().contains("floating point") => {
+                let retried = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|mut v| {
+                        integral_floats(&mut v);
+                        serde_json::from_value::<T>(v).ok()
+                    });
+                retried
+                    .map(Json)
+                    .ok_or_else(|| JsonRejection::JsonDataError(e).into())
+            }
+            Err(r) => Err(r.into()),
+        }
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

@@ -59,7 +59,9 @@ const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 
 /// The whole API as a router, state attached. Tests can drive it without a socket.
 pub fn app(platform: Platform) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, mut api) = api_router().split_for_parts();
+    // After the routes are in: the error responses derive from each operation's shape.
+    crate::contract::Contract.modify(&mut api);
     let limit = platform.config().body_limit;
     let router = match &platform.config().ui_dir {
         // The web UI for share links; the wasm app picks its view from the query string.
@@ -271,6 +273,17 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{} does not accept {method}.", uri.path()),
     )
+}
+
+/// A list's `limit`: `default` when absent, refused outside 1..=1000 (as documented).
+fn page_limit(limit: Option<u32>, default: u32) -> ApiResult<u32> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::invalid(format!(
+            "`limit` is between 1 and 1000; {n} is not."
+        ))),
+    }
 }
 
 fn created<T: serde::Serialize>(v: T) -> impl IntoResponse {
@@ -615,6 +628,7 @@ struct OrderQuery {
     /// Only orders in this status.
     status: Option<OrderStatus>,
     /// At most this many (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -626,7 +640,7 @@ async fn list_orders(
     caller: Caller,
     Query(q): Query<OrderQuery>,
 ) -> ApiResult<Json<Vec<Order>>> {
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(q.limit, 100)?;
     p.read(|c| orders::list(c, &caller, q.status, limit))
         .map(Json)
 }
@@ -658,10 +672,12 @@ async fn get_order(
 #[derive(Debug, Deserialize, IntoParams)]
 struct LinesQuery {
     /// `note`, `part` or `step`.
+    #[param(pattern = "^(note|part|step)$")]
     kind: String,
     /// Lines with ids below this (the oldest one you have); all when absent.
     before: Option<Id>,
     /// At most this many (default 200, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -675,7 +691,7 @@ async fn order_lines(
     Path(id): Path<Id>,
     Query(q): Query<LinesQuery>,
 ) -> ApiResult<Json<Vec<JobLine>>> {
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let limit = page_limit(q.limit, 200)?;
     p.read(|c| orders::older_lines(c, &caller, id, &q.kind, q.before, limit))
         .map(Json)
 }
@@ -823,8 +839,10 @@ async fn decline_offer(
 struct PullQuery {
     /// The highest cursor already seen (0 for everything).
     #[serde(default)]
+    #[param(minimum = 0)]
     cursor: i64,
     /// Page size (default 500, at most 5000; pages also stop at 1 MiB).
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<u32>,
 }
 
@@ -857,6 +875,7 @@ async fn push(
 #[derive(Debug, Deserialize, IntoParams)]
 struct EventQuery {
     /// Resume after this cursor (the `Last-Event-ID` header wins when both are given).
+    #[param(minimum = 0)]
     cursor: Option<i64>,
     /// For browsers' EventSource, which cannot send headers: a single-use ticket from
     /// `POST /v1/events/ticket` (never the bearer token).

@@ -13,7 +13,8 @@
 //! - [`location`]: GPS fix ingest and owner tracking with ETA.
 //! - [`sync`]: cursor pull and exactly-once mutation push.
 //! - [`events`]: Server-Sent Events, resumable with `Last-Event-ID`.
-//! - [`http`]: the axum router, handlers and the OpenAPI document.
+//! - [`http`]: the axum router, handlers and the OpenAPI document; [`contract`] adds every
+//!   error response and the binary bodies to it.
 //! - [`serve`]: the accept loop and its connection limits.
 //! - [`demo`]: a seeded city and simulated technicians and customers.
 //!
@@ -28,6 +29,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod changes;
+pub mod contract;
 pub mod db;
 pub mod demo;
 pub mod dispatch;

@@ -281,6 +281,15 @@ pub fn password_matches(hash: Option<&str>, password: &str) -> bool {
 
 /// Checks the length rule for a new password.
 pub fn check_new_password(req: &NewPassword) -> ApiResult<()> {
+    if req
+        .current_password
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > *PASSWORD_CHARS.end())
+    {
+        return Err(ApiError::invalid(
+            "The current password has at most 128 characters; check it.",
+        ));
+    }
     let n = req.password.chars().count();
     if !PASSWORD_CHARS.contains(&n) {
         return Err(ApiError::invalid(format!(
@@ -369,6 +378,10 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin, life: Lifetimes) -> ApiResult<
     }
     if let Some(ws) = req.workshop_id {
         accounts::workshop(tx, ws)?;
+    }
+    // Checked whatever the role, though only a new technician's are kept.
+    if let Some(skills) = &req.skills {
+        crate::technicians::clean_list("skills", skills)?;
     }
     let existing = tx
         .row(

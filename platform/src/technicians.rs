@@ -42,18 +42,17 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Technician> {
     Ok(t)
 }
 
-fn clean_list(field: &str, items: &[String]) -> ApiResult<Vec<String>> {
+/// A list of skills or certifications, cleaned: at most 50, each by the text rule, 1 to 40
+/// characters, lower-cased, without repeats.
+pub fn clean_list(field: &str, items: &[String]) -> ApiResult<Vec<String>> {
     if items.len() > 50 {
         return Err(ApiError::invalid(format!("At most 50 `{field}`.")));
     }
     let mut out = Vec::new();
     for s in items {
-        let s = s.trim().to_ascii_lowercase();
-        if s.is_empty() || s.len() > 40 {
-            return Err(ApiError::invalid(format!(
-                "Each of `{field}` has 1 to 40 characters."
-            )));
-        }
+        let s = pitstop_api::text::clean(field, s, 40, pitstop_api::text::Lines::One, true)
+            .map_err(|e| ApiError::invalid(format!("Each of `{field}`: {e}")))?
+            .to_ascii_lowercase();
         if !out.contains(&s) {
             out.push(s);
         }
