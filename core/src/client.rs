@@ -687,3 +687,21 @@ impl Client {
         Ok(kept)
     }
 }
+
+#[cfg(test)]
+mod cache_file_tests {
+    use super::cache_file;
+    use std::path::Path;
+
+    #[test]
+    fn the_same_account_id_on_two_platforms_never_shares_a_file() {
+        let dir = Path::new("/data");
+        let a = cache_file(dir, "https://pitstop.example", 75);
+        let b = cache_file(dir, "https://other.example", 75);
+        assert_ne!(a, b);
+        assert_ne!(a, cache_file(dir, "https://pitstop.example", 76));
+        // One platform written two ways is one file.
+        assert_eq!(a, cache_file(dir, "HTTPS://pitstop.example/", 75));
+        assert!(a.to_string_lossy().ends_with("-75.db"), "{}", a.display());
+    }
+}

@@ -68,7 +68,7 @@ async fn sigkilled_sync_worker_applies_every_action_exactly_once() {
 
     // This test queues actions into the same cache file the child syncs from.
     let local = pitstop_core::Client::open(pitstop_core::ClientConfig {
-        cache: dir.join(format!("account-{}.db", tech.id())),
+        cache: pitstop_core::cache_file(&dir, &p.base, tech.id()),
         platform: p.base.clone(),
         token: tech.token.clone().unwrap(),
         account_id: tech.id(),
