@@ -16,6 +16,8 @@ PACKAGES=(
   xvfb webkit2gtk-driver chromium chromium-driver imagemagick
   # a private session bus in the tests, to see the app's system notifications
   dbus-daemon dbus-bin
+  # a session keyring in the app tests (the desktop keeps the refresh token in the kernel keyring)
+  keyutils
   # Chinese text in the windows and screenshots (names, and the zh-CN UI)
   fonts-wqy-microhei
   curl ca-certificates

@@ -95,9 +95,13 @@ pub async fn sign_in_with(
 }
 
 /// Opens the account signed in last on this device straight from its local data, network
-/// or not (its access token is renewed when the platform can be reached).
+/// or not (its access token is renewed when the platform can be reached). Async: starting
+/// sync needs the runtime, which sync commands (run on the main thread) do not have.
 #[tauri::command]
-pub fn resume(app: AppHandle, state: State<'_, AppState>) -> Result<Option<pitstop_api::Account>> {
+pub async fn resume(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Option<pitstop_api::Account>> {
     let dir = data_dir(&app)?;
     let Some((last, refresh_token)) = crate::vault::load(&dir) else {
         return Ok(None);

@@ -223,11 +223,28 @@ pub struct App {
 impl App {
     /// Starts the app with these environment settings (`PITSTOP_PLATFORM`, `PITSTOP_ROLE`, …).
     pub async fn start(env: &[(&str, String)]) -> anyhow::Result<Self> {
+        Self::start_with(env, tempfile::tempdir()?, None).await
+    }
+
+    /// Starts the app on an existing data folder and, when `keyring` is given, inside that
+    /// named session keyring (`keyctl session NAME`), so that a second launch finds the
+    /// session the first kept there (see [`KeyringKeeper`]).
+    pub async fn start_with(
+        env: &[(&str, String)],
+        data: tempfile::TempDir,
+        keyring: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let app = app_binary()?;
         let display = Display::start().await?;
-        let data = tempfile::tempdir()?;
         let (port, native) = (free_port(), free_port());
-        let mut cmd = Command::new("tauri-driver");
+        let mut cmd = match keyring {
+            Some(name) => {
+                let mut c = Command::new("keyctl");
+                c.args(["session", name, "tauri-driver"]);
+                c
+            }
+            None => Command::new("tauri-driver"),
+        };
         cmd.args([
             "--port",
             &port.to_string(),
@@ -286,6 +303,55 @@ impl App {
     /// Ends the session (the app quits).
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+
+    /// Closes the window and hands back its data folder, to start the app again on it.
+    pub async fn close_keep_data(self) -> tempfile::TempDir {
+        let _ = self.client.clone().close().await;
+        let Self {
+            data,
+            _driver,
+            _display,
+            ..
+        } = self;
+        drop(_driver);
+        // The app process ends with its driver; give it a moment to close its files.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        drop(_display);
+        data
+    }
+}
+
+/// Keeps a named Linux session keyring alive between two launches of the app (a keyring
+/// nothing holds is destroyed): a `sleep` inside it, killed when this is dropped. The desktop
+/// has one per login session; a test process has none.
+#[derive(Debug)]
+pub struct KeyringKeeper {
+    pub name: String,
+    _proc: std::process::Child,
+}
+
+impl KeyringKeeper {
+    /// Joins (creating) the keyring `name` and holds it.
+    pub fn start(name: &str) -> anyhow::Result<Self> {
+        let child = std::process::Command::new("keyctl")
+            .args(["session", name, "sleep", "3600"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("keyctl (Debian package keyutils)")?;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Ok(Self {
+            name: name.to_string(),
+            _proc: child,
+        })
+    }
+}
+
+impl Drop for KeyringKeeper {
+    fn drop(&mut self) {
+        let _ = self._proc.kill();
+        let _ = self._proc.wait();
     }
 }
 

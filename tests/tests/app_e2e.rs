@@ -581,3 +581,99 @@ async fn a_new_owner_signs_in_with_a_code_and_signs_out_only_when_nothing_is_los
     app.close().await;
     p.stop().await;
 }
+
+#[tokio::test]
+async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_when_it_is_back() {
+    let _one = ONE_APP.lock().await;
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    // The session's refresh token goes to the kernel keyring of this "login session".
+    let keyring = ui::KeyringKeeper::start(&format!("pitstop-e2e-{}", std::process::id()))
+        .expect("a session keyring");
+    let env = vec![("PITSTOP_PLATFORM", proxy.base())];
+    let app = App::start_with(&env, tempfile::tempdir().unwrap(), Some(&keyring.name))
+        .await
+        .expect("the app starts under tauri-driver");
+    let c = &app.client;
+    ui::type_into(c, "#signin-address", "+49 151 2345 6789")
+        .await
+        .unwrap();
+    click(c, "#signin-send").await.unwrap();
+    find(c, "#signin-code").await.unwrap();
+    let code = p.platform.dev_code("+4915123456789").expect("a code");
+    ui::type_into(c, "#signin-code", &code).await.unwrap();
+    click(c, "#signin-submit").await.unwrap();
+    ui::type_into(c, "#signin-newname", "Greta").await.unwrap();
+    click(c, "#signin-submit").await.unwrap();
+    find(c, "#account-name").await.unwrap();
+    let v = pitstop_tests::new_vehicle();
+    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
+    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
+    ui::type_into(c, "#car-make", &v.make).await.unwrap();
+    ui::type_into(c, "#car-model", &v.model).await.unwrap();
+    click(c, "#add-car-submit").await.unwrap();
+    click(c, "#book-submit").await.unwrap();
+    click(c, "#book-submit").await.unwrap();
+    let owner = until("the booking to reach the platform", || async {
+        let f = p
+            .platform
+            .read(|conn| {
+                pitstop_platform::accounts::by_address(
+                    conn,
+                    &address::Address::Phone("+4915123456789".into()),
+                )
+            })
+            .ok()??;
+        let who = pitstop_platform::auth::Caller::internal(f.caller.id, Role::Owner, "Greta", None);
+        let n = p
+            .platform
+            .read(|conn| pitstop_platform::orders::list(conn, &who, None, 10))
+            .ok()?
+            .len();
+        (n == 1).then_some(who)
+    })
+    .await
+    .unwrap();
+    let data = app.close_keep_data().await;
+
+    // No network at all; the app starts again on the same device.
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let app = App::start_with(&env, data, Some(&keyring.name))
+        .await
+        .expect("the app starts again");
+    let c = &app.client;
+    let who = find(c, "#account-name")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(who.contains("Greta"), "{who}");
+    // The booking made before is there, read from the device.
+    let orders = find(c, "#orders").await.unwrap().text().await.unwrap();
+    assert!(orders.contains("Oil and filter change"), "{orders}");
+    app.screenshot("owner-reopened-offline").await.unwrap();
+    // The access token it kept has expired on purpose; once the network is back the app
+    // renews it with the refresh token from the keyring (the session rotates) and syncs.
+    proxy.set(Faults::default());
+    until("the session to be renewed", || async {
+        p.platform
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT COUNT(*) FROM sessions WHERE account_id = ?1 \
+                     AND revoked_at IS NULL AND prev_refresh_hash IS NOT NULL",
+                    [owner.id],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .ok()
+            .filter(|n| *n == 1)
+    })
+    .await
+    .unwrap();
+    app.close().await;
+    p.stop().await;
+}
