@@ -207,12 +207,7 @@ impl Remote {
             resp = again.bearer_auth(&token).send().await.map_err(offline)?;
         }
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&resp);
         let body = read_capped(resp).await?;
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Error::Server {
@@ -381,12 +376,7 @@ async fn post_anonymous<B: serde::Serialize, T: DeserializeOwned>(
         .await
         .map_err(offline)?;
     let status = resp.status();
-    let retry_after = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry_after(&resp);
     let body = read_capped(resp).await?;
     if status.is_server_error() {
         return Err(Error::Server {
@@ -453,6 +443,15 @@ impl Remote {
             }),
         }
     }
+}
+
+/// The `Retry-After` the platform sent, in seconds form.
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 fn offline(e: reqwest::Error) -> Error {

@@ -28,6 +28,33 @@ async fn status_of(p: &pitstop_tests::Client, id: Id) -> OrderStatus {
     p.order(id).await.status
 }
 
+/// Registers a car in the owner view (the platform checks the VIN).
+async fn add_car(c: &fantoccini::Client) {
+    let v = pitstop_tests::new_vehicle();
+    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
+    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
+    ui::type_into(c, "#car-make", &v.make).await.unwrap();
+    ui::type_into(c, "#car-model", &v.model).await.unwrap();
+    click(c, "#add-car-submit").await.unwrap();
+}
+
+/// The account signed in with `phone` (canonical form) and how many orders it has, read
+/// behind the API.
+fn account_and_orders(p: &TestPlatform, phone: &str) -> Option<(Account, usize)> {
+    let found = p
+        .platform
+        .read(|conn| {
+            pitstop_platform::accounts::by_address(conn, &address::Address::Phone(phone.into()))
+        })
+        .ok()??;
+    let n = p
+        .platform
+        .read(|conn| pitstop_platform::orders::list(conn, &found.caller, None, 10))
+        .ok()?
+        .len();
+    Some((found.caller.account(), n))
+}
+
 /// The text of an element once it is there.
 async fn shown(c: &fantoccini::Client, css: &str) -> String {
     find(c, css).await.unwrap().text().await.unwrap()
@@ -266,12 +293,7 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     let c = &app.client;
 
     // First the car (VIN checked by the platform), then the booking form.
-    let v = pitstop_tests::new_vehicle();
-    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
-    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
-    ui::type_into(c, "#car-make", &v.make).await.unwrap();
-    ui::type_into(c, "#car-model", &v.model).await.unwrap();
-    click(c, "#add-car-submit").await.unwrap();
+    add_car(c).await;
 
     ui::select(c, "#book-service", "brake_pads").await.unwrap();
     let brake = services::find("brake_pads").unwrap();
@@ -501,12 +523,7 @@ async fn a_new_owner_signs_in_with_a_code_and_signs_out_only_when_nothing_is_los
     assert!(who.contains("王芳") && who.contains("owner"), "{who}");
 
     // A car (online), then a booking made with no network: it waits on the device.
-    let v = pitstop_tests::new_vehicle();
-    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
-    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
-    ui::type_into(c, "#car-make", &v.make).await.unwrap();
-    ui::type_into(c, "#car-model", &v.model).await.unwrap();
-    click(c, "#add-car-submit").await.unwrap();
+    add_car(c).await;
     find(c, "#book-submit").await.unwrap();
     proxy.set(Faults {
         down: true,
@@ -525,27 +542,8 @@ async fn a_new_owner_signs_in_with_a_code_and_signs_out_only_when_nothing_is_los
     // The network is back; the booking reaches the platform; now signing out is clean.
     proxy.set(Faults::default());
     let account: Account = until("the booking to reach the platform", || async {
-        let who = p
-            .platform
-            .read(|conn| {
-                pitstop_platform::accounts::by_address(
-                    conn,
-                    &address::Address::Phone("+8613800138000".into()),
-                )
-            })
-            .ok()??;
-        let owner = pitstop_platform::auth::Caller::internal(
-            who.caller.id,
-            Role::Owner,
-            &who.caller.name,
-            None,
-        );
-        let n = p
-            .platform
-            .read(|conn| pitstop_platform::orders::list(conn, &owner, None, 10))
-            .ok()?
-            .len();
-        (n == 1).then(|| who.caller.account())
+        let (account, n) = account_and_orders(&p, "+8613800138000")?;
+        (n == 1).then_some(account)
     })
     .await
     .unwrap();
@@ -606,31 +604,12 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
     ui::type_into(c, "#signin-newname", "Greta").await.unwrap();
     click(c, "#signin-submit").await.unwrap();
     find(c, "#account-name").await.unwrap();
-    let v = pitstop_tests::new_vehicle();
-    ui::type_into(c, "#car-vin", &v.vin).await.unwrap();
-    ui::type_into(c, "#car-plate", &v.plate).await.unwrap();
-    ui::type_into(c, "#car-make", &v.make).await.unwrap();
-    ui::type_into(c, "#car-model", &v.model).await.unwrap();
-    click(c, "#add-car-submit").await.unwrap();
+    add_car(c).await;
     click(c, "#book-submit").await.unwrap();
     click(c, "#book-submit").await.unwrap();
-    let owner = until("the booking to reach the platform", || async {
-        let f = p
-            .platform
-            .read(|conn| {
-                pitstop_platform::accounts::by_address(
-                    conn,
-                    &address::Address::Phone("+4915123456789".into()),
-                )
-            })
-            .ok()??;
-        let who = pitstop_platform::auth::Caller::internal(f.caller.id, Role::Owner, "Greta", None);
-        let n = p
-            .platform
-            .read(|conn| pitstop_platform::orders::list(conn, &who, None, 10))
-            .ok()?
-            .len();
-        (n == 1).then_some(who)
+    let owner: Account = until("the booking to reach the platform", || async {
+        let (account, n) = account_and_orders(&p, "+4915123456789")?;
+        (n == 1).then_some(account)
     })
     .await
     .unwrap();
