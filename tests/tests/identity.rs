@@ -33,6 +33,17 @@ async fn sign_in(p: &TestPlatform, body: serde_json::Value) -> pitstop_tests::Re
         .await
 }
 
+/// `POST /v1/auth/refresh` with `token`, whatever the answer.
+async fn refresh(p: &TestPlatform, token: &str) -> pitstop_tests::Reply {
+    p.anonymous()
+        .send(
+            Method::POST,
+            "/v1/auth/refresh",
+            Some(json!({ "refresh_token": token })),
+        )
+        .await
+}
+
 fn session(r: pitstop_tests::Reply) -> Session {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     serde_json::from_value(r.body).expect("a session")
@@ -191,25 +202,13 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_session() {
     let fresh = p.client_for(s2.clone());
     fresh.get::<Account>("/v1/me").await.unwrap();
     // The old refresh token again: someone copied it. The session ends for everyone.
-    anon.send(
-        Method::POST,
-        "/v1/auth/refresh",
-        Some(json!({"refresh_token": s.refresh_token})),
-    )
-    .await
-    .problem(401);
+    refresh(&p, &s.refresh_token).await.problem(401);
     fresh.send(Method::GET, "/v1/me", None).await.problem(401);
-    anon.send(
-        Method::POST,
-        "/v1/auth/refresh",
-        Some(json!({"refresh_token": s2.refresh_token})),
-    )
-    .await
-    .problem(401);
+    refresh(&p, &s2.refresh_token).await.problem(401);
 }
 
 #[tokio::test]
-async fn access_tokens_expire_and_renew() {
+async fn access_tokens_expire_and_say_to_refresh() {
     let p = TestPlatform::start_with(|c| c.access_ttl = Duration::from_millis(1500)).await;
     let c = p.login("short", Role::Owner, None).await;
     c.get::<Account>("/v1/me").await.unwrap();
@@ -253,14 +252,7 @@ async fn a_core_client_renews_its_token_and_keeps_syncing() {
     assert!(!renewed.is_empty(), "the token was renewed");
     assert!(renewed.iter().all(|r| r.session_id == s.session_id));
     // Each renewal spent the previous refresh token: the first one is refused now.
-    p.anonymous()
-        .send(
-            Method::POST,
-            "/v1/auth/refresh",
-            Some(json!({"refresh_token": s.refresh_token})),
-        )
-        .await
-        .problem(401);
+    refresh(&p, &s.refresh_token).await.problem(401);
 }
 
 #[tokio::test]
