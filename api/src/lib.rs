@@ -419,16 +419,24 @@ wire! {
         pub mutation_id: Option<Uuid>,
         /// Bumped if the line is ever edited; a client keeps the highest.
         pub version: i64,
+        /// When the platform received it, if that was over a minute after `at` (it was done
+        /// offline and sent late).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sent_at: Option<Millis>,
         #[serde(flatten)]
         pub body: LineBody,
     }
 
     /// One step in an order's timeline.
     pub struct TimelineEntry {
+        /// When it happened (for a step done offline: when it was tapped).
         pub at: Millis,
         pub status: OrderStatus,
         pub actor_id: Option<Id>,
         pub note: Option<String>,
+        /// When the platform heard of it, if over a minute later.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sent_at: Option<Millis>,
     }
 
     /// A service order and, once assigned, the job a technician works.
@@ -627,6 +635,9 @@ wire! {
 
     /// Answer to `GET /v1/sync`.
     pub struct SyncPage {
+        /// The platform's clock when it answered: devices learn their clock's offset from it.
+        #[serde(default)]
+        pub server_time: Millis,
         pub changes: Vec<Change>,
         /// Cursor to ask for next; equals the request's cursor when nothing is new.
         pub next_cursor: i64,
@@ -638,6 +649,11 @@ wire! {
     pub struct Mutation {
         /// Made by the client; the server applies each id at most once.
         pub id: Uuid,
+        /// When the person tapped it, by the platform's clock (the device's clock corrected
+        /// by the offset it learned at its last sync). The platform records it, bounded: not
+        /// in the future, not before the order's previous step, at most 7 days back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub at: Option<Millis>,
         #[serde(flatten)]
         pub op: MutationOp,
     }
@@ -749,6 +765,7 @@ impl Order {
                     status: *status,
                     actor_id: l.author_id,
                     note: note.clone(),
+                    sent_at: l.sent_at,
                 }),
             }
         }
@@ -872,6 +889,7 @@ mod tests {
     fn mutation_wire_shape_is_tagged() {
         let m = Mutation {
             id: Uuid::nil(),
+            at: None,
             op: MutationOp::OfferAccept { offer_id: 7 },
         };
         let v = serde_json::to_value(&m).unwrap();

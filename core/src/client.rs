@@ -346,7 +346,11 @@ impl Client {
 
     /// The offer inbox with time left.
     pub fn offers(&self) -> Result<Vec<OfferView>> {
-        self.shared.store()?.offers(now_ms())
+        let store = self.shared.store()?;
+        // Counted down by the platform's clock: a phone whose clock is off still shows the
+        // time the technician really has.
+        let now = now_ms() + store.clock_offset()?;
+        store.offers(now)
     }
 
     /// Open, unanswered offers not announced before; each is returned once, for a system

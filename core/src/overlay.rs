@@ -49,6 +49,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
             status: OrderStatus::Pending,
             actor_id: Some(me),
             note: Some("Booked on this device; waiting for the platform".into()),
+            sent_at: None,
         }],
         created_at: at,
         updated_at: at,
@@ -78,6 +79,7 @@ pub fn provisional_job(offer: &pitstop_api::Offer, me: Id, at: Millis) -> Order 
         status: OrderStatus::Assigned,
         actor_id: Some(me),
         note: Some("Accepted on this device; waiting for the platform".into()),
+        sent_at: None,
     }];
     o
 }
@@ -96,6 +98,7 @@ pub fn apply(mut order: Order, pending: &[PendingAction], me: Id) -> Order {
                         status: *status,
                         actor_id: Some(me),
                         note: note.clone(),
+                        sent_at: None,
                     });
                     order.updated_at = order.updated_at.max(a.at);
                 }
@@ -141,6 +144,7 @@ pub fn split_lines(order: &mut Order) -> Vec<JobLine> {
             author_id: Some(n.author_id),
             mutation_id: None,
             version: 1,
+            sent_at: None,
             body: LineBody::Note { text: n.text },
         });
     }
@@ -152,6 +156,7 @@ pub fn split_lines(order: &mut Order) -> Vec<JobLine> {
             author_id: None,
             mutation_id: None,
             version: 1,
+            sent_at: None,
             body: LineBody::Part {
                 name: p.name,
                 qty: p.qty,
@@ -167,6 +172,7 @@ pub fn split_lines(order: &mut Order) -> Vec<JobLine> {
             author_id: t.actor_id,
             mutation_id: None,
             version: 1,
+            sent_at: t.sent_at,
             body: LineBody::Step {
                 status: t.status,
                 note: t.note,

@@ -73,6 +73,9 @@ pub struct Remote {
     /// so invalidating) the refresh token.
     renewing: Arc<tokio::sync::Mutex<()>>,
     on_renew: OnRenew,
+    /// The platform's clock minus this device's, learned from the last quick pull
+    /// (`i64::MIN`: not yet known).
+    clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Remote {
@@ -105,6 +108,15 @@ impl Remote {
             auth: Arc::new(Mutex::new(creds)),
             renewing: Arc::new(tokio::sync::Mutex::new(())),
             on_renew,
+            clock_offset: Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        }
+    }
+
+    /// The platform's clock minus this device's, in ms, if a pull has told it.
+    pub fn clock_offset(&self) -> Option<i64> {
+        match self.clock_offset.load(std::sync::atomic::Ordering::Relaxed) {
+            i64::MIN => None,
+            o => Some(o),
         }
     }
 
@@ -266,12 +278,21 @@ impl Remote {
 
     /// `GET /v1/sync`.
     pub async fn pull(&self, cursor: i64, limit: u32) -> Result<SyncPage> {
+        let sent = crate::store::now_ms();
         let page: SyncPage = self
             .send(self.request(
                 Method::GET,
                 &format!("/v1/sync?cursor={cursor}&limit={limit}"),
             ))
             .await?;
+        let back = crate::store::now_ms();
+        // The platform's clock at the middle of the round trip: close enough when the trip
+        // was quick (a slow one would blur it by up to half its length).
+        if page.server_time > 0 && back - sent < 2_000 {
+            let offset = page.server_time - (sent + back) / 2;
+            self.clock_offset
+                .store(offset, std::sync::atomic::Ordering::Relaxed);
+        }
         if page.next_cursor < cursor || page.changes.iter().any(|c| c.cursor <= cursor) {
             return Err(Error::BadAnswer("the pull answer went backwards".into()));
         }

@@ -227,6 +227,22 @@ impl Store {
         Ok(())
     }
 
+    /// The platform's clock minus this device's, as last learned (0 before the first sync).
+    pub fn clock_offset(&self) -> Result<i64> {
+        Ok(self
+            .state("clock_offset_ms")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Keeps the clock offset a sync measured.
+    pub fn set_clock_offset(&mut self, offset: i64) -> Result<()> {
+        if self.clock_offset()? != offset {
+            self.put_state("clock_offset_ms", &offset.to_string())?;
+        }
+        Ok(())
+    }
+
     /// Records a value in `sync_state`.
     pub fn put_state(&mut self, key: &str, value: &str) -> Result<()> {
         let tx = self.begin()?;
@@ -803,20 +819,23 @@ impl Store {
         let mut bytes = 0;
         let mut last = seq;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, op, order_id, seq FROM outbox WHERE state = 'pending' AND seq > ?2 \
+            "SELECT id, op, order_id, seq, created_at FROM outbox WHERE state = 'pending' AND seq > ?2 \
              ORDER BY seq LIMIT ?1",
         )?;
+        // Tap times go up by the platform's clock.
+        let offset = self.clock_offset()?;
         let rows = stmt.query_map((max as i64, seq), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<Id>>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, op, order_id, seq) = row?;
+            let (id, op, order_id, seq, tapped) = row?;
             let op: MutationOp = serde_json::from_str(&op)?;
             // An action on an order booked offline waits until the booking is answered and
             // the action re-pointed to the platform's id.
@@ -829,6 +848,7 @@ impl Store {
             }
             out.push(Mutation {
                 id: Uuid::parse_str(&id).map_err(|e| Error::BadAnswer(e.to_string()))?,
+                at: Some(tapped + offset),
                 op,
             });
             last = seq;
@@ -1450,6 +1470,7 @@ mod tests {
                 author_id: Some(1),
                 mutation_id: mutation,
                 version: 1,
+                sent_at: None,
                 body: pitstop_api::LineBody::Note { text: text.into() },
             }),
         }
@@ -1522,6 +1543,7 @@ mod tests {
             status: OrderStatus::InProgress,
             actor_id: Some(1),
             note: None,
+            sent_at: None,
         });
         let json = serde_json::to_string(&o).unwrap();
         conn.exec(
@@ -1584,6 +1606,7 @@ mod tests {
                 author_id: None,
                 mutation_id: None,
                 version: 1,
+                sent_at: None,
                 body: pitstop_api::LineBody::Step {
                     status: OrderStatus::Pending,
                     note: Some("Booked".into()),

@@ -207,6 +207,9 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         r.pulled += page.changes.len();
         shared.publish_applied(applied);
     }
+    if let Some(offset) = shared.remote.clock_offset() {
+        shared.store()?.set_clock_offset(offset)?;
+    }
     // Fixes are the position lane's while it has a stream open; otherwise (offline
     // leftovers, no lane) they go up here as one compact batch.
     if shared.lane.lock().await.is_none() {

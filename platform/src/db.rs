@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_share_links.sql"),
     include_str!("../migrations/0003_sync_v2.sql"),
     include_str!("../migrations/0004_identity.sql"),
+    include_str!("../migrations/0005_tap_times.sql"),
 ];
 
 /// Schema version this build creates and understands.
@@ -135,6 +136,8 @@ pub struct Tx<'c> {
     /// The client mutation being applied (sync push), recorded on the lines it creates so
     /// devices can tell their own pending actions from lines already on the platform.
     pub mutation: Option<Uuid>,
+    /// When the mutation being applied was tapped, by the device (platform clock).
+    pub tapped_at: Option<Millis>,
     /// Job-sheet lines created in this transaction, for the push answer.
     pub created: Vec<JobLine>,
 }
@@ -163,8 +166,28 @@ pub fn begin(conn: &mut Connection) -> rusqlite::Result<Tx<'_>> {
         timers: Vec::new(),
         deferred: None,
         mutation: None,
+        tapped_at: None,
         created: Vec::new(),
     })
+}
+
+/// A sent-late mark is shown when the platform heard of an action this long after it.
+pub const LATE_MS: Millis = 60_000;
+/// How far back a tapped time is believed.
+const TAP_HORIZON_MS: Millis = 7 * 24 * 3600 * 1000;
+
+impl Tx<'_> {
+    /// When what is being written happened, and (if over [`LATE_MS`] later) when the platform
+    /// received it. A device's tap time is believed within bounds: not in the future, not
+    /// before `not_before` (the order's previous step), at most 7 days back.
+    pub fn event_time(&self, not_before: Millis) -> (Millis, Option<Millis>) {
+        let now = now_ms();
+        let Some(tapped) = self.tapped_at else {
+            return (now, None);
+        };
+        let at = tapped.max(not_before).max(now - TAP_HORIZON_MS).min(now);
+        (at, (now - at > LATE_MS).then_some(now))
+    }
 }
 
 /// Reads a JSON array column as strings.

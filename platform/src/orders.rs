@@ -99,15 +99,15 @@ fn lines_of(conn: &Connection, ids: &str, newest: i64, before: Id) -> ApiResult<
         )
     };
     let sql = format!(
-        "SELECT 'note', n.id, n.order_id, n.created_at, n.author_id, n.mutation_id, n.text, NULL, NULL \
+        "SELECT 'note', n.id, n.order_id, n.created_at, n.author_id, n.mutation_id, n.text, NULL, NULL, n.received_at \
            FROM orders o JOIN job_notes n ON n.order_id = o.id \
            WHERE o.id IN ({ids}) AND n.id < ?2 AND n.id >= {notes} \
          UNION ALL \
-         SELECT 'part', p.id, p.order_id, p.created_at, p.author_id, p.mutation_id, p.name, p.qty, p.unit_price_cents \
+         SELECT 'part', p.id, p.order_id, p.created_at, p.author_id, p.mutation_id, p.name, p.qty, p.unit_price_cents, NULL \
            FROM orders o JOIN parts p ON p.order_id = o.id \
            WHERE o.id IN ({ids}) AND p.id < ?2 AND p.id >= {parts} \
          UNION ALL \
-         SELECT 'step', t.id, t.order_id, t.at, t.actor_id, t.mutation_id, t.status, t.note, NULL \
+         SELECT 'step', t.id, t.order_id, t.at, t.actor_id, t.mutation_id, t.status, t.note, NULL, t.received_at \
            FROM order_timeline t WHERE t.order_id IN ({ids}) AND t.id < ?2 \
          ORDER BY 1, 2",
         notes = cut("job_notes"),
@@ -137,6 +137,7 @@ fn lines_of(conn: &Connection, ids: &str, newest: i64, before: Id) -> ApiResult<
                 .get::<_, Option<String>>(5)?
                 .and_then(|s| Uuid::parse_str(&s).ok()),
             version: 1,
+            sent_at: r.get(9)?,
             body,
         })
     })?;
@@ -341,19 +342,26 @@ pub fn set_status(
         "UPDATE orders SET status = ?2, step_count = step_count + 1 WHERE id = ?1",
         (id, status.as_str()),
     )?;
-    let at = now_ms();
+    // Not before the step it follows: a late-sent step keeps the timeline in order.
+    let previous: pitstop_api::Millis = tx.row(
+        "SELECT COALESCE(MAX(at), 0) FROM order_timeline WHERE order_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let (at, sent_at) = tx.event_time(previous);
     let mutation = tx.mutation;
     let line_id: Id = tx.row(
-        "INSERT INTO order_timeline (order_id, at, status, actor_id, note, mutation_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-        (
+        "INSERT INTO order_timeline (order_id, at, status, actor_id, note, mutation_id, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        rusqlite::params![
             id,
             at,
             status.as_str(),
             actor,
             note,
             mutation.map(|m| m.to_string()),
-        ),
+            sent_at,
+        ],
         |r| r.get(0),
     )?;
     // The head as it is now: whoever was just assigned hears about the step.
@@ -368,6 +376,7 @@ pub fn set_status(
             author_id: actor,
             mutation_id: mutation,
             version: 1,
+            sent_at,
             body: LineBody::Step {
                 status,
                 note: note.map(str::to_string),
@@ -547,12 +556,19 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
         return Err(ApiError::invalid("A note cannot be empty."));
     }
     check_text("text", text)?;
-    let at = now_ms();
+    let (at, sent_at) = tx.event_time(0);
     let mutation = tx.mutation;
     let line_id: Id = tx.row(
-        "INSERT INTO job_notes (order_id, author_id, text, created_at, mutation_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-        (id, caller.id, text, at, mutation.map(|m| m.to_string())),
+        "INSERT INTO job_notes (order_id, author_id, text, created_at, mutation_id, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+        rusqlite::params![
+            id,
+            caller.id,
+            text,
+            at,
+            mutation.map(|m| m.to_string()),
+            sent_at
+        ],
         |r| r.get(0),
     )?;
     sheet_line_added(
@@ -566,6 +582,7 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
             author_id: Some(caller.id),
             mutation_id: mutation,
             version: 1,
+            sent_at,
             body: LineBody::Note { text: text.into() },
         },
     )
@@ -631,6 +648,7 @@ pub fn add_part(
             author_id: Some(caller.id),
             mutation_id: mutation,
             version: 1,
+            sent_at: None,
             body: LineBody::Part {
                 name: name.into(),
                 qty,

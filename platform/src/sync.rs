@@ -47,7 +47,8 @@ pub fn pull(platform: &Platform, caller: &Caller, cursor: i64, limit: u32) -> Ap
             out.push_str(&c.json);
         }
         out.push_str(&format!(
-            "],\"next_cursor\":{next_cursor},\"has_more\":{has_more}}}"
+            "],\"next_cursor\":{next_cursor},\"has_more\":{has_more},\"server_time\":{}}}",
+            crate::db::now_ms()
         ));
         Ok(out)
     })
@@ -169,9 +170,11 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                 tx.execute_batch("SAVEPOINT mutation")?;
                 let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
                 tx.mutation = Some(m.id);
+                tx.tapped_at = m.at;
                 tx.created.clear();
                 let result = apply(tx, platform, caller, &m.op);
                 tx.mutation = None;
+                tx.tapped_at = None;
                 let verdict = match result {
                     Ok(order_id) => {
                         tx.execute_batch("RELEASE mutation")?;

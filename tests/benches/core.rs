@@ -163,6 +163,7 @@ fn list_query(quick: bool) {
                 status: OrderStatus::Pending,
                 actor_id: Some(1),
                 note: None,
+                sent_at: None,
             }],
             created_at: i as i64,
             updated_at: 1_700_000_000_000 + i as i64,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use pitstop_api::*;
 use pitstop_core::{Error, LocalAnswer, Notice};
 use pitstop_tests::proxy::{FaultProxy, Faults};
-use pitstop_tests::{TestPlatform, eventually, new_order};
+use pitstop_tests::{TestPlatform, eventually, new_order, now_ms};
 use serde_json::json;
 
 /// Syncs until a round succeeds (the first request after the network returns may hit a
@@ -551,4 +551,35 @@ async fn job_changes_are_announced_once_and_a_first_sync_is_not_news() {
             .is_empty(),
         "once"
     );
+}
+
+#[tokio::test]
+async fn a_step_tapped_offline_keeps_its_tap_time_not_the_sync_time() {
+    let p = TestPlatform::start().await;
+    let (proxy, core, owner, job) = behind_proxy(&p).await;
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let tapped = now_ms();
+    core.step(job.id, OrderStatus::EnRoute, None).unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    proxy.set(Faults::default());
+    let received = now_ms();
+    sync_ok(&core).await;
+    let server = owner.order(job.id).await;
+    let en_route = server
+        .timeline
+        .iter()
+        .find(|t| t.status == OrderStatus::EnRoute)
+        .expect("the step reached the platform");
+    // Same machine, so the learned offset is about 0: the tap time, not the upload time.
+    assert!(
+        (en_route.at - tapped).abs() < 500,
+        "recorded {} for a tap at {tapped} (sent at {received})",
+        en_route.at
+    );
+    assert!(en_route.at < received - 2000);
+    // Under a minute late: no sent-late mark.
+    assert_eq!(en_route.sent_at, None);
 }

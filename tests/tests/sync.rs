@@ -26,10 +26,12 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
         mutations: vec![
             Mutation {
                 id: Uuid::new_v4(),
+                at: None,
                 op: MutationOp::OfferAccept { offer_id: offer.id },
             },
             Mutation {
                 id: Uuid::new_v4(),
+                at: None,
                 op: MutationOp::OrderStatus {
                     order_id: order.id,
                     status: OrderStatus::EnRoute,
@@ -38,6 +40,7 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
             },
             Mutation {
                 id: Uuid::new_v4(),
+                at: None,
                 op: MutationOp::OrderNote {
                     order_id: order.id,
                     text: "Gate code 1234".into(),
@@ -46,6 +49,7 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
             // Illegal: skips arrived.
             Mutation {
                 id: Uuid::new_v4(),
+                at: None,
                 op: MutationOp::OrderStatus {
                     order_id: order.id,
                     status: OrderStatus::InProgress,
@@ -108,6 +112,7 @@ async fn replayed_push_changes_nothing_and_returns_the_first_result() {
     let reuse = PushRequest {
         mutations: vec![Mutation {
             id: batch.mutations[2].id,
+            at: None,
             op: MutationOp::OrderNote {
                 order_id: order.id,
                 text: "other".into(),
@@ -128,6 +133,7 @@ async fn concurrent_replays_of_one_mutation_apply_it_once() {
     let m = PushRequest {
         mutations: vec![Mutation {
             id: Uuid::new_v4(),
+            at: None,
             op: MutationOp::OrderPart {
                 order_id: order.id,
                 name: "Filter".into(),
@@ -225,4 +231,63 @@ async fn pull_pages_through_every_change_once_in_order() {
         .send(reqwest::Method::GET, "/v1/sync?cursor=abc", None)
         .await
         .problem(400);
+}
+
+#[tokio::test]
+async fn steps_done_offline_keep_their_tap_time_within_bounds() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("late", &["oil"], 52.5, 13.4).await;
+    let (owner, order) = p.book("late-owner").await;
+    tech.win(order.id).await;
+    // The job was accepted ten minutes ago.
+    p.platform
+        .maintain(|c| {
+            c.execute(
+                "UPDATE order_timeline SET at = at - 600000 WHERE order_id = ?1",
+                [order.id],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let now = pitstop_tests::now_ms();
+    let step = |status, at| Mutation {
+        id: Uuid::new_v4(),
+        at: Some(at),
+        op: MutationOp::OrderStatus {
+            order_id: order.id,
+            status,
+            note: None,
+        },
+    };
+    let push = PushRequest {
+        mutations: vec![
+            // Tapped five minutes ago, sent now.
+            step(OrderStatus::EnRoute, now - 300_000),
+            // Claims to be before the step it follows: it cannot be.
+            step(OrderStatus::Arrived, now - 360_000),
+            // Claims to be in the future: it cannot be either.
+            step(OrderStatus::InProgress, now + 3_600_000),
+        ],
+    };
+    let r: PushResponse = tech.post("/v1/sync", &push).await.unwrap();
+    assert!(
+        r.results.iter().all(|v| v.outcome == Outcome::Applied),
+        "{r:?}"
+    );
+    let o = owner.order(order.id).await;
+    let at = |s| o.timeline.iter().find(|t| t.status == s).unwrap();
+    let (en_route, arrived, working) = (
+        at(OrderStatus::EnRoute),
+        at(OrderStatus::Arrived),
+        at(OrderStatus::InProgress),
+    );
+    assert_eq!(en_route.at, now - 300_000);
+    assert!(en_route.sent_at.is_some_and(|s| s >= now), "{en_route:?}");
+    assert_eq!(arrived.at, en_route.at, "not before the step it follows");
+    assert!(arrived.sent_at.is_some());
+    assert!(
+        (now..now + 10_000).contains(&working.at),
+        "not in the future: {working:?}"
+    );
+    assert_eq!(working.sent_at, None);
 }

@@ -182,6 +182,7 @@ async fn a_pending_action_the_stream_already_delivered_is_shown_once() {
             .iter()
             .map(|e| Mutation {
                 id: e.id,
+                at: None,
                 op: e.op.clone(),
             })
             .collect(),

@@ -269,9 +269,15 @@ pub fn timeline(o: &Order) -> Html {
       <div class="timeline">
         <ol>
           { for o.timeline.iter().map(|t| html! {
-              <li data-status={t.status.as_str()}>
+              <li data-status={t.status.as_str()} data-at={t.at.to_string()}>
                 <span class="muted">{ clock(t.at) }</span>{ " " }{ t.status.label() }
                 { t.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default() }
+                // Done without a signal: when it happened comes first, when it arrived after.
+                if let Some(sent) = t.sent_at {
+                  <span class="muted sent-late" title="Done offline; the platform heard of it later">
+                    { format!(" · sent {}", clock(sent)) }
+                  </span>
+                }
               </li>
           }) }
         </ol>
