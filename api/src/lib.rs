@@ -9,6 +9,7 @@
 //! - [`services`]: the service catalogue with transparent prices.
 //! - [`text`]: the one rule for typed text (lengths, control and bidi characters).
 //! - [`address`]: sign-in addresses (mobile number or e-mail) in canonical form.
+//! - [`money`]: prices as people type them, in cents.
 //! - the rest of this file: request and response bodies of the `/v1` API.
 //!
 //! Architecture invariant: this crate depends on serde (and, behind the `openapi` feature,
@@ -18,6 +19,7 @@ pub mod address;
 pub mod device;
 pub mod fixcodec;
 pub mod geo;
+pub mod money;
 pub mod services;
 pub mod status;
 pub mod text;

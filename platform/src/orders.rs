@@ -624,7 +624,7 @@ pub fn add_part(
     if qty == 0 || qty > 1000 {
         return Err(ApiError::invalid("Quantity must be between 1 and 1000."));
     }
-    if !(0..=100_000_000).contains(&unit_price_cents) {
+    if !(0..=pitstop_api::money::MAX_PART_PRICE_CENTS).contains(&unit_price_cents) {
         return Err(ApiError::invalid(
             "Unit price must be between 0 and 1,000,000.00.",
         ));

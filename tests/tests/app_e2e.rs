@@ -62,6 +62,12 @@ async fn shown(c: &fantoccini::Client, css: &str) -> String {
 
 /// Clicks the job's step button and waits until the button offers the step after it.
 async fn step_in_app(app: &App, expect_next: Option<OrderStatus>) -> anyhow::Result<()> {
+    // The button stays disabled a moment after each step (no double steps): wait it out.
+    until("the step button to be enabled", || async {
+        let busy = attr(&app.client, "#next-step", "aria-busy").await;
+        (busy.as_deref() == Some("false")).then_some(())
+    })
+    .await?;
     click(&app.client, "#next-step").await?;
     until("the job to move on", || async {
         let next = attr(&app.client, "#next-step", "data-next").await;
@@ -150,8 +156,27 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .unwrap();
     assert_eq!(won.technician_id, Some(tess.id));
 
-    // The job's steps, with a note and a part on the way.
-    step_in_app(&app, Some(OrderStatus::Arrived)).await.unwrap();
+    // The job's steps, with a note and a part on the way. A double tap on the step button
+    // takes one step, not two (the button shows the next step under the same finger).
+    click(c, "#next-step").await.unwrap();
+    let _ = c
+        .find(fantoccini::Locator::Css("#next-step"))
+        .await
+        .unwrap()
+        .click()
+        .await;
+    until("the job to be en route", || async {
+        let next = attr(c, "#next-step", "data-next").await;
+        (next.as_deref() == Some("arrived")).then_some(())
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        attr(c, "#next-step", "data-next").await.as_deref(),
+        Some("arrived"),
+        "a double tap took one step"
+    );
     step_in_app(&app, Some(OrderStatus::InProgress))
         .await
         .unwrap();
@@ -634,6 +659,12 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
     // The booking made before is there, read from the device.
     let orders = find(c, "#orders").await.unwrap().text().await.unwrap();
     assert!(orders.contains("Oil and filter change"), "{orders}");
+    // The owner view has the sync badge too: it says the platform is out of reach.
+    until("the badge to say offline", || async {
+        (text(c, "#sync-state").await.as_deref() == Some("offline")).then_some(())
+    })
+    .await
+    .unwrap();
     app.screenshot("owner-reopened-offline").await.unwrap();
     // The access token it kept has expired on purpose; once the network is back the app
     // renews it with the refresh token from the keyring (the session rotates) and syncs.

@@ -1,6 +1,7 @@
 //! The car owner's view: book a service with the price shown before confirming, the order
 //! list with its timeline, live tracking of the master with ETA, and a share link for it.
 
+use pitstop_api::device::SyncStatus;
 use pitstop_api::services::{self, ServiceType};
 use pitstop_api::{Id, NewOrder, NewVehicle, Order, Vehicle};
 use yew::prelude::*;
@@ -17,6 +18,11 @@ pub type Props = RoleProps;
 
 fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
     Box::pin(async move { b.orders().await })
+}
+
+/// What the sync badge shows (the app's queue; in a browser, whether the platform answers).
+fn load_sync(b: Shared) -> Fut<'static, SyncStatus> {
+    Box::pin(async move { b.sync_status().await })
 }
 
 /// Cars need the platform; offline the booking form is missing but orders still show.
@@ -66,7 +72,9 @@ pub fn owner_view(p: &Props) -> Html {
     // Cars change only when one is added here, not on every order or position change.
     let (cars_tick, cars_changed) = use_local_changes();
     let cars = use_data(&p.backend, cars_tick, load_cars);
+    let sync = use_data(&p.backend, tick, load_sync);
     let error = use_state(|| None::<String>);
+    let (dismiss, retry, sync_now) = badge_callbacks(&p.backend, &error, &bump);
     let service = use_state(|| services::catalogue()[0].code.clone());
     let confirming = use_state(|| false);
     let selected = use_state(|| None::<Id>);
@@ -213,7 +221,12 @@ pub fn owner_view(p: &Props) -> Html {
 
     html! {
       <main class="owner">
-        <header><h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", p.account.name) }</span></h1></header>
+        <header>
+          <h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", p.account.name) }</span></h1>
+          if let Some(Ok(s)) = sync {
+            <SyncBadge status={s} on_dismiss={dismiss} on_retry={retry} on_sync={sync_now} />
+          }
+        </header>
         { error_line(&error) }
         <div class="columns">
           <section class="left">

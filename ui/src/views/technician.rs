@@ -193,16 +193,40 @@ struct JobProps {
     on_done: Callback<()>,
 }
 
+/// How long the step button stays disabled after a tap.
+const STEP_GUARD_MS: u32 = 800;
+
 #[function_component(JobCard)]
 fn job_card(p: &JobProps) -> Html {
     let error = use_state(|| None::<String>);
     let o = &p.order;
     let id = o.id;
     let next = o.status.next_job_step();
-    let step = action(&p.backend, &error, &p.on_done, move |b, _: MouseEvent| {
-        let next = next?;
-        Some(Box::pin(async move { b.step(id, next, None).await }))
-    });
+    // The button shows the next step as soon as this one is recorded, under the same
+    // finger: it stays disabled a moment so a double tap cannot take two steps.
+    let stepping = use_state(|| false);
+    let step = {
+        let (b, error, done, stepping) = (
+            p.backend.clone(),
+            error.clone(),
+            p.on_done.clone(),
+            stepping.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let Some(next) = next else { return };
+            if *stepping {
+                return;
+            }
+            stepping.set(true);
+            let (b, stepping) = (b.clone(), stepping.clone());
+            act(error.clone(), done.clone(), async move {
+                let r = b.step(id, next, None).await;
+                gloo_timers::future::TimeoutFuture::new(STEP_GUARD_MS).await;
+                stepping.set(false);
+                r
+            });
+        })
+    };
     let add_note = {
         let (b, error, done) = (p.backend.clone(), error.clone(), p.on_done.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -223,20 +247,40 @@ fn job_card(p: &JobProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let name = input_value("part-name");
-            let qty: u32 = input_value("part-qty").parse().unwrap_or(1);
-            let euros: f64 = input_value("part-price")
-                .replace(',', ".")
-                .parse()
-                .unwrap_or(0.0);
-            if name.trim().is_empty() {
-                error.set(Some("A part needs a name.".into()));
+            // The platform's rules, checked here so nothing is queued that it would refuse
+            // (and a price typed as words is never saved as 0.00).
+            if let Err(e) = pitstop_api::text::clean(
+                "part name",
+                &name,
+                pitstop_api::text::MAX_LABEL_CHARS,
+                pitstop_api::text::Lines::One,
+                true,
+            ) {
+                error.set(Some(e));
                 return;
             }
+            let Some(qty) = input_value("part-qty")
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|q| (1..=1000).contains(q))
+            else {
+                error.set(Some(
+                    "The quantity is a whole number from 1 to 1000.".into(),
+                ));
+                return;
+            };
+            let Some(cents) = pitstop_api::money::parse_cents(&input_value("part-price")) else {
+                error.set(Some(
+                    "Type the price of one part as a number, like 12.50 (up to 1,000,000).".into(),
+                ));
+                return;
+            };
             clear_input("part-name");
+            clear_input("part-price");
             let b = b.clone();
             act(error.clone(), done.clone(), async move {
-                b.add_part(id, name, qty, (euros * 100.0).round() as i64)
-                    .await
+                b.add_part(id, name, qty, cents).await
             });
         })
     };
@@ -258,7 +302,8 @@ fn job_card(p: &JobProps) -> Html {
         if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
         { error_line(&error) }
         if let Some(next) = next {
-          <button id="next-step" class="primary" data-next={next.as_str()} onclick={step}>{ step_label(next) }</button>
+          <button id="next-step" class="primary" data-next={next.as_str()} onclick={step}
+            disabled={*stepping} aria-busy={stepping.to_string()}>{ step_label(next) }</button>
         }
         { timeline(o) }
         <form class="inline" onsubmit={add_note}>
