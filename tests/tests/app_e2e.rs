@@ -192,6 +192,28 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
         .unwrap();
     find(c, ".job .notes li").await.unwrap();
     app.screenshot("technician-job").await.unwrap();
+    // Completing is final: it offers Undo for a few seconds before it is queued.
+    until("the step button to be enabled", || async {
+        let busy = attr(c, "#next-step", "aria-busy").await;
+        (busy.as_deref() == Some("false")).then_some(())
+    })
+    .await
+    .unwrap();
+    click(c, "#next-step").await.unwrap();
+    find(c, "#complete-undo").await.unwrap();
+    app.screenshot("technician-complete-undo").await.unwrap();
+    click(c, "#undo-complete").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    assert_eq!(
+        attr(c, "#next-step", "data-next").await.as_deref(),
+        Some("completed"),
+        "undone: the job is still in progress on the device"
+    );
+    assert_eq!(
+        owner.order(order.id).await.status,
+        OrderStatus::InProgress,
+        "undone: nothing reached the platform"
+    );
     step_in_app(&app, None).await.unwrap();
 
     let done = until("the platform to see the job completed", || async {
@@ -684,6 +706,46 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
     })
     .await
     .unwrap();
+    // The owner cancels, with a reason, after confirming.
+    // (Clicked again if the view re-rendered under the first click: syncs refresh it.)
+    until("the cancel confirmation", || async {
+        let shown = |css: &'static str| async move {
+            c.find_all(fantoccini::Locator::Css(css))
+                .await
+                .map(|v| !v.is_empty())
+                .unwrap_or(false)
+        };
+        if !shown("#cancel-confirm").await {
+            click(c, "#cancel-start").await.ok()?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        shown("#cancel-confirm").await.then_some(())
+    })
+    .await
+    .unwrap();
+    app.screenshot("owner-cancel-confirm").await.unwrap();
+    ui::select(c, "#cancel-reason", "The car is already fixed")
+        .await
+        .unwrap();
+    click(c, "#cancel-order").await.unwrap();
+    let cancelled = until("the cancellation to reach the platform", || async {
+        let who = pitstop_platform::auth::Caller::internal(owner.id, Role::Owner, "Greta", None);
+        let list = p
+            .platform
+            .read(|conn| {
+                pitstop_platform::orders::list(conn, &who, Some(OrderStatus::Cancelled), 10)
+            })
+            .ok()?;
+        list.into_iter().next()
+    })
+    .await
+    .unwrap();
+    let step = cancelled
+        .timeline
+        .iter()
+        .find(|t| t.status == OrderStatus::Cancelled)
+        .unwrap();
+    assert_eq!(step.note.as_deref(), Some("The car is already fixed"));
     app.close().await;
     p.stop().await;
 }

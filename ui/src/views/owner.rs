@@ -3,7 +3,7 @@
 
 use pitstop_api::device::SyncStatus;
 use pitstop_api::services::{self, ServiceType};
-use pitstop_api::{Id, NewOrder, NewVehicle, Order, Vehicle};
+use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, Vehicle};
 use yew::prelude::*;
 
 use crate::backend::{Fut, Shared, now_ms};
@@ -19,6 +19,15 @@ pub type Props = RoleProps;
 fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
     Box::pin(async move { b.orders().await })
 }
+
+/// Reasons an owner gives when cancelling (sent as the step's note).
+const CANCEL_REASONS: &[&str] = &[
+    "My plans changed",
+    "I booked by mistake",
+    "The waiting time is too long",
+    "The car is already fixed",
+    "Another reason",
+];
 
 /// What the sync badge shows (the app's queue; in a browser, whether the platform answers).
 fn load_sync(b: Shared) -> Fut<'static, SyncStatus> {
@@ -79,6 +88,8 @@ pub fn owner_view(p: &Props) -> Html {
     let confirming = use_state(|| false);
     let selected = use_state(|| None::<Id>);
     let share_url = use_state(|| None::<String>);
+    // The order whose cancellation is being confirmed.
+    let cancelling = use_state(|| None::<Id>);
 
     let (Some(orders), Some(cars)) = (orders, cars) else {
         return html! { <main><p>{ "Loading…" }</p></main> };
@@ -219,6 +230,24 @@ pub fn owner_view(p: &Props) -> Html {
         })
     };
 
+    let cancel = {
+        let (b, error, bump, cancelling) = (
+            p.backend.clone(),
+            error.clone(),
+            bump.clone(),
+            cancelling.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let Some(id) = *cancelling else { return };
+            let reason = input_value("cancel-reason");
+            cancelling.set(None);
+            let b = b.clone();
+            act(error.clone(), bump.clone(), async move {
+                b.step(id, OrderStatus::Cancelled, Some(reason)).await
+            });
+        })
+    };
+
     html! {
       <main class="owner">
         <header>
@@ -253,6 +282,25 @@ pub fn owner_view(p: &Props) -> Html {
                 <TrackView backend={p.backend.clone()} target={Target::Order(o.id)} tile_url={p.tile_url.clone()} />
                 <button id="share" onclick={share}>{ "Share live tracking" }</button>
                 if let Some(url) = &*share_url { <p><a id="share-url" href={url.clone()} target="_blank">{ url }</a></p> }
+              }
+              if o.status.check_step(OrderStatus::Cancelled).is_ok() {
+                if *cancelling == Some(o.id) {
+                  <section id="cancel-confirm" class="card warn" role="alertdialog" aria-labelledby="cancel-title">
+                    <h3 id="cancel-title">{ "Cancel this booking?" }</h3>
+                    <label for="cancel-reason">{ "Why (the workshop sees this)" }</label>
+                    <select id="cancel-reason">
+                      { for CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
+                          <option value={*r} selected={i == 0}>{ *r }</option>
+                      }) }
+                    </select>
+                    <div class="actions">
+                      <button id="cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(None) }}>{ "Keep the booking" }</button>
+                      <button id="cancel-order" class="danger" onclick={cancel.clone()}>{ "Cancel booking" }</button>
+                    </div>
+                  </section>
+                } else {
+                  <button id="cancel-start" onclick={{ let (c, id) = (cancelling.clone(), o.id); move |_| c.set(Some(id)) }}>{ "Cancel booking…" }</button>
+                }
               }
               { timeline(&o) }
             } else {

@@ -3,7 +3,7 @@
 //! the sync badge. Every action is queued on the device first (in the app) and works offline.
 
 use pitstop_api::device::{LocalAnswer, OfferView, SyncStatus};
-use pitstop_api::{Order, ShiftChange};
+use pitstop_api::{Order, OrderStatus, ShiftChange};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared};
@@ -195,6 +195,8 @@ struct JobProps {
 
 /// How long the step button stays disabled after a tap.
 const STEP_GUARD_MS: u32 = 800;
+/// How long "Complete job" can be undone before it is queued.
+const UNDO_MS: u32 = 5000;
 
 #[function_component(JobCard)]
 fn job_card(p: &JobProps) -> Html {
@@ -205,16 +207,37 @@ fn job_card(p: &JobProps) -> Html {
     // The button shows the next step as soon as this one is recorded, under the same
     // finger: it stays disabled a moment so a double tap cannot take two steps.
     let stepping = use_state(|| false);
+    // Completing is final: it waits a few seconds, with Undo, before it is queued.
+    let completing = use_state(|| None::<i64>);
+    let undo_generation = use_mut_ref(|| 0u32);
+    let now = use_clock(1000);
     let step = {
-        let (b, error, done, stepping) = (
+        let (b, error, done, stepping, completing, generation) = (
             p.backend.clone(),
             error.clone(),
             p.on_done.clone(),
             stepping.clone(),
+            completing.clone(),
+            undo_generation.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             let Some(next) = next else { return };
-            if *stepping {
+            if *stepping || completing.is_some() {
+                return;
+            }
+            if next == OrderStatus::Completed {
+                completing.set(Some(crate::backend::now_ms() + UNDO_MS as i64));
+                let mine = *generation.borrow();
+                let (b, completing, generation) =
+                    (b.clone(), completing.clone(), generation.clone());
+                act(error.clone(), done.clone(), async move {
+                    gloo_timers::future::TimeoutFuture::new(UNDO_MS).await;
+                    if *generation.borrow() != mine {
+                        return Ok(()); // undone
+                    }
+                    completing.set(None);
+                    b.step(id, OrderStatus::Completed, None).await
+                });
                 return;
             }
             stepping.set(true);
@@ -225,6 +248,13 @@ fn job_card(p: &JobProps) -> Html {
                 stepping.set(false);
                 r
             });
+        })
+    };
+    let undo = {
+        let (completing, generation) = (completing.clone(), undo_generation.clone());
+        Callback::from(move |_: MouseEvent| {
+            *generation.borrow_mut() += 1;
+            completing.set(None);
         })
     };
     let add_note = {
@@ -301,7 +331,12 @@ fn job_card(p: &JobProps) -> Html {
         </p>
         if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
         { error_line(&error) }
-        if let Some(next) = next {
+        if let Some(until) = *completing {
+          <div id="complete-undo" class="card warn" role="status" aria-live="polite">
+            { format!("Completing the job in {} s. ", ((until - now) / 1000).max(0) + 1) }
+            <button id="undo-complete" class="primary" onclick={undo}>{ "Undo" }</button>
+          </div>
+        } else if let Some(next) = next {
           <button id="next-step" class="primary" data-next={next.as_str()} onclick={step}
             disabled={*stepping} aria-busy={stepping.to_string()}>{ step_label(next) }</button>
         }
