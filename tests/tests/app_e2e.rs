@@ -439,7 +439,14 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     ui::select(c, "#walkin-service", "oil_change")
         .await
         .unwrap();
+    // A double click creates one order, and the form is emptied for the next customer.
     click(c, "#walkin-submit").await.unwrap();
+    let _ = c
+        .find(fantoccini::Locator::Css("#walkin-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await;
     let desk = p.login("dana", Role::Desk, Some(ws)).await;
     let order = until("the walk-in to reach the platform", || async {
         let list: Vec<Order> = desk.get("/v1/orders").await.ok()?;
@@ -448,6 +455,15 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     })
     .await
     .unwrap();
+    until("the walk-in form to be emptied", || async {
+        let vin = attr(c, "#walkin-vin", "value").await;
+        (vin.as_deref() == Some("")).then_some(())
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let all: Vec<Order> = desk.get("/v1/orders").await.unwrap();
+    assert_eq!(all.len(), 1, "a double click booked once: {all:?}");
     assert_eq!(order.vehicle.plate, "B-WI 7");
     assert_eq!(order.workshop_id, Some(ws));
     let ticket = format!(

@@ -67,6 +67,8 @@ pub fn desk_view(p: &Props) -> Html {
     let data = use_data(&p.backend, tick, load);
     let error = use_state(|| None::<String>);
     let selected = use_state(|| None::<Id>);
+    // A walk-in on its way (the submit button is off meanwhile).
+    let submitting_state = use_state(|| false);
 
     let Some(data) = data else {
         return html! { <main><p>{ "Loading…" }</p></main> };
@@ -77,10 +79,16 @@ pub fn desk_view(p: &Props) -> Html {
     };
     let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
     let workshop = p.workshop.clone();
+    let submitting = submitting_state;
     let now = now_ms();
 
     let walk_in = {
-        let (b, error, bump) = (p.backend.clone(), error.clone(), bump.clone());
+        let (b, error, bump, submitting) = (
+            p.backend.clone(),
+            error.clone(),
+            bump.clone(),
+            submitting.clone(),
+        );
         let at = workshop
             .as_ref()
             .map_or((52.52, 13.405), |w| (w.lat, w.lon));
@@ -93,20 +101,42 @@ pub fn desk_view(p: &Props) -> Html {
             let make = input_value("walkin-make");
             let model = input_value("walkin-model");
             let notes = input_value("walkin-notes");
-            let b = b.clone();
+            // A second click while the first is on its way books nothing more; once booked
+            // the form is emptied for the next customer.
+            if *submitting {
+                return;
+            }
+            submitting.set(true);
+            let (b, submitting) = (b.clone(), submitting.clone());
             act(error.clone(), bump.clone(), async move {
-                let vehicle = find_or_add_vehicle(&b, vin, plate, make, model).await?;
-                let start = now_ms() + hours * 3_600_000;
-                b.book(NewOrder {
-                    vehicle_id: vehicle.id,
-                    service,
-                    lat: at.0,
-                    lon: at.1,
-                    window_start: start,
-                    window_end: start + 2 * 3_600_000,
-                    notes,
-                })
-                .await
+                let booked = async {
+                    let vehicle = find_or_add_vehicle(&b, vin, plate, make, model).await?;
+                    let start = now_ms() + hours * 3_600_000;
+                    b.book(NewOrder {
+                        vehicle_id: vehicle.id,
+                        service,
+                        lat: at.0,
+                        lon: at.1,
+                        window_start: start,
+                        window_end: start + 2 * 3_600_000,
+                        notes,
+                    })
+                    .await
+                }
+                .await;
+                if booked.is_ok() {
+                    for id in [
+                        "walkin-vin",
+                        "walkin-plate",
+                        "walkin-make",
+                        "walkin-model",
+                        "walkin-notes",
+                    ] {
+                        clear_input(id);
+                    }
+                }
+                submitting.set(false);
+                booked
             });
         })
     };
@@ -200,7 +230,8 @@ pub fn desk_view(p: &Props) -> Html {
                   <option value="24">{ "Tomorrow" }</option>
                 </select>
                 <input id="walkin-notes" placeholder="Customer's words" />
-                <button id="walkin-submit" class="primary" type="submit">{ "Create order" }</button>
+                <button id="walkin-submit" class="primary" type="submit" disabled={*submitting}
+                  aria-busy={submitting.to_string()}>{ if *submitting { "Creating…" } else { "Create order" } }</button>
               </form>
             }
           </section>
