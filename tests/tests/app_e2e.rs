@@ -55,6 +55,20 @@ fn account_and_orders(p: &TestPlatform, phone: &str) -> Option<(Account, usize)>
     Some((found.caller.account(), n))
 }
 
+/// Books what the owner's form shows: Book, then (once the button asks) Confirm. A confirm
+/// right after the first click is ignored on purpose (no booking by double click).
+async fn book_in_app(c: &fantoccini::Client) {
+    click(c, "#book-submit").await.unwrap();
+    until("the button to ask for confirmation", || async {
+        let t = text(c, "#book-submit").await?;
+        t.starts_with("Confirm").then_some(())
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    click(c, "#book-submit").await.unwrap();
+}
+
 /// The text of an element once it is there.
 async fn shown(c: &fantoccini::Client, css: &str) -> String {
     find(c, css).await.unwrap().text().await.unwrap()
@@ -356,9 +370,12 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     click(c, "#book-submit").await.unwrap();
     let confirm = text(c, "#book-submit").await.unwrap();
     assert_eq!(confirm, "Confirm booking for €189.00");
+    // A click right after (a double click on Book) does not book yet.
+    click(c, "#book-submit").await.unwrap();
     let owner = p.login("oona", Role::Owner, None).await;
     let before: Vec<Order> = owner.get("/v1/orders").await.unwrap();
     assert!(before.is_empty(), "nothing is booked before confirming");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     click(c, "#book-submit").await.unwrap();
 
     let order = until("the booking to reach the platform", || async {
@@ -592,8 +609,7 @@ async fn a_new_owner_signs_in_with_a_code_and_signs_out_only_when_nothing_is_los
         down: true,
         ..Faults::default()
     });
-    click(c, "#book-submit").await.unwrap();
-    click(c, "#book-submit").await.unwrap();
+    book_in_app(c).await;
     // Signing out now would lose the booking: the app lists it and asks.
     click(c, "#sign-out").await.unwrap();
     let listed = shown(c, "#sign-out-confirm").await;
@@ -668,8 +684,7 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
     click(c, "#signin-submit").await.unwrap();
     find(c, "#account-name").await.unwrap();
     add_car(c).await;
-    click(c, "#book-submit").await.unwrap();
-    click(c, "#book-submit").await.unwrap();
+    book_in_app(c).await;
     let owner: Account = until("the booking to reach the platform", || async {
         let (account, n) = account_and_orders(&p, "+4915123456789")?;
         (n == 1).then_some(account)

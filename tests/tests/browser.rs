@@ -165,6 +165,8 @@ async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
     })
     .await
     .unwrap();
+    // A confirm counts only after a moment (a double click on Book does not book).
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     pitstop_tests::ui::click(c, "#book-submit").await.unwrap();
     let order = until("the booking to reach the platform", || async {
         let list: Vec<Order> = owner.get("/v1/orders").await.ok()?;

@@ -20,6 +20,9 @@ fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
     Box::pin(async move { b.orders().await })
 }
 
+/// A confirm click counts only this long after the button asked for it.
+const CONFIRM_AFTER_MS: i64 = 800;
+
 /// Reasons an owner gives when cancelling (sent as the step's note).
 const CANCEL_REASONS: &[&str] = &[
     "My plans changed",
@@ -85,7 +88,9 @@ pub fn owner_view(p: &Props) -> Html {
     let error = use_state(|| None::<String>);
     let (dismiss, retry, sync_now) = badge_callbacks(&p.backend, &error, &bump);
     let service = use_state(|| services::catalogue()[0].code.clone());
-    let confirming = use_state(|| false);
+    // When "Book" turned into "Confirm booking" (a confirm needs a moment after it, so a
+    // double click on Book cannot book unread).
+    let confirming = use_state(|| None::<i64>);
     let selected = use_state(|| None::<Id>);
     let share_url = use_state(|| None::<String>);
     // The order whose cancellation is being confirmed.
@@ -107,7 +112,7 @@ pub fn owner_view(p: &Props) -> Html {
         let (service, confirming) = (service.clone(), confirming.clone());
         Callback::from(move |_| {
             service.set(input_value("book-service"));
-            confirming.set(false);
+            confirming.set(None);
         })
     };
     let add_car = action(&p.backend, &error, &cars_changed, |b, e: SubmitEvent| {
@@ -131,11 +136,14 @@ pub fn owner_view(p: &Props) -> Html {
         let code = chosen.code.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if !*confirming {
-                confirming.set(true);
-                return;
+            match *confirming {
+                None => {
+                    confirming.set(Some(now_ms()));
+                    return;
+                }
+                Some(since) if now_ms() - since < CONFIRM_AFTER_MS => return,
+                Some(_) => confirming.set(None),
             }
-            confirming.set(false);
             let Ok(vehicle_id) = input_value("book-vehicle").parse::<Id>() else {
                 error.set(Some("Choose a car first.".into()));
                 return;
@@ -204,7 +212,7 @@ pub fn owner_view(p: &Props) -> Html {
               { format!("{} fixed price, labour and standard parts included · about {} min", price(chosen.price_cents), chosen.minutes) }
             </p>
             <button id="book-submit" type="submit" class="primary">
-              { if *confirming { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
+              { if confirming.is_some() { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
             </button>
           </form>
         }
