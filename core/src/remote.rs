@@ -158,28 +158,24 @@ impl Remote {
             }
             r
         };
-        let rb = self
-            .http
-            .post(format!("{}/v1/auth/refresh", self.base))
-            .json(&pitstop_api::RefreshRequest { refresh_token })
-            .timeout(Duration::from_secs(20));
-        let resp = rb.send().await.map_err(offline)?;
-        let status = resp.status();
-        let body = read_capped(resp).await?;
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(Error::Server {
-                status: status.as_u16(),
+        let session: Session = post_json(
+            &self.http,
+            &format!("{}/v1/auth/refresh", self.base),
+            &pitstop_api::RefreshRequest { refresh_token },
+        )
+        .await
+        .map_err(|e| match e {
+            // Asked to slow down: try again later, like any busy platform.
+            Error::Rejected { status: 429, .. } => Error::Server {
+                status: 429,
                 retry_after: None,
-            });
-        }
-        if !status.is_success() {
-            return Err(Error::Rejected {
-                status: status.as_u16(),
+            },
+            Error::Rejected { status, .. } => Error::Rejected {
+                status,
                 detail: "this device was signed out (or its session expired); sign in again".into(),
-            });
-        }
-        let session: Session =
-            serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))?;
+            },
+            e => e,
+        })?;
         *self.creds() = Credentials::of(&session);
         if let Some(f) = &self.on_renew.0 {
             f(&session);
@@ -388,9 +384,19 @@ async fn post_anonymous<B: serde::Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> Result<T> {
-    let platform = platform.trim_end_matches('/');
-    let resp = reqwest::Client::new()
-        .post(format!("{platform}{path}"))
+    let url = format!("{}{path}", platform.trim_end_matches('/'));
+    post_json(&reqwest::Client::new(), &url, body).await
+}
+
+/// `POST` of JSON with no token; the platform's own sentence comes back in a refusal
+/// (wrong code, wait N s, …).
+async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    body: &B,
+) -> Result<T> {
+    let resp = http
+        .post(url)
         .json(body)
         .timeout(Duration::from_secs(20))
         .send()

@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query};
 use crate::{
-    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, location, orders, sessions,
-    share, signin, sync, technicians, vehicles,
+    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, identity, location, orders,
+    sessions, share, signin, sync, technicians, vehicles,
 };
 
 #[derive(OpenApi)]
@@ -340,31 +340,7 @@ async fn request_code(
     peer: Peer,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Json<CodeSent>> {
-    p.signin_limits().client(&peer.0)?;
-    let address = signin::address(&req.address)?;
-    if !p.sender().reaches(&address) {
-        return Err(ApiError::invalid(
-            "This server sends codes by SMS only: use your mobile number, or sign in with your password.",
-        ));
-    }
-    p.signin_limits().code(&address)?;
-    let (code, expires_at) = p.write(|tx| signin::new_code(tx, &address, signin::CODE_TTL_MS))?;
-    if let Err(e) = p
-        .sender()
-        .send(&address, &signin::code_message(&code))
-        .await
-    {
-        tracing::warn!(error = %e, "sending a sign-in code failed");
-        return Err(ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "The code could not be sent just now; try again in a minute.",
-        ));
-    }
-    Ok(Json(CodeSent {
-        sent_to: address.masked(),
-        expires_at,
-        resend_after_s: signin::RESEND_AFTER_S,
-    }))
+    identity::request_code(&p, &peer.0, &req).await.map(Json)
 }
 
 /// Sign in with a code (an unknown address becomes a new car-owner account: give `name`) or
@@ -377,41 +353,7 @@ async fn sign_in(
     peer: Peer,
     Json(req): Json<SignIn>,
 ) -> ApiResult<Json<Session>> {
-    p.signin_limits().client(&peer.0)?;
-    let address = signin::address(&req.address)?;
-    p.signin_limits().attempt(&address)?;
-    let life = p.lifetimes();
-    match (&req.code, &req.password) {
-        (Some(code), _) => p
-            .write(|tx| signin::sign_in_with_code(tx, &req, &address, code, life))?
-            .map(Json),
-        (None, Some(password)) => {
-            let device = signin::device_name(&req.device)?;
-            if password.chars().count() > *signin::PASSWORD_CHARS.end() {
-                return Err(signin::wrong_password());
-            }
-            let found = p.read(|c| accounts::by_address(c, &address))?;
-            let (hash, password) = (
-                found.as_ref().and_then(|f| f.password_hash.clone()),
-                password.clone(),
-            );
-            // Argon2 takes tens of milliseconds of CPU: off the async threads.
-            let ok = tokio::task::spawn_blocking(move || {
-                signin::password_matches(hash.as_deref(), &password)
-            })
-            .await
-            .unwrap_or(false);
-            match found {
-                Some(f) if ok => p
-                    .write(|tx| sessions::start(tx, f.caller.id, &device, life))
-                    .map(Json),
-                _ => Err(signin::wrong_password()),
-            }
-        }
-        (None, None) => Err(ApiError::invalid(
-            "Send the `code` you received, or your `password`.",
-        )),
-    }
+    identity::sign_in(&p, &peer.0, &req).await.map(Json)
 }
 
 /// Trade a refresh token for a new access token and a new refresh token (the old one stops
@@ -473,27 +415,7 @@ async fn set_password(
     caller: Caller,
     Json(req): Json<NewPassword>,
 ) -> ApiResult<StatusCode> {
-    signin::check_new_password(&req)?;
-    let current: Option<String> = p.read(|c| accounts::password_hash(c, caller.id))?;
-    let (old, given, new) = (
-        current.clone(),
-        req.current_password.clone().unwrap_or_default(),
-        req.password.clone(),
-    );
-    let hashed = tokio::task::spawn_blocking(move || -> ApiResult<String> {
-        if old.is_some() && !signin::password_matches(old.as_deref(), &given) {
-            return Err(ApiError::unauthorized(
-                "The current password is not right; type it again.",
-            ));
-        }
-        signin::hash_password(&new)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.into()))??;
-    p.write(|tx| {
-        accounts::set_password_hash(tx, caller.id, &hashed)?;
-        sessions::end_all(tx, caller.id, caller.session_id)
-    })?;
+    identity::set_password(&p, &caller, &req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -507,19 +429,7 @@ async fn invite(
     Path(id): Path<Id>,
     Json(req): Json<Invite>,
 ) -> ApiResult<impl IntoResponse> {
-    let invited = p.write(|tx| signin::invite(tx, &caller, id, &req))?;
-    if let Ok(address) = signin::address(&req.address)
-        && p.sender().reaches(&address)
-    {
-        let text = format!(
-            "You are invited to Pitstop. Sign in with this address and the code {} (valid 7 days).",
-            invited.code
-        );
-        if let Err(e) = p.sender().send(&address, &text).await {
-            tracing::warn!(error = %e, "sending an invitation failed; the code is in the answer");
-        }
-    }
-    Ok(created(invited))
+    identity::invite(&p, &caller, id, &req).await.map(created)
 }
 
 /// A workshop's staff with their sign-in state (its admin, or a platform admin).

@@ -7,7 +7,8 @@
 //! - [`changes`]: the change log behind sync pull and the SSE stream, and the live hub.
 //! - [`auth`]: bearer tokens (stored hashed) and the [`auth::Caller`] extractor.
 //! - [`signin`]: one-time codes, passwords, invitations, dev login, sign-in rate limits;
-//!   [`sender`] delivers the codes; [`sessions`] are the signed-in devices.
+//!   [`sender`] delivers the codes; [`sessions`] are the signed-in devices; [`identity`]
+//!   runs the sign-in endpoints' steps in order.
 //! - [`accounts`], [`vehicles`], [`technicians`], [`orders`]: the domain, one file each.
 //! - [`dispatch`]: matching, offers, first-come accept, expiry and the offer cascade.
 //! - [`location`]: GPS fix ingest and owner tracking with ETA.
@@ -36,6 +37,7 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod identity;
 pub mod location;
 pub mod orders;
 pub mod sender;
