@@ -123,16 +123,11 @@ pub async fn resume(
 /// deletes the account's data from the device. An empty answer means signed out.
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>, force: bool) -> Result<Vec<String>> {
-    if !force && let Ok(client) = state.client() {
-        let left = client.pending_actions()?;
+    if let Ok(client) = state.client() {
+        let left = client.sign_out(force).await?;
         if !left.is_empty() {
             return Ok(left);
         }
-    }
-    if let Ok(client) = state.client() {
-        // Best effort: offline, the session simply expires on the platform.
-        let _ =
-            tokio::time::timeout(std::time::Duration::from_secs(5), client.sign_out_remote()).await;
     }
     state.stop(true);
     Ok(Vec::new())

@@ -553,10 +553,23 @@ impl Client {
             .collect())
     }
 
-    /// Ends this device's session on the platform (best effort: offline, the session simply
-    /// expires there).
-    pub async fn sign_out_remote(&self) -> Result<()> {
-        self.shared.remote.sign_out().await
+    /// Signs this device out. Unless `force`, refuses while actions wait to be sent and
+    /// answers them in words; otherwise ends the session on the platform, best effort (5 s;
+    /// offline, the session simply expires there), and answers nothing. Deleting the
+    /// account's data is the caller's, once this answers empty.
+    pub async fn sign_out(&self, force: bool) -> Result<Vec<String>> {
+        if !force {
+            let left = self.pending_actions()?;
+            if !left.is_empty() {
+                return Ok(left);
+            }
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            self.shared.remote.sign_out(),
+        )
+        .await;
+        Ok(Vec::new())
     }
 
     /// Every local action with its state (diagnostics and tests).

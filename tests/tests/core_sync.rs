@@ -583,3 +583,27 @@ async fn a_step_tapped_offline_keeps_its_tap_time_not_the_sync_time() {
     // Under a minute late: no sent-late mark.
     assert_eq!(en_route.sent_at, None);
 }
+
+#[tokio::test]
+async fn signing_out_lists_unsent_actions_and_then_ends_the_session() {
+    let p = TestPlatform::start().await;
+    let (proxy, core, _owner, job) = behind_proxy(&p).await;
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    core.add_note(job.id, "Brake fluid topped up").unwrap();
+    let left = core.sign_out(false).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains("Brake fluid"), "{left:?}");
+    // Still signed in on the platform: nothing was ended.
+    proxy.set(Faults::default());
+    sync_ok(&core).await;
+    assert!(core.sign_out(false).await.unwrap().is_empty());
+    // The session is over: the same token is refused now.
+    let r = core.sync_now().await;
+    assert!(
+        matches!(r, Err(pitstop_core::Error::Rejected { status: 401, .. })),
+        "{r:?}"
+    );
+}
