@@ -210,7 +210,8 @@ fn job_card(p: &JobProps) -> Html {
     // Completing is final: it waits a few seconds, with Undo, before it is queued.
     let completing = use_state(|| None::<i64>);
     let undo_generation = use_mut_ref(|| 0u32);
-    let now = use_clock(1000);
+    // Re-renders every second while the Undo countdown shows.
+    let _tick = use_clock(1000);
     let step = {
         let (b, error, done, stepping, completing, generation) = (
             p.backend.clone(),
@@ -333,7 +334,9 @@ fn job_card(p: &JobProps) -> Html {
         { error_line(&error) }
         if let Some(until) = *completing {
           <div id="complete-undo" class="card warn" role="status" aria-live="polite">
-            { format!("Completing the job in {} s. ", ((until - now) / 1000).max(0) + 1) }
+            // Whole seconds left, rounded up (use_clock re-renders every second; its `now`
+            // can be a second old, so read the clock here).
+            { format!("Completing the job in {} s. ", ((until - crate::backend::now_ms() + 999) / 1000).max(1)) }
             <button id="undo-complete" class="primary" onclick={undo}>{ "Undo" }</button>
           </div>
         } else if let Some(next) = next {
