@@ -58,3 +58,63 @@ mod tests {
         assert!(!valid_coordinates(f64::NAN, 0.0));
     }
 }
+
+/// Which maps app a Navigate button hands the destination to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapsApp {
+    /// Android: a `geo:` URI, which opens the user's chosen maps app.
+    Android,
+    /// iOS: an Apple Maps link, which the system opens in Maps.
+    Apple,
+    /// Desktop and browsers: a web map with directions.
+    Web,
+}
+
+/// A link that starts turn-by-turn directions to `lat`,`lon` in the platform's maps app;
+/// `label` names the pin where the app shows one.
+pub fn navigate_uri(app: MapsApp, lat: f64, lon: f64, label: &str) -> String {
+    let label = percent(label);
+    match app {
+        MapsApp::Android => format!("geo:{lat:.6},{lon:.6}?q={lat:.6},{lon:.6}({label})"),
+        MapsApp::Apple => {
+            format!("https://maps.apple.com/?daddr={lat:.6},{lon:.6}&q={label}&dirflg=d")
+        }
+        MapsApp::Web => format!(
+            "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route=%3B{lat:.6}%2C{lon:.6}#map=16/{lat:.6}/{lon:.6}"
+        ),
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (UTF-8 bytes).
+pub fn percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod navigate_tests {
+    use super::*;
+
+    #[test]
+    fn each_app_gets_its_own_link_with_the_destination() {
+        let (lat, lon) = (52.516_3, 13.377_7);
+        assert_eq!(
+            navigate_uri(MapsApp::Android, lat, lon, "Golf B-PS 1"),
+            "geo:52.516300,13.377700?q=52.516300,13.377700(Golf%20B-PS%201)"
+        );
+        assert!(
+            navigate_uri(MapsApp::Apple, lat, lon, "x")
+                .starts_with("https://maps.apple.com/?daddr=52.516300,13.377700")
+        );
+        let web = navigate_uri(MapsApp::Web, lat, lon, "x");
+        assert!(web.contains("route=%3B52.516300%2C13.377700"), "{web}");
+        assert_eq!(percent("张 a/b"), "%E5%BC%A0%20a%2Fb");
+    }
+}

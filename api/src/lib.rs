@@ -298,6 +298,9 @@ wire! {
         pub name: String,
         pub lat: f64,
         pub lon: f64,
+        /// Street address, for people (may be empty for workshops made before addresses).
+        #[serde(default)]
+        pub address: String,
     }
 
     /// Body of `POST /v1/workshops` (admin only).
@@ -308,6 +311,9 @@ wire! {
         pub lat: f64,
         #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: f64,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+        pub address: String,
     }
 
     /// A technician as desks and admins see them (also the map marker).
@@ -453,8 +459,16 @@ wire! {
         pub vehicle: VehicleSummary,
         /// Code from [`services::CATALOGUE`].
         pub service: String,
+        /// Where the car is: the service location.
         pub lat: f64,
         pub lon: f64,
+        /// That place in words (street and number, city); empty for orders from before
+        /// places, and when the owner only placed a pin.
+        #[serde(default)]
+        pub address: String,
+        /// How to find the car there ("level -2, bay 41").
+        #[serde(default)]
+        pub place_note: String,
         pub window_start: Millis,
         pub window_end: Millis,
         /// The price shown before booking, in cents.
@@ -488,6 +502,14 @@ wire! {
         pub lat: f64,
         #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
         pub lon: f64,
+        /// The place in words, one line.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+        pub address: String,
+        /// How to find the car there, one line.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+        pub place_note: String,
         /// The window is at most 7 days long and ends no earlier than an hour ago.
         pub window_start: Millis,
         pub window_end: Millis,
@@ -610,6 +632,76 @@ wire! {
         pub tile_url: Option<String>,
         /// Whether `POST /v1/auth/dev-login` is enabled.
         pub dev_login: bool,
+        /// Whether address search (`GET /v1/geocode`) works here; without it, people type
+        /// the address and place a pin.
+        #[serde(default)]
+        pub geocoding: bool,
+        /// Whether technicians can call or text customers through a masked number.
+        #[serde(default)]
+        pub contact_relay: bool,
+    }
+
+    /// A place found by address search or by reverse lookup of a pin.
+    pub struct GeoPlace {
+        pub address: String,
+        pub lat: f64,
+        pub lon: f64,
+    }
+
+    /// A place an owner keeps for booking (home, work).
+    pub struct SavedPlace {
+        pub id: Id,
+        /// What the owner calls it ("Home").
+        pub label: String,
+        pub address: String,
+        pub lat: f64,
+        pub lon: f64,
+        /// How to find the car there.
+        pub note: String,
+    }
+
+    /// Body of `POST /v1/places`.
+    pub struct NewPlace {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40))]
+        pub label: String,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+        pub address: String,
+        #[cfg_attr(feature = "openapi", schema(minimum = -90.0, maximum = 90.0))]
+        pub lat: f64,
+        #[cfg_attr(feature = "openapi", schema(minimum = -180.0, maximum = 180.0))]
+        pub lon: f64,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+        pub note: String,
+    }
+
+    /// How the assigned technician reaches the customer without seeing their number: call
+    /// or text the platform's relay number and key in the PIN. Works while the job runs.
+    pub struct ContactRelay {
+        pub order_id: Id,
+        /// The relay's phone number (E.164), not the customer's.
+        pub number: String,
+        /// Keyed in after the call connects, or put first in a text.
+        pub pin: String,
+        /// `tel:` link that dials the relay and then the PIN.
+        pub call_uri: String,
+        /// `sms:` link to the relay with the PIN as the start of the message.
+        pub sms_uri: String,
+    }
+
+    /// Body of `POST /v1/relay/connect`, sent by the telephony provider for a call or text.
+    pub struct RelayConnect {
+        #[cfg_attr(feature = "openapi", schema(max_length = 12))]
+        pub pin: String,
+        /// The caller's number (E.164).
+        #[cfg_attr(feature = "openapi", schema(max_length = 20))]
+        pub from: String,
+    }
+
+    /// Answer to `POST /v1/relay/connect`: where to connect the call or text.
+    pub struct RelayTarget {
+        pub to: String,
     }
 
     /// Answer to `GET /v1/orders/{id}/tracking`.

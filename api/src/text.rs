@@ -8,6 +8,8 @@
 pub const MAX_NAME_CHARS: usize = 80;
 /// Longest short label (make, model, plate, part name, reason), in characters.
 pub const MAX_LABEL_CHARS: usize = 120;
+/// Longest address or place note (one line).
+pub const MAX_PLACE_CHARS: usize = 200;
 
 /// Whether a field may hold several lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -217,9 +217,17 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
             "Coordinates are out of range: latitude is -90..90 and longitude -180..180.",
         ));
     }
+    let address = text::clean(
+        "address",
+        &req.address,
+        text::MAX_PLACE_CHARS,
+        Lines::One,
+        false,
+    )
+    .map_err(ApiError::invalid)?;
     let id = tx.row(
-        "INSERT INTO workshops (name, lat, lon) VALUES (?1, ?2, ?3) RETURNING id",
-        (&name, req.lat, req.lon),
+        "INSERT INTO workshops (name, lat, lon, address) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        (&name, req.lat, req.lon, &address),
         |r| r.get(0),
     )?;
     Ok(Workshop {
@@ -227,22 +235,26 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
         name,
         lat: req.lat,
         lon: req.lon,
+        address,
+    })
+}
+
+fn workshop_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workshop> {
+    Ok(Workshop {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        lat: r.get(2)?,
+        lon: r.get(3)?,
+        address: r.get(4)?,
     })
 }
 
 /// One workshop, or 404.
 pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
     conn.row(
-        "SELECT id, name, lat, lon FROM workshops WHERE id = ?1",
+        "SELECT id, name, lat, lon, address FROM workshops WHERE id = ?1",
         [id],
-        |r| {
-            Ok(Workshop {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                lat: r.get(2)?,
-                lon: r.get(3)?,
-            })
-        },
+        workshop_from_row,
     )
     .optional()?
     .ok_or_else(|| ApiError::not_found(format!("There is no workshop {id}.")))
@@ -250,14 +262,8 @@ pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
 
 /// Every workshop (public: owners pick one).
 pub fn workshops(conn: &Connection) -> ApiResult<Vec<Workshop>> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, lat, lon FROM workshops ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Workshop {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            lat: r.get(2)?,
-            lon: r.get(3)?,
-        })
-    })?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, lat, lon, address FROM workshops ORDER BY id")?;
+    let rows = stmt.query_map([], workshop_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_sync_v2.sql"),
     include_str!("../migrations/0004_identity.sql"),
     include_str!("../migrations/0005_tap_times.sql"),
+    include_str!("../migrations/0006_places.sql"),
 ];
 
 /// Schema version this build creates and understands.

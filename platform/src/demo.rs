@@ -50,10 +50,32 @@ impl Default for DemoConfig {
 
 /// City centre of the demo (Berlin Mitte).
 const CENTER: (f64, f64) = (52.5200, 13.4050);
-const WORKSHOPS: [(&str, f64, f64); 3] = [
-    ("Pitstop Mitte", 52.5230, 13.4010),
-    ("Kreuzberg Autoservice", 52.4980, 13.4180),
-    ("Prenzlauer Werkstatt", 52.5400, 13.4240),
+const WORKSHOPS: [(&str, f64, f64, &str); 3] = [
+    (
+        "Pitstop Mitte",
+        52.5230,
+        13.4010,
+        "Rosenthaler Straße 40, 10178 Berlin",
+    ),
+    (
+        "Kreuzberg Autoservice",
+        52.4980,
+        13.4180,
+        "Skalitzer Straße 80, 10997 Berlin",
+    ),
+    (
+        "Prenzlauer Werkstatt",
+        52.5400,
+        13.4240,
+        "Greifswalder Straße 200, 10405 Berlin",
+    ),
+];
+/// Where to find a car at a demo address.
+const PLACE_NOTES: [&str; 4] = [
+    "",
+    "Courtyard, second gate",
+    "Level -2, bay 41",
+    "In front of the bakery",
 ];
 const CARS: [(&str, &str); 6] = [
     ("Volkswagen", "Golf"),
@@ -135,7 +157,7 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     let admin_c = caller(&admin);
     let existing = platform.read(accounts::workshops)?;
     let mut ws_ids = Vec::new();
-    for (name, lat, lon) in WORKSHOPS {
+    for (name, lat, lon, address) in WORKSHOPS {
         let id = match existing.iter().find(|w| w.name == name) {
             Some(w) => w.id,
             None => {
@@ -148,6 +170,7 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
                                 name: name.into(),
                                 lat,
                                 lon,
+                                address: address.into(),
                             },
                         )
                     })?
@@ -333,13 +356,22 @@ fn book(platform: &Platform, seeded: &Seeded, rng: &mut StdRng) -> ApiResult<()>
     }
     .cloned()
     .ok_or_else(|| crate::ApiError::internal(anyhow::anyhow!("demo has nobody to book")))?;
-    let (lat, lon) = jitter(rng, CENTER, 5.0);
+    // Half the cars stand at a known address, the others where a pin was dropped.
+    let (lat, lon, address) = match crate::geocode::DEMO_PLACES.choose(rng) {
+        Some(&(a, lat, lon)) if rng.random_bool(0.5) => (lat, lon, a.to_string()),
+        _ => {
+            let (lat, lon) = jitter(rng, CENTER, 5.0);
+            (lat, lon, String::new())
+        }
+    };
     let now = now_ms();
     let req = NewOrder {
         vehicle_id: vehicle,
         service: service.into(),
         lat,
         lon,
+        address,
+        place_note: PLACE_NOTES.choose(rng).copied().unwrap_or_default().into(),
         window_start: now,
         window_end: now + 2 * 3600 * 1000,
         notes: String::new(),

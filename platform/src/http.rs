@@ -24,8 +24,8 @@ use utoipa_axum::routes;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query};
 use crate::{
-    ApiError, ApiResult, Platform, accounts, changes, dispatch, events, identity, location, orders,
-    sessions, share, signin, sync, technicians, vehicles,
+    ApiError, ApiResult, Platform, accounts, changes, contact, dispatch, events, geocode, identity,
+    location, orders, places, sessions, share, signin, sync, technicians, vehicles,
 };
 
 #[derive(OpenApi)]
@@ -34,7 +34,8 @@ use crate::{
     modifiers(&BearerAuth),
     tags(
         (name = "auth"), (name = "orders"), (name = "offers"), (name = "technicians"),
-        (name = "vehicles"), (name = "sync"), (name = "location"), (name = "catalogue")
+        (name = "vehicles"), (name = "sync"), (name = "location"), (name = "catalogue"),
+        (name = "places")
     )
 )]
 struct ApiDoc;
@@ -160,6 +161,12 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(upload_locations))
         .routes(routes!(upload_compact_locations))
         .routes(routes!(stream_locations))
+        .routes(routes!(geocode_search))
+        .routes(routes!(geocode_reverse))
+        .routes(routes!(list_places, create_place))
+        .routes(routes!(delete_place))
+        .routes(routes!(contact_customer))
+        .routes(routes!(relay_connect))
 }
 
 /// Before a handler reads a body: a declared length over the limit is refused at once
@@ -712,7 +719,127 @@ async fn public_config(State(p): State<Platform>) -> Json<PublicConfig> {
     Json(PublicConfig {
         tile_url: p.config().tile_url.clone(),
         dev_login: p.config().dev_login,
+        geocoding: p.geocoding().available(),
+        contact_relay: p.config().relay.is_some(),
     })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct GeocodeQuery {
+    /// What the person typed: street and number, city.
+    q: String,
+}
+
+/// Address search (the platform's geocoder; 503 when none is set up).
+#[utoipa::path(get, path = "/v1/geocode", tag = "places", security(("bearer" = [])), params(GeocodeQuery),
+    responses((status = 200, body = [GeoPlace]), (status = 422), (status = 429), (status = 502), (status = 503)))]
+async fn geocode_search(
+    State(p): State<Platform>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<GeocodeQuery>,
+) -> ApiResult<Json<Vec<GeoPlace>>> {
+    let lang = geocode::language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    p.geocoding().search(caller.id, &q.q, &lang).await.map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct ReverseQuery {
+    lat: f64,
+    lon: f64,
+}
+
+/// The address at a pin (404 when nothing is known there).
+#[utoipa::path(get, path = "/v1/geocode/reverse", tag = "places", security(("bearer" = [])), params(ReverseQuery),
+    responses((status = 200, body = GeoPlace), (status = 404), (status = 422), (status = 429), (status = 502), (status = 503)))]
+async fn geocode_reverse(
+    State(p): State<Platform>,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(q): Query<ReverseQuery>,
+) -> ApiResult<Json<GeoPlace>> {
+    let lang = geocode::language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    p.geocoding()
+        .reverse(caller.id, q.lat, q.lon, &lang)
+        .await
+        .map(Json)
+}
+
+/// The caller's saved places.
+#[utoipa::path(get, path = "/v1/places", tag = "places", security(("bearer" = [])),
+    responses((status = 200, body = [SavedPlace])))]
+async fn list_places(
+    State(p): State<Platform>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<SavedPlace>>> {
+    p.read(|c| places::list(c, &caller)).map(Json)
+}
+
+/// Save a place (at most 20 per account).
+#[utoipa::path(post, path = "/v1/places", tag = "places", security(("bearer" = [])), request_body = NewPlace,
+    responses((status = 201, body = SavedPlace), (status = 422)))]
+async fn create_place(
+    State(p): State<Platform>,
+    caller: Caller,
+    Json(req): Json<NewPlace>,
+) -> ApiResult<(StatusCode, Json<SavedPlace>)> {
+    p.write(|tx| places::create(tx, &caller, &req))
+        .map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+/// Delete one of the caller's places.
+#[utoipa::path(delete, path = "/v1/places/{id}", tag = "places", security(("bearer" = [])), params(("id" = Id, Path)),
+    responses((status = 204), (status = 404)))]
+async fn delete_place(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    p.write(|tx| places::delete(tx, &caller, id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The assigned technician's masked way to call or text the customer (while the job runs).
+#[utoipa::path(post, path = "/v1/orders/{id}/contact", tag = "orders", security(("bearer" = [])), params(("id" = Id, Path)),
+    responses((status = 200, body = ContactRelay), (status = 403), (status = 404), (status = 409), (status = 410), (status = 503)))]
+async fn contact_customer(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+) -> ApiResult<Json<ContactRelay>> {
+    let relay = p.config().relay.clone();
+    p.write(|tx| contact::open(tx, relay.as_ref(), &caller, id))
+        .map(Json)
+}
+
+/// For the telephony provider (bearer: the relay secret): where to put a call or text with
+/// this PIN through. Works only while the job runs.
+#[utoipa::path(post, path = "/v1/relay/connect", tag = "orders", request_body = RelayConnect,
+    responses((status = 200, body = RelayTarget), (status = 401), (status = 403), (status = 404), (status = 410)))]
+async fn relay_connect(
+    State(p): State<Platform>,
+    headers: HeaderMap,
+    Json(req): Json<RelayConnect>,
+) -> ApiResult<Json<RelayTarget>> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !contact::is_relay(p.config().relay.as_ref(), token) {
+        return Err(ApiError::unauthorized(
+            "Only the telephony relay may call this.",
+        ));
+    }
+    p.read(|c| contact::connect(c, &req)).map(Json)
 }
 
 /// The technician's open offers.

@@ -30,16 +30,19 @@
 pub mod accounts;
 pub mod auth;
 pub mod changes;
+pub mod contact;
 pub mod contract;
 pub mod db;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod events;
+pub mod geocode;
 pub mod http;
 pub mod identity;
 pub mod location;
 pub mod orders;
+pub mod places;
 pub mod sender;
 pub mod serve;
 pub mod sessions;
@@ -89,6 +92,12 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Sends sign-in codes by SMS; `None` prints them (development).
     pub sms: Option<SmsConfig>,
+    /// A Nominatim-compatible geocoding service for address search.
+    pub geocoder_url: Option<String>,
+    /// Without a geocoder URL: search the demo city's built-in address list (the demo).
+    pub gazetteer: bool,
+    /// The masked-contact relay; `None`: technicians cannot call customers.
+    pub relay: Option<contact::RelayConfig>,
 }
 
 /// Twilio settings for sending sign-in codes.
@@ -154,6 +163,9 @@ impl Default for Config {
             access_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             sms: None,
+            geocoder_url: None,
+            gazetteer: false,
+            relay: None,
         }
     }
 }
@@ -189,6 +201,8 @@ struct Inner {
     dev_sink: Option<Arc<sender::DevSink>>,
     /// Sign-in rate limits.
     signin_limits: signin::Limits,
+    /// Address search.
+    geocoding: geocode::Geocoding,
     /// Flips to true on shutdown so that endless event streams end and serving can drain.
     closing: watch::Sender<bool>,
     /// Event streams open per account (see [`events::StreamSlot`]).
@@ -219,6 +233,12 @@ impl Platform {
                 (sink.clone(), Some(sink))
             }
         };
+        let geocoder: Option<Box<dyn geocode::Geocoder>> =
+            match (&config.geocoder_url, config.gazetteer) {
+                (Some(url), _) => Some(Box::new(geocode::Nominatim::new(url))),
+                (None, true) => Some(Box::new(geocode::Gazetteer::new(geocode::DEMO_PLACES))),
+                (None, false) => None,
+            };
         let platform = Self {
             inner: Arc::new(Inner {
                 db: Mutex::new(conn),
@@ -229,6 +249,7 @@ impl Platform {
                 sender,
                 dev_sink,
                 signin_limits: signin::Limits::default(),
+                geocoding: geocode::Geocoding::new(geocoder),
                 streams: Mutex::new(HashMap::new()),
                 closing: watch::Sender::new(false),
             }),
@@ -268,6 +289,11 @@ impl Platform {
     /// The settings this platform runs with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Address search and its limits.
+    pub fn geocoding(&self) -> &geocode::Geocoding {
+        &self.inner.geocoding
     }
 
     /// Lifetimes of the tokens a sign-in hands out.

@@ -88,6 +88,18 @@ struct Args {
     /// Twilio's API address (for a test double or a regional edge).
     #[arg(long, default_value = "https://api.twilio.com")]
     twilio_api_base: String,
+    /// A Nominatim-compatible geocoding service for address search (e.g.
+    /// https://nominatim.openstreetmap.org, within its usage policy, or your own). Unset:
+    /// people type the address and place a pin (the demo searches its own street list).
+    #[arg(long)]
+    geocoder_url: Option<String>,
+    /// The masked-contact relay number technicians call or text (E.164). The telephony
+    /// provider asks `POST /v1/relay/connect` where to put each call through.
+    #[arg(long, requires = "relay_secret")]
+    relay_number: Option<String>,
+    /// The bearer token the telephony provider presents on `/v1/relay/connect`.
+    #[arg(long, env = "PITSTOP_RELAY_SECRET")]
+    relay_secret: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -213,6 +225,23 @@ async fn main() -> anyhow::Result<()> {
                 })?,
                 from: from.clone(),
             }),
+            _ => None,
+        },
+        geocoder_url: args.geocoder_url.clone(),
+        gazetteer: args.demo,
+        relay: match (&args.relay_number, &args.relay_secret) {
+            (Some(number), Some(secret)) => {
+                let number = match pitstop_api::address::Address::parse(number) {
+                    Ok(pitstop_api::address::Address::Phone(n)) => n,
+                    _ => anyhow::bail!(
+                        "--relay-number is a phone number in E.164 form, like +493012345678"
+                    ),
+                };
+                Some(pitstop_platform::contact::RelayConfig {
+                    number,
+                    secret: secret.clone(),
+                })
+            }
             _ => None,
         },
     };

@@ -33,7 +33,8 @@ pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
 const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id, v.vin, v.plate, v.make, v.model, \
      o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
      o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
-     (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count \
+     (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count, \
+     o.address, o.place_note \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -53,6 +54,8 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         service: r.get(8)?,
         lat: r.get(9)?,
         lon: r.get(10)?,
+        address: r.get(25)?,
+        place_note: r.get(26)?,
         window_start: r.get(11)?,
         window_end: r.get(12)?,
         price_cents: r.get(13)?,
@@ -467,6 +470,11 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
         ));
     }
     check_text("notes", &req.notes)?;
+    let place = |what: &str, v: &str| {
+        text::clean(what, v, text::MAX_PLACE_CHARS, Lines::One, false).map_err(ApiError::invalid)
+    };
+    let address = place("address", &req.address)?;
+    let place_note = place("place note", &req.place_note)?;
     let vehicle = vehicles::get_bookable(tx, caller, req.vehicle_id)?;
     let workshop_id = match caller.role {
         Role::Desk => caller.workshop_id,
@@ -474,8 +482,8 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
     };
     let id: Id = tx.row(
         "INSERT INTO orders (created_by, owner_id, workshop_id, vehicle_id, service, skill, lat, lon, \
-         window_start, window_end, price_cents, notes, status, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13) RETURNING id",
+         window_start, window_end, price_cents, notes, status, created_at, updated_at, address, place_note) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13, ?14, ?15) RETURNING id",
         rusqlite::params![
             caller.id,
             vehicle.owner_id,
@@ -489,7 +497,9 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
             req.window_end,
             service.price_cents,
             req.notes.trim(),
-            now
+            now,
+            address,
+            place_note
         ],
         |r| r.get(0),
     )?;

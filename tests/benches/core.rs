@@ -148,6 +148,8 @@ fn list_query(quick: bool) {
             service: "oil_change".into(),
             lat: 52.5,
             lon: 13.4,
+            address: String::new(),
+            place_note: String::new(),
             window_start: 0,
             window_end: 1,
             price_cents: 8900,

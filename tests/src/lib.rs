@@ -233,6 +233,7 @@ impl TestPlatform {
                     name: name.into(),
                     lat: 52.52,
                     lon: 13.40,
+                    address: "Torstraße 140, 10119 Berlin".into(),
                 },
             )
             .await
@@ -275,6 +276,8 @@ pub fn new_order(vehicle: Id, service: &str, lat: f64, lon: f64) -> NewOrder {
         service: service.into(),
         lat,
         lon,
+        address: "Oranienstraße 25, 10999 Berlin".into(),
+        place_note: "Courtyard, second gate".into(),
         window_start: now,
         window_end: now + 2 * 3600 * 1000,
         notes: "Blue car in the courtyard".into(),
@@ -629,4 +632,96 @@ pub fn osmand_request_bytes(f: &pitstop_core::location::RawFix) -> usize {
     );
     let headers = "Host: tracking.example.com:5055\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nUser-Agent: okhttp/4.12.0\r\nConnection: Keep-Alive\r\nAccept-Encoding: gzip\r\n\r\n";
     line.len() + headers.len()
+}
+
+/// A small geocoding server on 127.0.0.1 speaking Nominatim's `/search` and `/reverse`
+/// (`format=jsonv2`) over the demo city's address list: what `--geocoder-url` points at in
+/// tests. It records each request's `Accept-Language`; `fail` makes it answer 500.
+#[derive(Debug, Clone)]
+pub struct LocalGeocoder {
+    pub url: String,
+    pub languages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LocalGeocoder {
+    pub async fn start() -> Self {
+        use axum::extract::{Query, State};
+        use axum::http::HeaderMap;
+        use std::collections::HashMap;
+        type St = (
+            std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+            std::sync::Arc<std::sync::atomic::AtomicBool>,
+        );
+        fn place(a: &str, lat: f64, lon: f64) -> Value {
+            serde_json::json!({"place_id": 1, "lat": lat.to_string(), "lon": lon.to_string(), "display_name": a})
+        }
+        fn note(st: &St, h: &HeaderMap) -> bool {
+            let lang = h
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            st.0.lock().unwrap().push(lang);
+            !st.1.load(std::sync::atomic::Ordering::Relaxed)
+        }
+        async fn search(
+            State(st): State<St>,
+            h: HeaderMap,
+            Query(q): Query<HashMap<String, String>>,
+        ) -> axum::response::Response {
+            use axum::response::IntoResponse;
+            if !note(&st, &h) {
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+            let words: Vec<String> = q
+                .get("q")
+                .map(|s| s.split_whitespace().map(str::to_lowercase).collect())
+                .unwrap_or_default();
+            let found: Vec<Value> = pitstop_platform::geocode::DEMO_PLACES
+                .iter()
+                .filter(|(a, _, _)| words.iter().all(|w| a.to_lowercase().contains(w.as_str())))
+                .map(|&(a, lat, lon)| place(a, lat, lon))
+                .collect();
+            axum::Json(found).into_response()
+        }
+        async fn reverse(
+            State(st): State<St>,
+            h: HeaderMap,
+            Query(q): Query<HashMap<String, String>>,
+        ) -> axum::response::Response {
+            use axum::response::IntoResponse;
+            if !note(&st, &h) {
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+            let num = |k: &str| q.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let (lat, lon) = (num("lat"), num("lon"));
+            let near = pitstop_platform::geocode::DEMO_PLACES
+                .iter()
+                .find(|(_, a, b)| pitstop_api::geo::haversine_m(lat, lon, *a, *b) < 300.0);
+            match near {
+                Some(&(a, lat, lon)) => axum::Json(place(a, lat, lon)).into_response(),
+                None => {
+                    axum::Json(serde_json::json!({"error": "Unable to geocode"})).into_response()
+                }
+            }
+        }
+        let st: St = Default::default();
+        let app = axum::Router::new()
+            .route("/search", axum::routing::get(search))
+            .route("/reverse", axum::routing::get(reverse))
+            .with_state(st.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url,
+            languages: st.0,
+            fail: st.1,
+        }
+    }
 }

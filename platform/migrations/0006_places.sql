@@ -1,0 +1,27 @@
+-- Places: an order's service location in words with a note for finding the car, workshop
+-- addresses, owners' saved places, and masked-contact PINs for calling a customer.
+ALTER TABLE orders ADD COLUMN address TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN place_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE workshops ADD COLUMN address TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE places (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    label      TEXT NOT NULL,
+    address    TEXT NOT NULL,
+    lat        REAL NOT NULL,
+    lon        REAL NOT NULL,
+    note       TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX places_account ON places (account_id);
+
+-- One PIN per job and technician: the relay connects a call or text that comes with it to
+-- the customer while the job runs (checked at connect time, so it stops when the job ends).
+CREATE TABLE contact_relays (
+    pin           TEXT PRIMARY KEY,
+    order_id      INTEGER NOT NULL REFERENCES orders(id),
+    technician_id INTEGER NOT NULL REFERENCES accounts(id),
+    created_at    INTEGER NOT NULL,
+    UNIQUE (order_id, technician_id)
+);

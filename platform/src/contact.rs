@@ -1,0 +1,148 @@
+//! Masked contact: the technician on a job calls or texts its customer through the
+//! platform's relay number and a PIN, never seeing the customer's number. The relay (a
+//! telephony provider's webhook) asks [`connect`] where to put a call through; that works
+//! only while the job runs and only from the technician's own phone.
+
+use pitstop_api::address::Address;
+use pitstop_api::{ContactRelay, Id, RelayConnect, RelayTarget, Role};
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::auth::Caller;
+use crate::db::{Cached, Tx, now_ms};
+use crate::{ApiError, ApiResult, orders};
+
+/// The relay's settings (`--relay-number`, `--relay-secret`).
+#[derive(Clone)]
+pub struct RelayConfig {
+    /// The number technicians call (E.164).
+    pub number: String,
+    /// What the telephony provider presents as a bearer token on `POST /v1/relay/connect`.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for RelayConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayConfig")
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ended() -> ApiError {
+    ApiError::gone("This job has ended, so its customer can no longer be reached through Pitstop.")
+}
+
+fn phone_of(conn: &Connection, account: Id) -> ApiResult<Option<String>> {
+    Ok(conn
+        .row("SELECT phone FROM accounts WHERE id = ?1", [account], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// The caller's (the assigned technician's) way to reach the customer of order `id`.
+pub fn open(
+    tx: &mut Tx<'_>,
+    relay: Option<&RelayConfig>,
+    caller: &Caller,
+    id: Id,
+) -> ApiResult<ContactRelay> {
+    let relay = relay.ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Calling customers is not set up on this platform; ask the workshop to reach them.",
+        )
+    })?;
+    let order = orders::get_head(tx, caller, id)?;
+    if caller.role != Role::Technician || order.technician_id != Some(caller.id) {
+        return Err(ApiError::forbidden(
+            "Only the technician on this job can reach its customer.",
+        ));
+    }
+    if !order.status.is_active_job() {
+        return Err(ended());
+    }
+    let has_phone = match order.owner_id {
+        Some(owner) => phone_of(tx, owner)?.is_some(),
+        None => false,
+    };
+    if !has_phone {
+        return Err(ApiError::conflict(
+            "This customer has no phone number with Pitstop; ask the workshop to reach them.",
+        ));
+    }
+    let have: Option<String> = tx
+        .row(
+            "SELECT pin FROM contact_relays WHERE order_id = ?1 AND technician_id = ?2",
+            [id, caller.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let pin = match have {
+        Some(pin) => pin,
+        None => loop {
+            let pin = format!("{:06}", rand::rng().random_range(0..1_000_000));
+            let n = tx.exec(
+                "INSERT INTO contact_relays (pin, order_id, technician_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (pin) DO NOTHING",
+                rusqlite::params![pin, id, caller.id, now_ms()],
+            )?;
+            if n == 1 {
+                break pin;
+            }
+        },
+    };
+    Ok(ContactRelay {
+        order_id: id,
+        call_uri: format!("tel:{},,{pin}%23", relay.number),
+        sms_uri: format!("sms:{}?body=%23{pin}%20", relay.number),
+        number: relay.number.clone(),
+        pin,
+    })
+}
+
+/// Whether `token` is the relay's secret (compared in constant time).
+pub fn is_relay(relay: Option<&RelayConfig>, token: &str) -> bool {
+    let Some(relay) = relay else { return false };
+    let (a, b) = (relay.secret.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Where the relay puts a call or text through: the customer, while the job runs, when it
+/// comes from the technician's phone with the job's PIN.
+pub fn connect(conn: &Connection, req: &RelayConnect) -> ApiResult<RelayTarget> {
+    let unknown = || ApiError::not_found("This PIN is not known.");
+    if req.pin.len() != 6 || !req.pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(unknown());
+    }
+    let (order_id, technician): (Id, Id) = conn
+        .row(
+            "SELECT order_id, technician_id FROM contact_relays WHERE pin = ?1",
+            [&req.pin],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(unknown)?;
+    let from = match Address::parse(&req.from) {
+        Ok(Address::Phone(p)) => p,
+        _ => return Err(ApiError::invalid("`from` is a phone number in E.164 form.")),
+    };
+    if phone_of(conn, technician)?.as_deref() != Some(from.as_str()) {
+        return Err(ApiError::forbidden(
+            "This PIN works only from the phone of the technician it was given to.",
+        ));
+    }
+    let order = orders::load_head(conn, order_id)?.ok_or_else(unknown)?;
+    if order.technician_id != Some(technician) || !order.status.is_active_job() {
+        return Err(ended());
+    }
+    let to = order
+        .owner_id
+        .map(|o| phone_of(conn, o))
+        .transpose()?
+        .flatten()
+        .ok_or_else(ended)?;
+    Ok(RelayTarget { to })
+}

@@ -1,0 +1,350 @@
+//! Places and getting there: an order's address and note, address search through a real
+//! geocoding HTTP server, saved places per owner, and the masked contact that lets the
+//! technician on a job call its customer without seeing the number.
+
+use pitstop_api::*;
+use pitstop_platform::contact::RelayConfig;
+use pitstop_tests::{LocalGeocoder, TestPlatform, new_order};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn address_search_goes_through_the_configured_geocoder() {
+    let geo = LocalGeocoder::start().await;
+    let url = geo.url.clone();
+    let p = TestPlatform::start_with(|c| c.geocoder_url = Some(url)).await;
+    let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
+    assert!(config.geocoding);
+    let owner = p.owner("olga").await;
+
+    let found: Vec<GeoPlace> = owner
+        .get("/v1/geocode?q=Oranienstra%C3%9Fe%2025")
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].address, "Oranienstraße 25, 10999 Berlin");
+    assert!((found[0].lat - 52.5009).abs() < 1e-6);
+    // The person's language goes along, so addresses come back in it.
+    let r = owner
+        .http
+        .get(format!("{}/v1/geocode?q=alexanderplatz", p.base))
+        .bearer_auth(owner.token.as_ref().unwrap())
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert!(
+        geo.languages
+            .lock()
+            .unwrap()
+            .contains(&"zh-CN,zh;q=0.9".to_string())
+    );
+
+    let at: GeoPlace = owner
+        .get("/v1/geocode/reverse?lat=52.5219&lon=13.4133")
+        .await
+        .unwrap();
+    assert_eq!(at.address, "Alexanderplatz 1, 10178 Berlin");
+    let nothing = owner
+        .send(Method::GET, "/v1/geocode/reverse?lat=10&lon=10", None)
+        .await;
+    assert!(nothing.problem(404).contains("type it in"));
+    let short = owner.send(Method::GET, "/v1/geocode?q=ab", None).await;
+    assert!(short.problem(422).contains("at least 3"));
+    let bad = owner
+        .send(Method::GET, "/v1/geocode/reverse?lat=91&lon=0", None)
+        .await;
+    bad.problem(422);
+    // Signed-in only: an open geocoding proxy would be anyone's.
+    p.anonymous()
+        .send(Method::GET, "/v1/geocode?q=alexanderplatz", None)
+        .await
+        .problem(401);
+
+    // The service failing is a plain 502 that says what to do instead.
+    geo.fail.store(true, std::sync::atomic::Ordering::Relaxed);
+    let down = owner.send(Method::GET, "/v1/geocode?q=torstra", None).await;
+    assert!(down.problem(502).contains("place the pin"));
+}
+
+#[tokio::test]
+async fn without_a_geocoder_people_type_the_address() {
+    let p = TestPlatform::start().await;
+    let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
+    assert!(!config.geocoding);
+    let owner = p.owner("olga").await;
+    let r = owner
+        .send(Method::GET, "/v1/geocode?q=alexanderplatz", None)
+        .await;
+    assert!(r.problem(503).contains("Type the address"));
+}
+
+#[tokio::test]
+async fn a_booking_keeps_its_address_and_note_and_refuses_bad_ones() {
+    let p = TestPlatform::start().await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    assert_eq!(order.address, "Oranienstraße 25, 10999 Berlin");
+    assert_eq!(order.place_note, "Courtyard, second gate");
+    let again = owner.order(order.id).await;
+    assert_eq!(
+        (again.address, again.place_note),
+        (order.address.clone(), order.place_note.clone())
+    );
+    // The change log carries them too (devices read the place offline).
+    let (changes, _) = owner.pull_all(0, 100).await;
+    assert!(changes.iter().any(|c| matches!(&c.body, ChangeBody::Order(o) if o.id == order.id && o.place_note == "Courtyard, second gate")));
+
+    let mut long = new_order(car, "oil_change", 52.5, 13.4);
+    long.address = "x".repeat(201);
+    let r = owner
+        .send(
+            Method::POST,
+            "/v1/orders",
+            Some(serde_json::to_value(&long).unwrap()),
+        )
+        .await;
+    assert!(r.problem(422).contains("address"));
+    let mut broken = new_order(car, "oil_change", 52.5, 13.4);
+    broken.place_note = "level -2\nbay 41".into();
+    let r = owner
+        .send(
+            Method::POST,
+            "/v1/orders",
+            Some(serde_json::to_value(&broken).unwrap()),
+        )
+        .await;
+    assert!(r.problem(422).contains("place note"));
+    // A pin without words is fine.
+    let mut pin = new_order(car, "oil_change", 52.5, 13.4);
+    pin.address.clear();
+    pin.place_note.clear();
+    let o: Order = owner.post("/v1/orders", &pin).await.unwrap();
+    assert_eq!(o.address, "");
+}
+
+#[tokio::test]
+async fn saved_places_belong_to_their_owner() {
+    let p = TestPlatform::start().await;
+    let olga = p.owner("olga").await;
+    let other = p.owner("oscar").await;
+    let home: SavedPlace = olga
+        .post("/v1/places", &json!({"label": "Home", "address": "Kastanienallee 7, 10435 Berlin", "lat": 52.5367, "lon": 13.408, "note": "Garage 3"}))
+        .await
+        .unwrap();
+    assert_eq!(home.label, "Home");
+    let mine: Vec<SavedPlace> = olga.get("/v1/places").await.unwrap();
+    assert_eq!(mine, vec![home.clone()]);
+    let theirs: Vec<SavedPlace> = other.get("/v1/places").await.unwrap();
+    assert!(theirs.is_empty());
+    other
+        .send(Method::DELETE, &format!("/v1/places/{}", home.id), None)
+        .await
+        .problem(404);
+    let r = olga
+        .send(
+            Method::POST,
+            "/v1/places",
+            Some(json!({"label": "", "lat": 1.0, "lon": 1.0})),
+        )
+        .await;
+    r.problem(422);
+    let r = olga
+        .send(
+            Method::POST,
+            "/v1/places",
+            Some(json!({"label": "Far", "lat": 100.0, "lon": 1.0})),
+        )
+        .await;
+    r.problem(422);
+    for i in 1..20 {
+        let r = olga
+            .send(
+                Method::POST,
+                "/v1/places",
+                Some(json!({"label": format!("P{i}"), "lat": 1.0, "lon": 1.0})),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    let full = olga
+        .send(
+            Method::POST,
+            "/v1/places",
+            Some(json!({"label": "One more", "lat": 1.0, "lon": 1.0})),
+        )
+        .await;
+    assert!(full.problem(422).contains("delete one"));
+    let r = olga
+        .send(Method::DELETE, &format!("/v1/places/{}", home.id), None)
+        .await;
+    assert_eq!(r.status.as_u16(), 204);
+}
+
+/// Gives an account a phone number, as signing in with a code would have.
+fn set_phone(p: &TestPlatform, account: Id, phone: &str) {
+    p.platform
+        .write(|tx| {
+            tx.tx
+                .execute(
+                    "UPDATE accounts SET phone = ?1 WHERE id = ?2",
+                    (phone, account),
+                )
+                .map_err(|e| pitstop_platform::ApiError::internal(e.into()))?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_job_runs() {
+    let p = TestPlatform::start_with(|c| {
+        c.relay = Some(RelayConfig {
+            number: "+493000000000".into(),
+            secret: "relay-secret-123".into(),
+        })
+    })
+    .await;
+    let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
+    assert!(config.contact_relay);
+    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
+    let rival = p.technician_at("rita", &["oil"], 52.50, 13.40).await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    set_phone(&p, owner.id(), "+491701234567");
+    set_phone(&p, tech.id(), "+491709999999");
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    tech.win(order.id).await;
+
+    let path = format!("/v1/orders/{}/contact", order.id);
+    let relay: ContactRelay = tech.post(&path, &json!({})).await.unwrap();
+    assert_eq!(relay.number, "+493000000000");
+    assert_eq!(relay.pin.len(), 6);
+    assert_eq!(
+        relay.call_uri,
+        format!("tel:+493000000000,,{}%23", relay.pin)
+    );
+    assert!(relay.sms_uri.starts_with("sms:+493000000000?body=%23"));
+    // The customer's number is nowhere in what the technician gets, nor in the order.
+    let seen = serde_json::to_string(&relay).unwrap()
+        + &serde_json::to_string(&tech.order(order.id).await).unwrap();
+    assert!(!seen.contains("1701234567"), "{seen}");
+    // Asking again gives the same PIN.
+    let again: ContactRelay = tech.post(&path, &json!({})).await.unwrap();
+    assert_eq!(again.pin, relay.pin);
+    // Nobody else on the job gets one.
+    rival
+        .send(Method::POST, &path, Some(json!({})))
+        .await
+        .problem(404);
+    owner
+        .send(Method::POST, &path, Some(json!({})))
+        .await
+        .problem(403);
+
+    // The relay puts the call through, only when it is the relay asking, from the
+    // technician's phone, with the job's PIN.
+    let connect = |token: &str, pin: &str, from: &str| {
+        let (http, base, token, body) = (
+            p.anonymous().http,
+            p.base.clone(),
+            token.to_string(),
+            json!({"pin": pin, "from": from}),
+        );
+        async move {
+            let r = http
+                .post(format!("{base}/v1/relay/connect"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = connect("relay-secret-123", &relay.pin, "+491709999999").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["to"], "+491701234567");
+    assert_eq!(connect("wrong", &relay.pin, "+491709999999").await.0, 401);
+    assert_eq!(
+        connect("relay-secret-123", &relay.pin, "+491700000000")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        connect("relay-secret-123", "000000", "+491709999999")
+            .await
+            .0
+            / 100,
+        4
+    );
+
+    // Once the job ends, the PIN stops working and no new one is given.
+    for s in [
+        OrderStatus::EnRoute,
+        OrderStatus::Arrived,
+        OrderStatus::InProgress,
+        OrderStatus::Completed,
+    ] {
+        assert!(tech.step(order.id, s).await.status.is_success());
+    }
+    let (status, body) = connect("relay-secret-123", &relay.pin, "+491709999999").await;
+    assert_eq!(status, 410, "{body}");
+    assert!(
+        tech.send(Method::POST, &path, Some(json!({})))
+            .await
+            .problem(410)
+            .contains("ended")
+    );
+}
+
+#[tokio::test]
+async fn without_a_relay_or_a_customer_phone_the_app_is_told_plainly() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    tech.win(order.id).await;
+    let path = format!("/v1/orders/{}/contact", order.id);
+    assert!(
+        tech.send(Method::POST, &path, Some(json!({})))
+            .await
+            .problem(503)
+            .contains("not set up")
+    );
+
+    let p = TestPlatform::start_with(|c| {
+        c.relay = Some(RelayConfig {
+            number: "+493000000000".into(),
+            secret: "s".repeat(16),
+        })
+    })
+    .await;
+    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    tech.win(order.id).await;
+    let path = format!("/v1/orders/{}/contact", order.id);
+    assert!(
+        tech.send(Method::POST, &path, Some(json!({})))
+            .await
+            .problem(409)
+            .contains("no phone")
+    );
+}
