@@ -3,8 +3,8 @@
 //! background.
 
 use pitstop_api::{
-    DevLogin, Id, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink, ShiftChange,
-    Technician, Tracking, Vehicle,
+    ContactRelay, DevLogin, GeoPlace, Id, NewOrder, NewPlace, NewVehicle, Order, OrderStatus,
+    Role, SavedPlace, ShareLink, ShiftChange, Technician, Tracking, Vehicle,
 };
 use pitstop_core::{OfferView, SyncStatus};
 use tauri::{AppHandle, Manager, State};
@@ -314,4 +314,69 @@ pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
 pub fn dismiss_failure(state: State<'_, AppState>, seq: i64) -> Result<()> {
     state.client()?.dismiss_failure(seq)?;
     Ok(())
+}
+
+/// Address search; needs the platform.
+#[tauri::command]
+pub async fn geocode(state: State<'_, AppState>, query: String) -> Result<Vec<GeoPlace>> {
+    Ok(state.client()?.geocode(&query).await?)
+}
+
+/// The address at a pin; needs the platform.
+#[tauri::command]
+pub async fn reverse_geocode(state: State<'_, AppState>, lat: f64, lon: f64) -> Result<GeoPlace> {
+    Ok(state.client()?.reverse_geocode(lat, lon).await?)
+}
+
+/// The owner's saved places; needs the platform.
+#[tauri::command]
+pub async fn places(state: State<'_, AppState>) -> Result<Vec<SavedPlace>> {
+    Ok(state.client()?.places().await?)
+}
+
+/// Saves a place; needs the platform.
+#[tauri::command]
+pub async fn save_place(state: State<'_, AppState>, place: NewPlace) -> Result<SavedPlace> {
+    Ok(state.client()?.save_place(&place).await?)
+}
+
+/// Deletes a saved place; needs the platform.
+#[tauri::command]
+pub async fn delete_place(state: State<'_, AppState>, id: Id) -> Result<()> {
+    Ok(state.client()?.delete_place(id).await?)
+}
+
+/// The technician's masked way to reach the customer; needs the platform.
+#[tauri::command]
+pub async fn contact(state: State<'_, AppState>, order: Id) -> Result<ContactRelay> {
+    Ok(state.client()?.contact(order).await?)
+}
+
+/// Schemes the app hands to other apps: maps (`geo:`, web map links), phone and messages.
+const EXTERNAL_SCHEMES: [&str; 4] = ["geo:", "tel:", "sms:", "https:"];
+
+/// Opens a Navigate, Call or Message link in the app that handles it.
+#[tauri::command]
+pub fn open_external(app: AppHandle, uri: String) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    if uri.len() > 2048 || !EXTERNAL_SCHEMES.iter().any(|s| uri.starts_with(s)) {
+        return Err(Error::Invalid(format!("The app does not open links like {uri:.40}.")));
+    }
+    app.opener()
+        .open_url(uri, None::<&str>)
+        .map_err(|e| Error::Invalid(format!("No app on this device opens that link: {e}")))
+}
+
+/// Where this device is now (phones: GPS, after asking permission). Desktop computers do
+/// not tell; the owner searches the address or places the pin instead.
+#[tauri::command]
+pub fn here(app: AppHandle, state: State<'_, AppState>) -> Result<(f64, f64)> {
+    if state.settings.position_source() != crate::settings::PositionSource::Device {
+        return Err(Error::Position(
+            "This computer does not share its location. Search the address or place the pin \
+             on the map."
+                .into(),
+        ));
+    }
+    crate::gps::current(&app).map_err(Error::Position)
 }

@@ -21,6 +21,9 @@ pub enum Error {
     /// The app's data folder could not be found or made.
     #[error("the app data folder is not usable: {0}")]
     Storage(String),
+    /// A request the app will not carry out; the sentence says why.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Serialize for Error {
@@ -34,6 +37,7 @@ impl Serialize for Error {
             Error::Storage(_) => "storage",
             Error::SignIn(_) => "refused",
             Error::Position(_) => "position",
+            Error::Invalid(_) => "refused",
         };
         let mut st = s.serialize_struct("Error", 2)?;
         st.serialize_field("kind", kind)?;

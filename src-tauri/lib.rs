@@ -28,6 +28,9 @@ struct AppInfo {
     cache_schema: usize,
     /// "desktop" or "mobile".
     platform: &'static str,
+    /// The operating system (`android`, `ios`, `linux`, `macos`, `windows`): which maps app
+    /// a Navigate link goes to.
+    os: &'static str,
     /// How the app was started (platform URL, role to sign in as, position source).
     settings: Settings,
     position_source: PositionSource,
@@ -40,6 +43,7 @@ fn app_info(state: State<'_, AppState>) -> AppInfo {
         core_version: pitstop_core::VERSION,
         cache_schema: pitstop_core::store::SCHEMA_VERSION,
         platform: if cfg!(mobile) { "mobile" } else { "desktop" },
+        os: std::env::consts::OS,
         settings: state.settings.clone(),
         position_source: state.settings.position_source(),
     }
@@ -63,6 +67,7 @@ pub fn run() {
     let settings = Settings::load();
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(AppState::new(settings, started))
         .setup(|app| {
             // Android 13+ and iOS ask once; desktop answers "granted".
@@ -107,6 +112,14 @@ pub fn run() {
             commands::technicians,
             commands::dispatch,
             commands::share,
+            commands::geocode,
+            commands::reverse_geocode,
+            commands::places,
+            commands::save_place,
+            commands::delete_place,
+            commands::contact,
+            commands::open_external,
+            commands::here,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

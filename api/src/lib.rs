@@ -75,12 +75,12 @@ impl Tracking {
     /// What tracking shows for `order` given the technician's latest position: distance and
     /// ETA by [`geo::eta_seconds`] while on the way, zero once there, and the position only
     /// while the job is live. The platform and the offline app compute it alike.
-    pub fn of(order: &Order, technician_name: Option<String>, fix: Option<TechnicianFix>) -> Self {
+    pub fn of(order: &Order, fix: Option<TechnicianFix>) -> Self {
         let mut out = Tracking {
             order_id: order.id,
             status: order.status,
             technician_id: order.technician_id,
-            technician_name,
+            technician_name: order.technician_name.clone(),
             fix: None,
             destination_lat: order.lat,
             destination_lon: order.lon,
@@ -476,6 +476,9 @@ wire! {
         pub notes: String,
         pub status: OrderStatus,
         pub technician_id: Option<Id>,
+        /// The assigned technician's name, for the customer and the desk.
+        #[serde(default)]
+        pub technician_name: Option<String>,
         /// Why dispatch gave up, when `status` is `unassigned`.
         pub unassigned_reason: Option<String>,
         /// The job sheet. Filled in REST answers and on devices (assembled from

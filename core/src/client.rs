@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pitstop_api::{
-    DispatchRequest, Id, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink,
+    ContactRelay, DispatchRequest, GeoPlace, Id, NewPlace, SavedPlace, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink,
     ShiftChange, Technician, TechnicianFix, Tracking, Uuid, Vehicle,
 };
 use tokio::sync::{Notify, broadcast, watch};
@@ -397,11 +397,30 @@ impl Client {
         let Some(o) = store.order(order)? else {
             return Ok(None);
         };
+        let me = store.me();
         let fix = match o.technician_id {
+            // The technician's own job: this phone's newest fix is the freshest there is.
+            Some(t) if t == me => {
+                let own = store.last_fix()?.map(|f| TechnicianFix {
+                    technician_id: me,
+                    order_id: Some(order),
+                    lat: f.lat,
+                    lon: f.lon,
+                    accuracy_m: f.accuracy_m,
+                    speed_mps: f.speed_mps,
+                    heading_deg: f.heading_deg,
+                    t: f.t,
+                });
+                let known = store.position(t)?;
+                match (own, known) {
+                    (Some(a), Some(b)) => Some(if a.t >= b.t { a } else { b }),
+                    (a, b) => a.or(b),
+                }
+            }
             Some(t) => store.position(t)?,
             None => None,
         };
-        Ok(Some(Tracking::of(&o, None, fix)))
+        Ok(Some(Tracking::of(&o, fix)))
     }
 
     // ----- online-only calls (need the platform; used by desk and owner screens) -------
@@ -419,6 +438,43 @@ impl Client {
     /// Technicians the caller may see, with shift and last position (desk map).
     pub async fn technicians(&self) -> Result<Vec<Technician>> {
         self.shared.remote.get("/v1/technicians").await
+    }
+
+    /// Address search through the platform's geocoder (`lang`: an `Accept-Language`).
+    pub async fn geocode(&self, query: &str) -> Result<Vec<GeoPlace>> {
+        let q = pitstop_api::geo::percent(query);
+        self.shared.remote.get(&format!("/v1/geocode?q={q}")).await
+    }
+
+    /// The address at a pin.
+    pub async fn reverse_geocode(&self, lat: f64, lon: f64) -> Result<GeoPlace> {
+        self.shared
+            .remote
+            .get(&format!("/v1/geocode/reverse?lat={lat}&lon={lon}"))
+            .await
+    }
+
+    /// The account's saved places.
+    pub async fn places(&self) -> Result<Vec<SavedPlace>> {
+        self.shared.remote.get("/v1/places").await
+    }
+
+    /// Saves a place.
+    pub async fn save_place(&self, place: &NewPlace) -> Result<SavedPlace> {
+        self.shared.remote.post("/v1/places", place).await
+    }
+
+    /// Deletes a saved place.
+    pub async fn delete_place(&self, id: Id) -> Result<()> {
+        self.shared.remote.delete(&format!("/v1/places/{id}")).await
+    }
+
+    /// The technician's masked way to call or text the customer of `order`.
+    pub async fn contact(&self, order: Id) -> Result<ContactRelay> {
+        self.shared
+            .remote
+            .post(&format!("/v1/orders/{order}/contact"), &())
+            .await
     }
 
     /// Assigns an order by hand, or re-runs automatic dispatch when `technician` is `None`.

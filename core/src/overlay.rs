@@ -42,6 +42,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
         notes: req.notes.clone(),
         status: OrderStatus::Pending,
         technician_id: None,
+        technician_name: None,
         unassigned_reason: None,
         job_notes: Vec::new(),
         parts: Vec::new(),

@@ -233,7 +233,14 @@ impl Remote {
                 detail,
             });
         }
-        serde_json::from_slice(&body).map_err(|e| Error::BadAnswer(e.to_string()))
+        // 204 No Content reads as JSON null (for `()` answers).
+        let body: &[u8] = if body.is_empty() { b"null" } else { &body };
+        serde_json::from_slice(body).map_err(|e| Error::BadAnswer(e.to_string()))
+    }
+
+    /// `DELETE` of any resource.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.send(self.request(Method::DELETE, path)).await
     }
 
     /// `GET` of any JSON resource (the online-only screens: vehicles, technicians, links).

@@ -237,10 +237,10 @@ pub fn tracking(conn: &Connection, caller: &Caller, order_id: Id) -> ApiResult<T
 /// Tracking of an order already authorized (by account or by share link).
 pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<Tracking> {
     let Some(tech_id) = order.technician_id else {
-        return Ok(Tracking::of(order, None, None));
+        return Ok(Tracking::of(order, None));
     };
     let Some(tech) = technicians::load(conn, tech_id)? else {
-        return Ok(Tracking::of(order, None, None));
+        return Ok(Tracking::of(order, None));
     };
     let latest = conn
         .row(
@@ -274,5 +274,5 @@ pub fn tracking_of(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<T
         }),
         _ => None,
     });
-    Ok(Tracking::of(order, Some(tech.name), fix))
+    Ok(Tracking::of(order, fix))
 }

@@ -34,7 +34,7 @@ const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id,
      o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
      o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
      (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count, \
-     o.address, o.place_note \
+     o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id) \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -62,6 +62,7 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         notes: r.get(14)?,
         status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
         technician_id: r.get(16)?,
+        technician_name: r.get(27)?,
         unassigned_reason: r.get(17)?,
         job_notes: Vec::new(),
         parts: Vec::new(),

@@ -149,6 +149,7 @@ fn list_query(quick: bool) {
             lat: 52.5,
             lon: 13.4,
             address: String::new(),
+            technician_name: None,
             place_note: String::new(),
             window_start: 0,
             window_end: 1,

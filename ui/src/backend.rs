@@ -8,9 +8,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
+use pitstop_api::geo::MapsApp;
 use pitstop_api::{
-    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role,
-    ShiftChange, Technician, Tracking, Vehicle, Workshop,
+    Account, CodeSent, ContactRelay, GeoPlace, Id, NewOrder, NewPlace, NewVehicle, Order,
+    OrderStatus, PublicConfig, Role, SavedPlace, ShiftChange, Technician, Tracking, Vehicle,
+    Workshop,
 };
 use serde::Deserialize;
 
@@ -51,6 +53,20 @@ pub struct StartInfo {
     pub role: Option<Role>,
     pub name: Option<String>,
     pub workshop: Option<Id>,
+    /// The operating system (`android`, `ios`, `linux`…; in a browser, guessed from the
+    /// user agent): which maps app Navigate opens.
+    pub os: String,
+}
+
+impl StartInfo {
+    /// The maps app a Navigate link goes to on this device.
+    pub fn maps_app(&self) -> MapsApp {
+        match self.os.as_str() {
+            "android" => MapsApp::Android,
+            "ios" | "macos" => MapsApp::Apple,
+            _ => MapsApp::Web,
+        }
+    }
 }
 
 /// What the sign-in screen sends: the address and a code or a password (and a new owner's
@@ -116,6 +132,21 @@ pub trait Backend {
     fn share(&self, order: Id) -> Fut<'_, String>;
     /// Tracking through a share link's token (no sign-in).
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking>;
+
+    /// Address search through the platform's geocoder.
+    fn geocode(&self, query: String) -> Fut<'_, Vec<GeoPlace>>;
+    /// The address at a pin.
+    fn reverse_geocode(&self, lat: f64, lon: f64) -> Fut<'_, GeoPlace>;
+    /// The owner's saved places.
+    fn places(&self) -> Fut<'_, Vec<SavedPlace>>;
+    fn save_place(&self, place: NewPlace) -> Fut<'_, SavedPlace>;
+    fn delete_place(&self, id: Id) -> Fut<'_, ()>;
+    /// The technician's masked way to call or text the customer of `order`.
+    fn contact(&self, order: Id) -> Fut<'_, ContactRelay>;
+    /// Hands a Navigate, Call or Message link to the app that opens it.
+    fn open_external(&self, uri: String) -> Fut<'_, ()>;
+    /// Where this device is now, if it can tell.
+    fn here(&self) -> Fut<'_, (f64, f64)>;
 
     /// Calls `on_change` whenever data may have changed (app events, or a timer).
     fn watch(&self, on_change: Rc<dyn Fn()>) -> Watch;

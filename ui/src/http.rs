@@ -7,7 +7,8 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, DevLogin, DispatchRequest, Id, JobLine, NewNote, NewOrder, NewPart,
+    Account, CodeSent, ContactRelay, DevLogin, DispatchRequest, GeoPlace, Id, JobLine, NewPlace,
+    SavedPlace, NewNote, NewOrder, NewPart,
     NewVehicle, Offer, Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange,
     StatusChange, Technician, Tracking, Vehicle, Workshop,
 };
@@ -15,6 +16,21 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::{Backend, BackendError, Fut, SignInForm, StartInfo, Watch, now_ms};
+
+/// The operating system as the browser's user agent tells it.
+fn browser_os() -> String {
+    let ua = web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default();
+    if ua.contains("Android") {
+        "android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "ios"
+    } else {
+        "web"
+    }
+    .into()
+}
 
 /// How often a browser page refreshes (it has no event stream of its own).
 pub const POLL_MS: u32 = 1000;
@@ -146,6 +162,7 @@ impl Backend for HttpBackend {
             role: crate::backend::query_param("role").and_then(|r| Role::parse(&r)),
             name: crate::backend::query_param("name"),
             workshop: crate::backend::query_param("workshop").and_then(|w| w.parse().ok()),
+            os: browser_os(),
         };
         Box::pin(async move { Ok(info) })
     }
@@ -341,6 +358,57 @@ impl Backend for HttpBackend {
             self.get(&format!("/v1/orders/{order}/tracking"))
                 .await
                 .map(Some)
+        })
+    }
+    fn geocode(&self, query: String) -> Fut<'_, Vec<GeoPlace>> {
+        Box::pin(async move {
+            let q = String::from(js_sys::encode_uri_component(&query));
+            self.get(&format!("/v1/geocode?q={q}")).await
+        })
+    }
+    fn reverse_geocode(&self, lat: f64, lon: f64) -> Fut<'_, GeoPlace> {
+        Box::pin(async move {
+            self.get(&format!("/v1/geocode/reverse?lat={lat}&lon={lon}"))
+                .await
+        })
+    }
+    fn places(&self) -> Fut<'_, Vec<SavedPlace>> {
+        Box::pin(self.get("/v1/places"))
+    }
+    fn save_place(&self, place: NewPlace) -> Fut<'_, SavedPlace> {
+        Box::pin(async move { self.post("/v1/places", &place).await })
+    }
+    fn delete_place(&self, id: Id) -> Fut<'_, ()> {
+        Box::pin(async move {
+            self.fresh().await;
+            let r = self
+                .req(Request::delete(&self.url(&format!("/v1/places/{id}"))))
+                .send()
+                .await;
+            self.answer(r).await
+        })
+    }
+    fn contact(&self, order: Id) -> Fut<'_, ContactRelay> {
+        Box::pin(async move { self.post(&format!("/v1/orders/{order}/contact"), &()).await })
+    }
+    fn open_external(&self, uri: String) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let w = web_sys::window().ok_or_else(|| BackendError::new("browser", "no window"))?;
+            let opened = if uri.starts_with("https:") {
+                w.open_with_url_and_target(&uri, "_blank").map(|_| ())
+            } else {
+                // tel:, sms:, geo: go to the phone's own apps.
+                w.location().set_href(&uri)
+            };
+            opened.map_err(|_| BackendError::new("browser", "This browser could not open the link."))
+        })
+    }
+    fn here(&self) -> Fut<'_, (f64, f64)> {
+        Box::pin(async move {
+            Err(BackendError::new(
+                "position",
+                "This page cannot read your location. Search the address or place the pin on the map.",
+            ))
         })
     }
     fn share(&self, order: Id) -> Fut<'_, String> {

@@ -60,6 +60,7 @@ fn shell(p: &ShellProps) -> Html {
     let error = use_state(|| None::<String>);
     let tiles = use_state(|| None::<String>);
     let dev_login = use_state(|| false);
+    let geocoding = use_state(|| false);
     let workshops = use_state(Vec::<Workshop>::new);
     // Actions not yet sent that signing out would lose, waiting for the person to decide.
     let unsent = use_state(|| None::<Vec<String>>);
@@ -77,12 +78,13 @@ fn shell(p: &ShellProps) -> Html {
         })
     };
     {
-        let (b, info, sign_in, tiles, dev_login, workshops, error, account) = (
+        let (b, info, sign_in, tiles, dev_login, geocoding, workshops, error, account) = (
             p.backend.clone(),
             info.clone(),
             sign_in.clone(),
             tiles.clone(),
             dev_login.clone(),
+            geocoding.clone(),
             workshops.clone(),
             error.clone(),
             account.clone(),
@@ -111,6 +113,7 @@ fn shell(p: &ShellProps) -> Html {
                 if let Ok(c) = b.config().await {
                     tiles.set(c.tile_url);
                     dev_login.set(c.dev_login);
+                    geocoding.set(c.geocoding);
                 }
                 if let Ok(w) = b.workshops().await {
                     workshops.set(w);
@@ -145,8 +148,12 @@ fn shell(p: &ShellProps) -> Html {
     if let Some(a) = &*account {
         let b = p.backend.clone();
         let t = (*tiles).clone();
+        let (g, maps) = (
+            *geocoding,
+            (*info).as_ref().map(|i| i.maps_app()).unwrap_or(pitstop_api::geo::MapsApp::Web),
+        );
         let view = match a.role {
-            Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} /> },
+            Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} tile_url={t} maps_app={maps} /> },
             Role::Desk | Role::Admin => {
                 let w = workshops
                     .iter()
@@ -154,7 +161,7 @@ fn shell(p: &ShellProps) -> Html {
                     .cloned();
                 html! { <DeskView backend={b} account={a.clone()} tile_url={t} workshop={w} /> }
             }
-            Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} /> },
+            Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} geocoding={g} /> },
         };
         let ask = {
             let sign_out = sign_out.clone();

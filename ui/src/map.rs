@@ -2,12 +2,20 @@
 //! over map tiles when the platform names a tile URL (`--tile-url`), over a plain grid when
 //! it does not (tests, offline demos). Each marker carries its coordinates as `data-lat` and
 //! `data-lon` so tests can see it move.
+//!
+//! The view keeps its zoom and centre while the markers stay inside it (so a master getting
+//! closer never seems to move away because the map re-zoomed); it refits when a marker
+//! leaves the view or the person presses "Fit". A scale bar shows distances. With
+//! `on_pick`, a click or tap on the map places a pin there.
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 const W: f64 = 640.0;
 const H: f64 = 420.0;
 const TILE: f64 = 256.0;
+/// Metres per pixel at the equator at zoom 0 (256-pixel tiles).
+const M_PER_PX_Z0: f64 = 156_543.033_92;
 
 /// One point on the map.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +37,9 @@ pub struct MapProps {
     pub route: Option<(String, String)>,
     #[prop_or_default]
     pub tile_url: Option<String>,
+    /// Called with (lat, lon) where the person clicked or tapped: placing a pin.
+    #[prop_or_default]
+    pub on_pick: Option<Callback<(f64, f64)>>,
 }
 
 /// World pixel coordinates at zoom 0.
@@ -39,8 +50,80 @@ fn project(lat: f64, lon: f64) -> (f64, f64) {
     (x, y)
 }
 
+/// The inverse of [`project`].
+fn unproject(x: f64, y: f64) -> (f64, f64) {
+    let lon = x / TILE * 360.0 - 180.0;
+    let n = std::f64::consts::PI * (1.0 - 2.0 * y / TILE);
+    (n.sinh().atan().to_degrees(), lon)
+}
+
+/// What the map shows: zoom level and centre in world pixels at zoom 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct View {
+    z: f64,
+    cx: f64,
+    cy: f64,
+}
+
+impl View {
+    fn scale(&self) -> f64 {
+        2f64.powf(self.z)
+    }
+    /// Screen position of a world point.
+    fn at(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        let s = self.scale();
+        ((x - self.cx) * s + W / 2.0, (y - self.cy) * s + H / 2.0)
+    }
+    /// Whether a world point is on screen, away from the edges.
+    fn shows(&self, p: (f64, f64)) -> bool {
+        let (x, y) = self.at(p);
+        (W * 0.05..=W * 0.95).contains(&x) && (H * 0.05..=H * 0.95).contains(&y)
+    }
+}
+
+/// The largest zoom at which every point fits with a margin.
+fn fit(pts: &[(f64, f64)]) -> View {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for &(x, y) in pts {
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    let (dx, dy) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+    let z = ((W * 0.8 / dx).min(H * 0.8 / dy))
+        .log2()
+        .floor()
+        .clamp(3.0, 17.0);
+    View {
+        z,
+        cx: (x0 + x1) / 2.0,
+        cy: (y0 + y1) / 2.0,
+    }
+}
+
+/// A round distance that draws at most `max_px` long, and its length in pixels.
+fn scale_bar(m_per_px: f64, max_px: f64) -> (f64, String) {
+    let max_m = m_per_px * max_px;
+    let base = 10f64.powf(max_m.log10().floor());
+    let nice = [5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|k| k * base)
+        .find(|d| *d <= max_m)
+        .unwrap_or(base);
+    let label = if nice >= 1000.0 {
+        format!("{} km", nice / 1000.0)
+    } else {
+        format!("{nice} m")
+    };
+    (nice / m_per_px, label)
+}
+
 #[function_component(Map)]
 pub fn map(props: &MapProps) -> Html {
+    // The view the person last saw; kept while it still shows every marker.
+    let kept = use_mut_ref(|| None::<View>);
+    let redraw = use_force_update();
     if props.markers.is_empty() {
         return html! { <div class="map empty">{ "Nothing to show on the map yet." }</div> };
     }
@@ -49,26 +132,33 @@ pub fn map(props: &MapProps) -> Html {
         .iter()
         .map(|m| project(m.lat, m.lon))
         .collect();
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for &(x, y) in &pts {
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    }
-    // The largest zoom at which every marker fits with a margin.
-    let (dx, dy) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
-    let z = ((W * 0.8 / dx).min(H * 0.8 / dy))
-        .log2()
-        .floor()
-        .clamp(3.0, 17.0);
-    let scale = 2f64.powf(z);
-    let (cx, cy) = ((x0 + x1) / 2.0 * scale, (y0 + y1) / 2.0 * scale);
-    let (left, top) = (cx - W / 2.0, cy - H / 2.0);
-    let at = |lat: f64, lon: f64| {
-        let (x, y) = project(lat, lon);
-        (x * scale - left, y * scale - top)
+    let view = {
+        let mut k = kept.borrow_mut();
+        let v = match *k {
+            Some(v) if pts.iter().all(|p| v.shows(*p)) => v,
+            _ => fit(&pts),
+        };
+        *k = Some(v);
+        v
     };
+    let zoom = |by: f64| {
+        let (kept, redraw) = (kept.clone(), redraw.clone());
+        let pts = pts.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut k = kept.borrow_mut();
+            *k = Some(match (by, *k) {
+                (0.0, _) | (_, None) => fit(&pts),
+                (by, Some(v)) => View {
+                    z: (v.z + by).clamp(3.0, 18.0),
+                    ..v
+                },
+            });
+            redraw.force_update();
+        })
+    };
+    let scale = view.scale();
+    let (left, top) = (view.cx * scale - W / 2.0, view.cy * scale - H / 2.0);
+    let at = |lat: f64, lon: f64| view.at(project(lat, lon));
     let tiles = match &props.tile_url {
         Some(url) => {
             let n = scale as i64;
@@ -81,7 +171,7 @@ pub fn map(props: &MapProps) -> Html {
             for tx in tx0..=tx1 {
                 for ty in ty0.max(0)..=ty1.min(n - 1) {
                     let href = url
-                        .replace("{z}", &(z as i64).to_string())
+                        .replace("{z}", &(view.z as i64).to_string())
                         .replace("{x}", &tx.rem_euclid(n).to_string())
                         .replace("{y}", &ty.to_string());
                     out.push(html! { <image href={href} x={(tx as f64 * TILE - left).to_string()} y={(ty as f64 * TILE - top).to_string()} width="256" height="256" /> });
@@ -121,15 +211,74 @@ pub fn map(props: &MapProps) -> Html {
             </g>
         }
     });
+    let (_, mid_lat) = {
+        let (lat, lon) = unproject(view.cx, view.cy);
+        (lon, lat)
+    };
+    let m_per_px = M_PER_PX_Z0 * mid_lat.to_radians().cos() / scale;
+    let (bar_px, bar_label) = scale_bar(m_per_px, 120.0);
+    let pick = props.on_pick.clone().map(|cb| {
+        Callback::from(move |e: MouseEvent| {
+            let Some(svg) = e
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let r = svg.get_bounding_client_rect();
+            if r.width() <= 0.0 || r.height() <= 0.0 {
+                return;
+            }
+            let x = (f64::from(e.client_x()) - r.left()) * W / r.width();
+            let y = (f64::from(e.client_y()) - r.top()) * H / r.height();
+            let (wx, wy) = ((x + left) / scale, (y + top) / scale);
+            cb.emit(unproject(wx, wy));
+        })
+    });
     html! {
-        <svg class="map" viewBox={format!("0 0 {W} {H}")} role="img" aria-label="map">
+      <div class={classes!("map-wrap", props.on_pick.is_some().then_some("pickable"))}>
+        <svg class="map" viewBox={format!("0 0 {W} {H}")} role="img" aria-label="map" onclick={pick}>
           <rect class="land" x="0" y="0" width={W.to_string()} height={H.to_string()} />
           { tiles }
           { for route }
           { for markers }
-          if props.tile_url.is_none() {
-            <text class="attribution" x="8" y={(H - 8.0).to_string()}>{ "no map tiles configured (platform --tile-url)" }</text>
-          }
+          <g class="scale" transform={format!("translate(12,{:.0})", H - 14.0)}>
+            <line x1="0" y1="0" x2={format!("{bar_px:.1}")} y2="0" />
+            <text x="0" y="-6">{ bar_label }</text>
+          </g>
         </svg>
+        <div class="map-controls">
+          <button class="zoom-in" aria-label="Zoom in" onclick={zoom(1.0)}>{ "+" }</button>
+          <button class="zoom-out" aria-label="Zoom out" onclick={zoom(-1.0)}>{ "−" }</button>
+          <button class="zoom-fit" aria-label="Show everything" onclick={zoom(0.0)}>{ "Fit" }</button>
+        </div>
+      </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_round_trips_and_scale_bars_are_round() {
+        let (x, y) = project(52.52, 13.405);
+        let (lat, lon) = unproject(x, y);
+        assert!((lat - 52.52).abs() < 1e-9 && (lon - 13.405).abs() < 1e-9);
+        let (px, label) = scale_bar(3.0, 120.0);
+        assert_eq!(label, "200 m");
+        assert!((px - 66.7).abs() < 0.1);
+        assert_eq!(scale_bar(30.0, 120.0).1, "2 km");
+    }
+
+    #[test]
+    fn the_view_is_kept_while_markers_stay_inside() {
+        let a = project(52.50, 13.40);
+        let b = project(52.52, 13.42);
+        let v = fit(&[a, b]);
+        assert!(v.shows(a) && v.shows(b));
+        // Getting closer stays inside the same view; far away does not.
+        assert!(v.shows(project(52.51, 13.41)));
+        assert!(!v.shows(project(53.5, 13.4)));
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, Id, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShareLink,
+    Account, CodeSent, ContactRelay, GeoPlace, Id, NewPlace, SavedPlace, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShareLink,
     ShiftChange, Technician, Tracking, Vehicle, Workshop,
 };
 use serde::Serialize;
@@ -93,6 +93,8 @@ impl TauriBackend {
 #[derive(serde::Deserialize)]
 struct AppInfo {
     platform: String,
+    #[serde(default)]
+    os: String,
     settings: AppSettings,
 }
 
@@ -114,6 +116,7 @@ impl Backend for TauriBackend {
                 role: a.settings.role,
                 name: a.settings.name,
                 workshop: a.settings.workshop,
+                os: a.os,
             })
         })
     }
@@ -229,6 +232,30 @@ impl Backend for TauriBackend {
     }
     fn tracking(&self, order: Id) -> Fut<'_, Option<Tracking>> {
         Box::pin(invoke("tracking", json!({ "order": order })))
+    }
+    fn geocode(&self, query: String) -> Fut<'_, Vec<GeoPlace>> {
+        Box::pin(invoke("geocode", json!({ "query": query })))
+    }
+    fn reverse_geocode(&self, lat: f64, lon: f64) -> Fut<'_, GeoPlace> {
+        Box::pin(invoke("reverse_geocode", json!({ "lat": lat, "lon": lon })))
+    }
+    fn places(&self) -> Fut<'_, Vec<SavedPlace>> {
+        Box::pin(invoke("places", json!({})))
+    }
+    fn save_place(&self, place: NewPlace) -> Fut<'_, SavedPlace> {
+        Box::pin(invoke("save_place", json!({ "place": arg(place) })))
+    }
+    fn delete_place(&self, id: Id) -> Fut<'_, ()> {
+        Box::pin(invoke("delete_place", json!({ "id": id })))
+    }
+    fn contact(&self, order: Id) -> Fut<'_, ContactRelay> {
+        Box::pin(invoke("contact", json!({ "order": order })))
+    }
+    fn open_external(&self, uri: String) -> Fut<'_, ()> {
+        Box::pin(invoke("open_external", json!({ "uri": uri })))
+    }
+    fn here(&self) -> Fut<'_, (f64, f64)> {
+        Box::pin(invoke("here", json!({})))
     }
     fn share(&self, order: Id) -> Fut<'_, String> {
         Box::pin(async move {

@@ -70,6 +70,12 @@ pub struct RoleProps {
     /// A desk's workshop, loaded once at start.
     #[prop_or_default]
     pub workshop: Option<Workshop>,
+    /// Whether the platform has address search.
+    #[prop_or_default]
+    pub geocoding: bool,
+    /// Which maps app Navigate hands a destination to on this device.
+    #[prop_or(pitstop_api::geo::MapsApp::Web)]
+    pub maps_app: pitstop_api::geo::MapsApp,
 }
 
 #[derive(Default)]

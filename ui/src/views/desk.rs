@@ -89,9 +89,14 @@ pub fn desk_view(p: &Props) -> Html {
             bump.clone(),
             submitting.clone(),
         );
+        // A walk-in's car is at the workshop.
         let at = workshop
             .as_ref()
             .map_or((52.52, 13.405), |w| (w.lat, w.lon));
+        let address = workshop
+            .as_ref()
+            .map(|w| w.address.clone())
+            .unwrap_or_default();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let vin = input_value("walkin-vin").trim().to_uppercase();
@@ -107,7 +112,7 @@ pub fn desk_view(p: &Props) -> Html {
                 return;
             }
             submitting.set(true);
-            let (b, submitting) = (b.clone(), submitting.clone());
+            let (b, submitting, address) = (b.clone(), submitting.clone(), address.clone());
             act(error.clone(), bump.clone(), async move {
                 let booked = async {
                     let vehicle = find_or_add_vehicle(&b, vin, plate, make, model).await?;
@@ -117,6 +122,8 @@ pub fn desk_view(p: &Props) -> Html {
                         service,
                         lat: at.0,
                         lon: at.1,
+                        address,
+                        place_note: "At the workshop".into(),
                         window_start: start,
                         window_end: start + 2 * 3_600_000,
                         notes,

@@ -3,6 +3,7 @@
 pub mod common;
 pub mod desk;
 pub mod owner;
+pub mod place;
 pub mod signin;
 pub mod technician;
 pub mod track;

@@ -3,15 +3,21 @@
 
 use pitstop_api::device::SyncStatus;
 use pitstop_api::services::{self, ServiceType};
-use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, Vehicle};
+use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, SavedPlace, Vehicle};
 use yew::prelude::*;
 
 use crate::backend::{Fut, Shared, now_ms};
 use crate::views::common::*;
+use crate::views::place::{Place, PlacePicker};
 use crate::views::track::{Target, TrackView};
 
-/// Where the owner's car is when booking from a desktop (the demo city's centre).
+/// Where the pin starts when the owner has no saved place (the demo city's centre).
 const HOME: (f64, f64) = (52.5163, 13.3777);
+
+/// Saved places need the platform; offline the list is empty.
+fn load_places(b: Shared) -> Fut<'static, Vec<SavedPlace>> {
+    Box::pin(async move { Ok(b.places().await.unwrap_or_default()) })
+}
 
 /// The shared role view properties.
 pub type Props = RoleProps;
@@ -84,6 +90,26 @@ pub fn owner_view(p: &Props) -> Html {
     // Cars change only when one is added here, not on every order or position change.
     let (cars_tick, cars_changed) = use_local_changes();
     let cars = use_data(&p.backend, cars_tick, load_cars);
+    let (places_tick, places_changed) = use_local_changes();
+    let saved = use_data(&p.backend, places_tick, load_places)
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    // The place being booked: the first saved place, or the pin's start, until changed.
+    let place = use_state(|| None::<Place>);
+    let chosen_place = (*place).clone().unwrap_or_else(|| match saved.first() {
+        Some(s) => Place {
+            lat: s.lat,
+            lon: s.lon,
+            address: s.address.clone(),
+            note: s.note.clone(),
+        },
+        None => Place {
+            lat: HOME.0,
+            lon: HOME.1,
+            address: String::new(),
+            note: String::new(),
+        },
+    });
     let sync = use_data(&p.backend, tick, load_sync);
     let error = use_state(|| None::<String>);
     let (dismiss, retry, sync_now) = badge_callbacks(&p.backend, &error, &bump);
@@ -134,6 +160,7 @@ pub fn owner_view(p: &Props) -> Html {
             confirming.clone(),
         );
         let code = chosen.code.clone();
+        let at = chosen_place.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             match *confirming {
@@ -153,8 +180,10 @@ pub fn owner_view(p: &Props) -> Html {
             let order = NewOrder {
                 vehicle_id,
                 service: code.clone(),
-                lat: HOME.0,
-                lon: HOME.1,
+                lat: at.lat,
+                lon: at.lon,
+                address: at.address.trim().to_string(),
+                place_note: at.note.trim().to_string(),
                 window_start: start,
                 window_end: end,
                 notes: input_value("book-notes"),
@@ -207,7 +236,11 @@ pub fn owner_view(p: &Props) -> Html {
                 }) }
               </select>
             </label>
-            <input id="book-notes" placeholder="Anything the master should know" />
+            <PlacePicker backend={p.backend.clone()} value={chosen_place.clone()} tile_url={p.tile_url.clone()}
+              geocoding={p.geocoding} saved={saved.clone()} on_saved={places_changed.clone()}
+              on_change={{ let place = place.clone(); move |v| place.set(Some(v)) }} />
+            <label for="book-notes">{ "Anything the master should know (optional)" }</label>
+            <input id="book-notes" placeholder="Squeaks when braking" />
             <p id="book-price" class="price big">
               { format!("{} fixed price, labour and standard parts included · about {} min", price(chosen.price_cents), chosen.minutes) }
             </p>

@@ -3,10 +3,12 @@
 //! the sync badge. Every action is queued on the device first (in the app) and works offline.
 
 use pitstop_api::device::{LocalAnswer, OfferView, SyncStatus};
-use pitstop_api::{Order, OrderStatus, ShiftChange};
+use pitstop_api::geo::{self, MapsApp};
+use pitstop_api::{ContactRelay, Order, OrderStatus, ShiftChange, Tracking};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared};
+use crate::map::{Map, Marker};
 use crate::views::common::*;
 
 /// Where a desktop technician starts a shift (the demo city's centre); phones send their GPS.
@@ -120,7 +122,10 @@ pub fn technician_view(p: &Props) -> Html {
         <section id="jobs">
           <h2>{ "Active job" }</h2>
           if jobs.is_empty() { <p class="muted">{ "No active job." }</p> }
-          { for jobs.iter().map(|o| html! { <JobCard backend={p.backend.clone()} order={(*o).clone()} on_done={bump.clone()} /> }) }
+          { for jobs.iter().map(|o| html! {
+              <JobCard backend={p.backend.clone()} order={(*o).clone()} on_done={bump.clone()}
+                tick={tick} tile_url={p.tile_url.clone()} maps_app={p.maps_app} />
+          }) }
         </section>
         <section id="history">
           <h2>{ "History" }</h2>
@@ -191,6 +196,103 @@ struct JobProps {
     backend: Shared,
     order: Order,
     on_done: Callback<()>,
+    /// Changes whenever the device's data may have (new fixes move the map).
+    tick: u32,
+    tile_url: Option<String>,
+    maps_app: MapsApp,
+}
+
+/// Where the job is and how to get there: address, note, map with both positions, distance
+/// and ETA, Navigate, and Call / Message through the platform's masked number.
+fn getting_there(
+    o: &Order,
+    track: Option<&Tracking>,
+    p: &JobProps,
+    contact: &UseStateHandle<Option<ContactRelay>>,
+    error: &UseStateHandle<Option<String>>,
+) -> Html {
+    let label = format!("{} {}", o.vehicle.make, o.vehicle.plate);
+    let nav = geo::navigate_uri(p.maps_app, o.lat, o.lon, &label);
+    let open = |uri: String| {
+        let (b, error) = (p.backend.clone(), error.clone());
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            let (b, error, uri) = (b.clone(), error.clone(), uri.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = b.open_external(uri).await {
+                    error.set(Some(e.message));
+                }
+            });
+        })
+    };
+    // Call/Message first ask the platform for the masked number, then open it.
+    let reach = |sms: bool| {
+        let (b, error, contact, id) = (p.backend.clone(), error.clone(), contact.clone(), o.id);
+        Callback::from(move |_: MouseEvent| {
+            let (b, error, contact) = (b.clone(), error.clone(), contact.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let relay = match (*contact).clone() {
+                    Some(r) => r,
+                    None => match b.contact(id).await {
+                        Ok(r) => {
+                            contact.set(Some(r.clone()));
+                            r
+                        }
+                        Err(e) => {
+                            error.set(Some(format!("Could not reach the customer: {}", e.message)));
+                            return;
+                        }
+                    },
+                };
+                let uri = if sms { relay.sms_uri } else { relay.call_uri };
+                if let Err(e) = b.open_external(uri).await {
+                    error.set(Some(e.message));
+                }
+            });
+        })
+    };
+    let mut markers = vec![Marker {
+        id: "marker-dest".into(),
+        lat: o.lat,
+        lon: o.lon,
+        label: o.vehicle.plate.clone(),
+        class: "dest",
+    }];
+    if let Some(f) = track.and_then(|t| t.fix.as_ref()) {
+        markers.push(Marker {
+            id: "marker-tech".into(),
+            lat: f.lat,
+            lon: f.lon,
+            label: "You".into(),
+            class: "tech",
+        });
+    }
+    let distance = match track.and_then(|t| t.distance_m.zip(t.eta_s)) {
+        Some((_, 0)) => "You are there".to_string(),
+        Some((d, eta)) => format!("{:.1} km · about {}", d / 1000.0, duration(eta)),
+        None => "Your position is not known yet".to_string(),
+    };
+    html! {
+      <section class="where" aria-label="Where the car is">
+        <p id="job-address"><strong>{ if o.address.is_empty() { "Pin on the map (no address given)".to_string() } else { o.address.clone() } }</strong></p>
+        if !o.place_note.is_empty() { <p id="job-place-note" class="customer-notes">{ &o.place_note }</p> }
+        <p id="job-distance" class="muted">{ distance }</p>
+        <Map markers={markers} route={Some(("marker-tech".to_string(), "marker-dest".to_string()))} tile_url={p.tile_url.clone()} />
+        <div class="go">
+          <a id="navigate" class="button primary" href={nav.clone()} onclick={open(nav.clone())}>{ "Navigate" }</a>
+          if o.owner_id.is_some() {
+            <button id="call-customer" type="button" onclick={reach(false)}>{ "Call customer" }</button>
+            <button id="message-customer" type="button" onclick={reach(true)}>{ "Message" }</button>
+          }
+        </div>
+        if let Some(r) = &**contact {
+          <p id="contact-relay" class="small">
+            <a id="call-link" href={r.call_uri.clone()}>{ format!("Call {} and key in {}#", r.number, r.pin) }</a>
+            { " · the customer's own number stays private; this works until the job ends." }
+          </p>
+        }
+      </section>
+    }
 }
 
 /// How long the step button stays disabled after a tap.
@@ -203,6 +305,19 @@ fn job_card(p: &JobProps) -> Html {
     let error = use_state(|| None::<String>);
     let o = &p.order;
     let id = o.id;
+    let contact = use_state(|| None::<ContactRelay>);
+    let track = use_state(|| None::<Tracking>);
+    {
+        let track = track.clone();
+        use_effect_with((p.backend.clone(), id, p.tick, o.version), move |(b, id, _, _)| {
+            let (b, id) = (b.clone(), *id);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(t) = b.tracking(id).await {
+                    track.set(t);
+                }
+            });
+        });
+    }
     let next = o.status.next_job_step();
     // The button shows the next step as soon as this one is recorded, under the same
     // finger: it stays disabled a moment so a double tap cannot take two steps.
@@ -332,6 +447,7 @@ fn job_card(p: &JobProps) -> Html {
         </p>
         if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
         { error_line(&error) }
+        { getting_there(o, (*track).as_ref(), p, &contact, &error) }
         if let Some(until) = *completing {
           <div id="complete-undo" class="card warn" role="status" aria-live="polite">
             // Whole seconds left, rounded up (use_clock re-renders every second; its `now`
