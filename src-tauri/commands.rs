@@ -3,8 +3,8 @@
 //! background.
 
 use pitstop_api::{
-    ContactRelay, DevLogin, GeoPlace, Id, NewOrder, NewPlace, NewVehicle, Order, OrderStatus,
-    Role, SavedPlace, ShareLink, ShiftChange, Technician, Tracking, Vehicle,
+    ContactRelay, DevLogin, GeoPlace, Id, NewOrder, NewPlace, NewVehicle, Order, OrderStatus, Role,
+    SavedPlace, ShareLink, ShiftChange, Technician, Tracking, Vehicle,
 };
 use pitstop_core::{OfferView, SyncStatus};
 use tauri::{AppHandle, Manager, State};
@@ -360,7 +360,9 @@ const EXTERNAL_SCHEMES: [&str; 4] = ["geo:", "tel:", "sms:", "https:"];
 pub fn open_external(app: AppHandle, uri: String) -> Result<()> {
     use tauri_plugin_opener::OpenerExt;
     if uri.len() > 2048 || !EXTERNAL_SCHEMES.iter().any(|s| uri.starts_with(s)) {
-        return Err(Error::Invalid(format!("The app does not open links like {uri:.40}.")));
+        return Err(Error::Invalid(format!(
+            "The app does not open links like {uri:.40}."
+        )));
     }
     app.opener()
         .open_url(uri, None::<&str>)

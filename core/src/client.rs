@@ -25,8 +25,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use pitstop_api::{
-    ContactRelay, DispatchRequest, GeoPlace, Id, NewPlace, SavedPlace, MutationOp, NewOrder, NewVehicle, Order, OrderStatus, Role, ShareLink,
-    ShiftChange, Technician, TechnicianFix, Tracking, Uuid, Vehicle,
+    ContactRelay, DispatchRequest, GeoPlace, Id, MutationOp, NewOrder, NewPlace, NewVehicle, Order,
+    OrderStatus, Role, SavedPlace, ShareLink, ShiftChange, Technician, TechnicianFix, Tracking,
+    Uuid, Vehicle,
 };
 use tokio::sync::{Notify, broadcast, watch};
 

@@ -476,6 +476,30 @@ pub async fn click(c: &Client, css: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Clicks `dx`,`dy` CSS pixels from the centre of the element matching `css` (placing a
+/// pin on a map).
+pub async fn click_at(c: &Client, css: &str, dx: f64, dy: f64) -> anyhow::Result<()> {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let el = find(c, css).await?;
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: el,
+            duration: None,
+            x: dx,
+            y: dy,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(mouse)
+        .await
+        .with_context(|| format!("clicking {css} at {dx},{dy}"))?;
+    Ok(())
+}
+
 /// Clicks the element matching `css` if it is there right now; says whether it was.
 pub async fn click_if_present(c: &Client, css: &str) -> bool {
     let Ok(el) = step(css, c.find(Locator::Css(css))).await else {

@@ -340,7 +340,9 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
 #[tokio::test]
 async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     let _one = ONE_APP.lock().await;
-    let p = TestPlatform::start().await;
+    let geo = pitstop_tests::LocalGeocoder::start().await;
+    let geo_url = geo.url.clone();
+    let p = TestPlatform::start_with(|c| c.geocoder_url = Some(geo_url)).await;
     let tech = p
         .technician_at("max", &["oil", "brakes"], 52.50, 13.37)
         .await;
@@ -356,15 +358,41 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     // First the car (VIN checked by the platform), then the booking form.
     add_car(c).await;
 
+    // Where the car is: found by address search, then the pin nudged onto the right spot.
+    ui::type_into(c, "#place-address", "oranien 25")
+        .await
+        .unwrap();
+    click(c, "#place-search").await.unwrap();
+    click(c, ".place-result").await.unwrap();
+    until("the chosen address's pin", || async {
+        let t = text(c, "#place-coords").await?;
+        t.contains("52.50090, 13.42160").then_some(())
+    })
+    .await
+    .unwrap();
+    app.screenshot("owner-place").await.unwrap();
+    ui::click_at(c, "#book-place svg.map", 30.0, 20.0)
+        .await
+        .unwrap();
+    until("the pin to move", || async {
+        let t = text(c, "#place-coords").await?;
+        (!t.contains("52.50090, 13.42160")).then_some(())
+    })
+    .await
+    .unwrap();
+    ui::type_into(c, "#place-note", "Level -2, bay 41")
+        .await
+        .unwrap();
+
     ui::select(c, "#book-service", "brake_pads").await.unwrap();
     let brake = services::find("brake_pads").unwrap();
-    let shown = until("the price of the chosen service", || async {
+    let price_line = until("the price of the chosen service", || async {
         let t = text(c, "#book-price").await?;
         t.contains("€189.00").then_some(t)
     })
     .await
     .unwrap();
-    assert!(shown.contains("fixed price"), "{shown}");
+    assert!(price_line.contains("fixed price"), "{price_line}");
     app.screenshot("owner-booking").await.unwrap();
     // Booking asks once more, with the price on the button.
     click(c, "#book-submit").await.unwrap();
@@ -386,6 +414,11 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     .unwrap();
     assert_eq!(order.service, "brake_pads");
     assert_eq!(order.price_cents, brake.price_cents);
+    // The place went with it: the searched address (a nudge keeps it), the moved pin, the note.
+    assert_eq!(order.address, "Oranienstraße 25, 10999 Berlin");
+    assert_eq!(order.place_note, "Level -2, bay 41");
+    let moved = geo::haversine_m(order.lat, order.lon, 52.5009, 13.4216);
+    assert!(moved > 1.0 && moved < 150.0, "the pin moved {moved} m");
 
     // The master accepts and drives; the owner's map follows with an ETA.
     tech.set_off(order.id).await;
@@ -410,6 +443,14 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     })
     .await
     .unwrap();
+    // Who is coming and how fresh the position is.
+    let master = shown(c, "#track-master").await;
+    assert!(master.contains("Your master: max"), "{master}");
+    let age = shown(c, "#track-age").await;
+    assert!(
+        age.starts_with("Updated ") && age.ends_with(" s ago"),
+        "{age}"
+    );
     // The owner heard that the master is on the way, once, as a system notification.
     // ("A master accepted" may be skipped: a device that syncs both changes at once
     // announces only where the job is now.)
@@ -533,6 +574,26 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     // On the map as busy.
     find(c, &format!("#tech-{}.busy", tech.id())).await.unwrap();
     app.screenshot("desk-board").await.unwrap();
+    // The detail shows who is on it; the desk cancels with a reason the customer sees.
+    let people = shown(c, "#detail-people").await;
+    assert!(people.contains("Technician: wolf"), "{people}");
+    click(c, "#desk-cancel-start").await.unwrap();
+    ui::select(c, "#desk-cancel-reason", "Booked twice by mistake")
+        .await
+        .unwrap();
+    app.screenshot("desk-cancel").await.unwrap();
+    click(c, "#desk-cancel-order").await.unwrap();
+    let cancelled = until("the order to be cancelled", || async {
+        let o = desk.order(order.id).await;
+        (o.status == OrderStatus::Cancelled).then_some(o)
+    })
+    .await
+    .unwrap();
+    let last = cancelled.timeline.last().unwrap();
+    assert_eq!(last.note.as_deref(), Some("Booked twice by mistake"));
+    // Closing the panel brings the walk-in form back.
+    click(c, "#detail-close").await.unwrap();
+    find(c, "#walk-in").await.unwrap();
 
     app.close().await;
     p.stop().await;
@@ -777,6 +838,120 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
         .find(|t| t.status == OrderStatus::Cancelled)
         .unwrap();
     assert_eq!(step.note.as_deref(), Some("The car is already fixed"));
+    app.close().await;
+    p.stop().await;
+}
+
+/// Gives an account a phone number, as signing in with a code would have.
+fn set_phone(p: &TestPlatform, account: Id, phone: &str) {
+    p.platform
+        .write(|tx| {
+            tx.tx
+                .execute(
+                    "UPDATE accounts SET phone = ?1 WHERE id = ?2",
+                    (phone, account),
+                )
+                .map_err(|e| pitstop_platform::ApiError::internal(e.into()))?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn technician_sees_where_the_car_is_navigates_and_calls_through_a_masked_number() {
+    let _one = ONE_APP.lock().await;
+    let p = TestPlatform::start_with(|c| {
+        c.offer_ttl = Duration::from_secs(90);
+        c.relay = Some(pitstop_platform::contact::RelayConfig {
+            number: "+493000000000".into(),
+            secret: "relay-secret".into(),
+        });
+    })
+    .await;
+    let admin = p.admin().await;
+    let app = App::start(&app_env(&p.base, "technician", "tina"))
+        .await
+        .expect("the app starts under tauri-driver");
+    let c = &app.client;
+    click(c, "#shift").await.unwrap();
+    let tina: Technician = until("the shift to reach the platform", || async {
+        let list: Vec<Technician> = admin.get("/v1/technicians").await.ok()?;
+        list.into_iter().find(|t| t.name == "tina" && t.on_shift)
+    })
+    .await
+    .unwrap();
+    set_phone(&p, tina.id, "+491709999999");
+    let (owner, car) = p.owner_with_car("olivia").await;
+    set_phone(&p, owner.id(), "+491701234567");
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.521, 13.41))
+        .await
+        .unwrap();
+    click(c, &format!(".offer[data-order='{}'] .accept", order.id))
+        .await
+        .unwrap();
+    find(c, &format!("#job-{}", order.id)).await.unwrap();
+
+    // Where, how to find the car, and how far.
+    assert_eq!(
+        shown(c, "#job-address").await,
+        "Oranienstraße 25, 10999 Berlin"
+    );
+    assert_eq!(shown(c, "#job-place-note").await, "Courtyard, second gate");
+    find(c, "#job-distance").await.unwrap();
+    find(c, ".job #marker-dest").await.unwrap();
+    // Navigate hands the car's position to the maps app (a web map on a desktop).
+    let nav = attr(c, "#navigate", "href").await.unwrap();
+    assert_eq!(
+        nav,
+        geo::navigate_uri(geo::MapsApp::Web, 52.521, 13.41, "Volkswagen B-PS 1")
+    );
+    // Call goes through the relay: its number and a PIN, never the customer's number.
+    click(c, "#call-customer").await.unwrap();
+    let call = until("the masked number", || async {
+        attr(c, "#call-link", "href").await
+    })
+    .await
+    .unwrap();
+    assert!(call.starts_with("tel:+493000000000,,"), "{call}");
+    let page = c.source().await.unwrap();
+    assert!(
+        !page.contains("1701234567"),
+        "the customer's number is on the page"
+    );
+    app.screenshot("technician-job-place").await.unwrap();
+
+    // Going off shift with the job asks first; staying keeps the shift.
+    click(c, "#shift").await.unwrap();
+    find(c, "#off-shift-confirm").await.unwrap();
+    app.screenshot("technician-off-shift-confirm")
+        .await
+        .unwrap();
+    click(c, "#off-shift-stay").await.unwrap();
+    until("the question to go away", || async {
+        c.find(fantoccini::Locator::Css("#off-shift-confirm"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let me: Vec<Technician> = admin.get("/v1/technicians").await.unwrap();
+    assert!(
+        me.iter().any(|t| t.id == tina.id && t.on_shift),
+        "still on shift"
+    );
+    click(c, "#shift").await.unwrap();
+    click(c, "#off-shift-anyway").await.unwrap();
+    until("the shift to end on the platform", || async {
+        let list: Vec<Technician> = admin.get("/v1/technicians").await.ok()?;
+        list.into_iter().find(|t| t.id == tina.id && !t.on_shift)
+    })
+    .await
+    .unwrap();
+    assert_eq!(owner.order(order.id).await.technician_id, Some(tina.id));
+
     app.close().await;
     p.stop().await;
 }

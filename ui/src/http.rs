@@ -7,10 +7,10 @@ use std::rc::Rc;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, ContactRelay, DevLogin, DispatchRequest, GeoPlace, Id, JobLine, NewPlace,
-    SavedPlace, NewNote, NewOrder, NewPart,
-    NewVehicle, Offer, Order, OrderStatus, PublicConfig, Role, Session, ShareLink, ShiftChange,
-    StatusChange, Technician, Tracking, Vehicle, Workshop,
+    Account, CodeSent, ContactRelay, DevLogin, DispatchRequest, GeoPlace, Id, JobLine, NewNote,
+    NewOrder, NewPart, NewPlace, NewVehicle, Offer, Order, OrderStatus, PublicConfig, Role,
+    SavedPlace, Session, ShareLink, ShiftChange, StatusChange, Technician, Tracking, Vehicle,
+    Workshop,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -400,7 +400,8 @@ impl Backend for HttpBackend {
                 // tel:, sms:, geo: go to the phone's own apps.
                 w.location().set_href(&uri)
             };
-            opened.map_err(|_| BackendError::new("browser", "This browser could not open the link."))
+            opened
+                .map_err(|_| BackendError::new("browser", "This browser could not open the link."))
         })
     }
     fn here(&self) -> Fut<'_, (f64, f64)> {

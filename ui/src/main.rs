@@ -150,10 +150,15 @@ fn shell(p: &ShellProps) -> Html {
         let t = (*tiles).clone();
         let (g, maps) = (
             *geocoding,
-            (*info).as_ref().map(|i| i.maps_app()).unwrap_or(pitstop_api::geo::MapsApp::Web),
+            (*info)
+                .as_ref()
+                .map(|i| i.maps_app())
+                .unwrap_or(pitstop_api::geo::MapsApp::Web),
         );
         let view = match a.role {
-            Role::Technician => html! { <TechnicianView backend={b} account={a.clone()} tile_url={t} maps_app={maps} /> },
+            Role::Technician => {
+                html! { <TechnicianView backend={b} account={a.clone()} tile_url={t} maps_app={maps} /> }
+            }
             Role::Desk | Role::Admin => {
                 let w = workshops
                     .iter()
@@ -161,7 +166,9 @@ fn shell(p: &ShellProps) -> Html {
                     .cloned();
                 html! { <DeskView backend={b} account={a.clone()} tile_url={t} workshop={w} /> }
             }
-            Role::Owner => html! { <OwnerView backend={b} account={a.clone()} tile_url={t} geocoding={g} /> },
+            Role::Owner => {
+                html! { <OwnerView backend={b} account={a.clone()} tile_url={t} geocoding={g} /> }
+            }
         };
         let ask = {
             let sign_out = sign_out.clone();

@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use pitstop_api::device::{OfferView, SyncStatus};
 use pitstop_api::{
-    Account, CodeSent, ContactRelay, GeoPlace, Id, NewPlace, SavedPlace, NewOrder, NewVehicle, Order, OrderStatus, PublicConfig, Role, ShareLink,
-    ShiftChange, Technician, Tracking, Vehicle, Workshop,
+    Account, CodeSent, ContactRelay, GeoPlace, Id, NewOrder, NewPlace, NewVehicle, Order,
+    OrderStatus, PublicConfig, Role, SavedPlace, ShareLink, ShiftChange, Technician, Tracking,
+    Vehicle, Workshop,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -217,7 +217,8 @@ pub fn desk_view(p: &Props) -> Html {
           </section>
           <section class="right">
             if let Some(o) = current {
-              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} on_done={bump.clone()} />
+              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} on_done={bump.clone()}
+                on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
             } else {
               <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
                 <h3>{ "Walk-in order" }</h3>
@@ -292,7 +293,17 @@ struct DetailProps {
     order: Order,
     technicians: Vec<Technician>,
     on_done: Callback<()>,
+    /// Closes the panel (back to the walk-in form).
+    on_close: Callback<()>,
 }
+
+/// Reasons a desk gives when cancelling (sent as the step's note; the owner sees it).
+const DESK_CANCEL_REASONS: &[&str] = &[
+    "The customer cancelled by phone",
+    "No technician can take it in time",
+    "Booked twice by mistake",
+    "Another reason",
+];
 
 #[function_component(OrderDetail)]
 fn order_detail(p: &DetailProps) -> Html {
@@ -307,13 +318,63 @@ fn order_detail(p: &DetailProps) -> Html {
         Some(Box::pin(async move { b.dispatch(id, None).await }))
     });
     let open = !o.status.is_terminal() && !o.status.is_active_job();
+    let cancelling = use_state(|| false);
+    let cancel = {
+        let (b, error, done, cancelling) = (
+            p.backend.clone(),
+            error.clone(),
+            p.on_done.clone(),
+            cancelling.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let reason = input_value("desk-cancel-reason");
+            cancelling.set(false);
+            let b = b.clone();
+            act(error.clone(), done.clone(), async move {
+                b.step(id, OrderStatus::Cancelled, Some(reason)).await
+            });
+        })
+    };
+    let close = {
+        let c = p.on_close.clone();
+        Callback::from(move |_: MouseEvent| c.emit(()))
+    };
     html! {
       <div key={format!("detail-{id}")} id="order-detail" class="card" data-order={id.to_string()}>
-        <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
+        <div class="row">
+          <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
+          <button id="detail-close" type="button" onclick={close} aria-label="Close and show the walk-in form">{ "× Close" }</button>
+        </div>
         <p class="muted">{ format!("{} {} · VIN {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.vin,
             o.status.label(), price(o.price_cents)) }</p>
+        <p id="detail-place">{ if o.address.is_empty() { format!("Pin at {:.5}, {:.5}", o.lat, o.lon) } else { o.address.clone() } }
+          if !o.place_note.is_empty() { <span class="muted">{ format!(" · {}", o.place_note) }</span> }
+        </p>
+        <p id="detail-people" class="muted">{ format!("Customer: {} · Technician: {}",
+            o.customer_name.clone().unwrap_or_else(|| "walk-in".into()),
+            o.technician_name.clone().unwrap_or_else(|| "none yet".into())) }</p>
+        if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
         if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
         { error_line(&error) }
+        if o.status.check_step(OrderStatus::Cancelled).is_ok() {
+          if *cancelling {
+            <section id="desk-cancel-confirm" class="card warn" role="alertdialog" aria-labelledby="desk-cancel-title">
+              <h4 id="desk-cancel-title">{ "Cancel this order?" }</h4>
+              <label for="desk-cancel-reason">{ "Why (the customer sees this)" }</label>
+              <select id="desk-cancel-reason">
+                { for DESK_CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
+                    <option value={*r} selected={i == 0}>{ *r }</option>
+                }) }
+              </select>
+              <div class="actions">
+                <button id="desk-cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(false) }}>{ "Keep the order" }</button>
+                <button id="desk-cancel-order" class="danger" onclick={cancel}>{ "Cancel order" }</button>
+              </div>
+            </section>
+          } else {
+            <button id="desk-cancel-start" onclick={{ let c = cancelling.clone(); move |_| c.set(true) }}>{ "Cancel order…" }</button>
+          }
+        }
         if open {
           <div class="inline">
             <select id="assign-tech">

@@ -10,6 +10,10 @@ use crate::backend::Shared;
 use crate::map::{Map, Marker};
 use crate::views::common::{error_line, input_value};
 
+/// A pin moved less than this keeps its address (it was put on the right side of the
+/// building, not somewhere else).
+const NUDGE_M: f64 = 150.0;
+
 /// The place being chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
@@ -50,7 +54,12 @@ pub fn place_picker(p: &Props) -> Html {
         }
     };
     let search = {
-        let (b, found, error, busy) = (p.backend.clone(), found.clone(), error.clone(), busy.clone());
+        let (b, found, error, busy) = (
+            p.backend.clone(),
+            found.clone(),
+            error.clone(),
+            busy.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
             let q = input_value("place-address");
             let (b, found, error, busy) = (b.clone(), found.clone(), error.clone(), busy.clone());
@@ -96,6 +105,11 @@ pub fn place_picker(p: &Props) -> Html {
         );
         Callback::from(move |(lat, lon): (f64, f64)| {
             let mut v = value.clone();
+            // A nudge keeps the typed address; a pin moved elsewhere has none until the
+            // platform names one there.
+            if pitstop_api::geo::haversine_m(v.lat, v.lon, lat, lon) > NUDGE_M {
+                v.address.clear();
+            }
             v.lat = lat;
             v.lon = lon;
             on_change.emit(v.clone());

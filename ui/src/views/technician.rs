@@ -54,15 +54,18 @@ pub fn technician_view(p: &Props) -> Html {
         });
     }
 
-    let toggle_shift = {
-        let (b, error, bump, on_shift) = (
+    // Going off shift with a job asks first (the job stays this technician's).
+    let confirm_off = use_state(|| false);
+    let set_shift = {
+        let (b, error, bump, on_shift, confirm_off) = (
             p.backend.clone(),
             error.clone(),
             bump.clone(),
             on_shift.clone(),
+            confirm_off.clone(),
         );
-        Callback::from(move |_| {
-            let want = !*on_shift;
+        Callback::from(move |want: bool| {
+            confirm_off.set(false);
             on_shift.set(want);
             let b = b.clone();
             act(error.clone(), bump.clone(), async move {
@@ -102,6 +105,21 @@ pub fn technician_view(p: &Props) -> Html {
         .filter(|o| o.local.is_some() || o.offer.expires_at > now)
         .collect();
 
+    let toggle_shift = {
+        let (set_shift, on_shift, confirm_off, busy) = (
+            set_shift.clone(),
+            on_shift.clone(),
+            confirm_off.clone(),
+            !jobs.is_empty(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            if *on_shift && busy {
+                confirm_off.set(true);
+            } else {
+                set_shift.emit(!*on_shift);
+            }
+        })
+    };
     html! {
       <main class="phone technician">
         <header>
@@ -113,6 +131,16 @@ pub fn technician_view(p: &Props) -> Html {
           <button id="shift" class={classes!(if *on_shift { "on" } else { "off" })} onclick={toggle_shift}>
             { if *on_shift { "On shift — tap to go off" } else { "Go on shift" } }
           </button>
+          if *confirm_off {
+            <div id="off-shift-confirm" class="card warn" role="alertdialog" aria-labelledby="off-shift-title">
+              <h3 id="off-shift-title">{ "You have a job in progress" }</h3>
+              <p>{ "Going off shift does not hand the job back: you stay its technician and the customer keeps waiting for you. Finish it first, or ask the desk to reassign it." }</p>
+              <div class="actions">
+                <button id="off-shift-stay" class="primary" onclick={{ let c = confirm_off.clone(); move |_| c.set(false) }}>{ "Stay on shift" }</button>
+                <button id="off-shift-anyway" onclick={{ let s = set_shift.clone(); move |_| s.emit(false) }}>{ "Go off shift anyway" }</button>
+              </div>
+            </div>
+          }
         </section>
         <section id="offers">
           <h2>{ "Offers" }</h2>
@@ -226,6 +254,7 @@ fn getting_there(
         })
     };
     // Call/Message first ask the platform for the masked number, then open it.
+    let on_phone = p.maps_app != MapsApp::Web;
     let reach = |sms: bool| {
         let (b, error, contact, id) = (p.backend.clone(), error.clone(), contact.clone(), o.id);
         Callback::from(move |_: MouseEvent| {
@@ -244,6 +273,10 @@ fn getting_there(
                         }
                     },
                 };
+                // A computer has no phone app: the number and PIN are shown to dial instead.
+                if !on_phone {
+                    return;
+                }
                 let uri = if sms { relay.sms_uri } else { relay.call_uri };
                 if let Err(e) = b.open_external(uri).await {
                     error.set(Some(e.message));
@@ -309,14 +342,17 @@ fn job_card(p: &JobProps) -> Html {
     let track = use_state(|| None::<Tracking>);
     {
         let track = track.clone();
-        use_effect_with((p.backend.clone(), id, p.tick, o.version), move |(b, id, _, _)| {
-            let (b, id) = (b.clone(), *id);
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(t) = b.tracking(id).await {
-                    track.set(t);
-                }
-            });
-        });
+        use_effect_with(
+            (p.backend.clone(), id, p.tick, o.version),
+            move |(b, id, _, _)| {
+                let (b, id) = (b.clone(), *id);
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(t) = b.tracking(id).await {
+                        track.set(t);
+                    }
+                });
+            },
+        );
     }
     let next = o.status.next_job_step();
     // The button shows the next step as soon as this one is recorded, under the same

@@ -50,11 +50,45 @@ pub fn track_view(p: &Props) -> Html {
         Some(Ok(None)) => {
             html! { <p class="muted">{ "This order is not on this device yet." }</p> }
         }
-        Some(Ok(Some(t))) => tracking(t, p.tile_url.clone()),
+        Some(Ok(Some(t))) => html! { <Live tracking={t.clone()} tile_url={p.tile_url.clone()} /> },
     }
 }
 
-fn tracking(t: &Tracking, tile_url: Option<String>) -> Html {
+/// After this long without a position, the page says the master has no signal.
+const STALE_AFTER_MS: i64 = 60_000;
+
+#[derive(Properties, PartialEq)]
+struct LiveProps {
+    tracking: Tracking,
+    tile_url: Option<String>,
+}
+
+/// "12 s ago", "3 min ago".
+fn ago(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    if s < 60 {
+        format!("{s} s ago")
+    } else {
+        format!("{} min ago", s / 60)
+    }
+}
+
+/// One tracking state, re-drawn every second so the position's age stays true.
+#[function_component(Live)]
+fn live(p: &LiveProps) -> Html {
+    let now = use_clock(1000);
+    tracking(&p.tracking, p.tile_url.clone(), now)
+}
+
+fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
+    if t.status.is_terminal() {
+        return html! {
+          <div class="tracking" id="tracking" data-status={t.status.as_str()}>
+            <p id="track-status"><strong>{ if t.status == pitstop_api::OrderStatus::Completed { "The job is done." } else { "This order was cancelled." } }</strong></p>
+            <p class="muted">{ "There is nothing live to follow any more." }</p>
+          </div>
+        };
+    }
     let mut markers = vec![Marker {
         id: "marker-dest".into(),
         lat: t.destination_lat,
@@ -71,24 +105,50 @@ fn tracking(t: &Tracking, tile_url: Option<String>) -> Html {
             class: "tech",
         });
     }
+    let age = t.fix.as_ref().map(|f| now - f.t);
+    let stale = age.is_some_and(|a| a > STALE_AFTER_MS);
     let eta = match (t.eta_s, t.distance_m) {
         (Some(0), _) => "The master is there".to_string(),
+        // An old position gives an old ETA: say so rather than count down as if live.
+        (Some(s), Some(d)) if stale => format!(
+            "ETA was {} · {:.1} km, from a position {}",
+            duration(s),
+            d / 1000.0,
+            ago(age.unwrap_or_default())
+        ),
         (Some(s), Some(d)) => format!("ETA {} · {:.1} km", duration(s), d / 1000.0),
-        _ => "No position yet".to_string(),
+        _ if t.technician_id.is_some() => "Waiting for the master's first position".to_string(),
+        _ => String::new(),
     };
-    let who = t
-        .technician_name
-        .clone()
-        .map_or("No master assigned yet".to_string(), |n| {
-            format!("Master: {n}")
-        });
+    let who = match &t.technician_name {
+        Some(n) => html! {
+          <p class="master" id="track-master">
+            <span class="initial" aria-hidden="true">{ n.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default() }</span>
+            { format!("Your master: {n}") }
+          </p>
+        },
+        None if t.technician_id.is_some() => {
+            html! { <p class="muted" id="track-master">{ "A master is assigned" }</p> }
+        }
+        None => html! { <p class="muted" id="track-master">{ "No master assigned yet" }</p> },
+    };
+    let freshness = match (&t.fix, age) {
+        (Some(f), Some(_)) if stale => html! {
+          <p id="track-age" class="stale" role="status">{ format!("No signal from the master since {}. The position shown may be out of date.", clock(f.t)) }</p>
+        },
+        (Some(_), Some(a)) => {
+            html! { <p id="track-age" class="age" data-age-ms={a.to_string()}>{ format!("Updated {}", ago(a)) }</p> }
+        }
+        _ => html! {},
+    };
     html! {
       <div class="tracking" id="tracking" data-status={t.status.as_str()}>
         <div class="row">
           <strong id="track-status">{ t.status.label() }</strong>
           <span id="eta" data-eta={t.eta_s.map(|s| s.to_string()).unwrap_or_default()}>{ eta }</span>
         </div>
-        <p class="muted">{ who }</p>
+        { who }
+        { freshness }
         <Map markers={markers} route={Some(("marker-tech".to_string(), "marker-dest".to_string()))} tile_url={tile_url} />
       </div>
     }
