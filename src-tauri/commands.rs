@@ -382,3 +382,16 @@ pub fn here(app: AppHandle, state: State<'_, AppState>) -> Result<(f64, f64)> {
     }
     crate::gps::current(&app).map_err(Error::Position)
 }
+
+/// The platform's public settings (map tiles, dev login, address search). Fetched here,
+/// not from the webview: the platform does not accept the webview's cross-origin calls.
+#[tauri::command]
+pub async fn public_config(platform: String) -> Result<pitstop_api::PublicConfig> {
+    Ok(pitstop_core::remote::get_anonymous(&platform, "/v1/config").await?)
+}
+
+/// Every workshop (a desk's sign-in, the walk-in's place).
+#[tauri::command]
+pub async fn workshops(platform: String) -> Result<Vec<pitstop_api::Workshop>> {
+    Ok(pitstop_core::remote::get_anonymous(&platform, "/v1/workshops").await?)
+}

@@ -120,6 +120,8 @@ pub fn run() {
             commands::contact,
             commands::open_external,
             commands::here,
+            commands::public_config,
+            commands::workshops,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

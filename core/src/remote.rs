@@ -395,6 +395,18 @@ async fn post_anonymous<B: serde::Serialize, T: DeserializeOwned>(
     post_json(&reqwest::Client::new(), &url, body).await
 }
 
+/// `GET` of a public resource (settings, workshops, a share link's tracking): no token.
+pub async fn get_anonymous<T: DeserializeOwned>(platform: &str, path: &str) -> Result<T> {
+    let url = format!("{}{path}", platform.trim_end_matches('/'));
+    let resp = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(20))
+        .send()
+        .await
+        .map_err(offline)?;
+    answer(resp).await
+}
+
 /// `POST` of JSON with no token; the platform's own sentence comes back in a refusal
 /// (wrong code, wait N s, …).
 async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
@@ -409,6 +421,11 @@ async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
         .send()
         .await
         .map_err(offline)?;
+    answer(resp).await
+}
+
+/// An anonymous answer: the body, or the platform's sentence in a refusal.
+async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     let status = resp.status();
     let retry_after = retry_after(&resp);
     let body = read_capped(resp).await?;

@@ -423,7 +423,7 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     // The master accepts and drives; the owner's map follows with an ETA.
     tech.set_off(order.id).await;
     let _: LocationAck = tech
-        .post("/v1/locations", &pitstop_tests::fix_batch(1, 52.505, 13.37))
+        .post("/v1/locations", &pitstop_tests::fix_batch(1, 52.52, 13.38))
         .await
         .unwrap();
     let eta0: i64 = until("the ETA on the owner's map", || async {
@@ -433,13 +433,13 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     .unwrap();
     find(c, "#marker-tech").await.unwrap();
     let _: LocationAck = tech
-        .post("/v1/locations", &pitstop_tests::fix_batch(2, 52.512, 13.37))
+        .post("/v1/locations", &pitstop_tests::fix_batch(2, 52.51, 13.40))
         .await
         .unwrap();
     until("the marker to move and the ETA to shrink", || async {
         let lat: f64 = attr(c, "#marker-tech", "data-lat").await?.parse().ok()?;
         let eta: i64 = attr(c, "#eta", "data-eta").await?.parse().ok()?;
-        (lat > 52.51 && eta < eta0).then_some(())
+        (lat < 52.515 && eta < eta0).then_some(())
     })
     .await
     .unwrap();

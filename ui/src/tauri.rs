@@ -156,10 +156,16 @@ impl Backend for TauriBackend {
         Box::pin(invoke("sign_out", json!({"force": force})))
     }
     fn workshops(&self) -> Fut<'_, Vec<Workshop>> {
-        Box::pin(async move { self.platform().await?.workshops().await })
+        Box::pin(async move {
+            let url = self.start_info().await?.platform_url;
+            invoke("workshops", json!({ "platform": url })).await
+        })
     }
     fn config(&self) -> Fut<'_, PublicConfig> {
-        Box::pin(async move { self.platform().await?.config().await })
+        Box::pin(async move {
+            let url = self.start_info().await?.platform_url;
+            invoke("public_config", json!({ "platform": url })).await
+        })
     }
     fn offers(&self) -> Fut<'_, Vec<OfferView>> {
         Box::pin(invoke("offers", json!({})))
