@@ -279,6 +279,7 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
         down: true,
         ..Faults::default()
     });
+    let tapped = pitstop_tests::now_ms();
     step_in_app(&app, Some(OrderStatus::Arrived)).await.unwrap();
     step_in_app(&app, Some(OrderStatus::InProgress))
         .await
@@ -301,6 +302,9 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     );
     assert_eq!(status_of(&owner, second.id).await, OrderStatus::Assigned);
 
+    // Some seconds pass before the network comes back: the steps keep their tap time.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let restored = pitstop_tests::now_ms();
     proxy.set(Faults::default());
     // The badge's "Sync now" does not wait for the backoff (up to 30 s after an outage);
     // pressed again every second or so in case a round meets a connection the outage cut.
@@ -321,6 +325,17 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
         steps.iter().filter(|s| **s == OrderStatus::EnRoute).count(),
         1,
         "{steps:?}"
+    );
+    // The timeline says when the step was tapped, not when it reached the platform.
+    let set_off = synced
+        .timeline
+        .iter()
+        .find(|t| t.status == OrderStatus::EnRoute)
+        .unwrap();
+    assert!(
+        set_off.at >= tapped - 1000 && set_off.at < restored - 2000,
+        "set off at {} (tapped {tapped}, network back {restored})",
+        set_off.at
     );
     assert_eq!(
         steps.iter().filter(|s| **s == OrderStatus::Arrived).count(),

@@ -24,10 +24,10 @@ async fn share_link_page_follows_the_master_in_chromium() {
         .await
         .unwrap();
     tech.set_off(order.id).await;
-    let _: LocationAck = tech
-        .post("/v1/locations", &fix_batch(1, 52.50, 13.40))
-        .await
-        .unwrap();
+    // The first position is two minutes old: the phone has had no signal since.
+    let mut stale = fix_batch(1, 52.50, 13.40);
+    stale.fixes[0].t -= 120_000;
+    let _: LocationAck = tech.post("/v1/locations", &stale).await.unwrap();
     let link: ShareLink = owner
         .post(&format!("/v1/orders/{}/share", order.id), &())
         .await
@@ -52,8 +52,14 @@ async fn share_link_page_follows_the_master_in_chromium() {
         eta0,
         geo::eta_seconds(geo::haversine_m(52.50, 13.40, 52.53, 13.40))
     );
-    assert!(text(c, "#eta").await.unwrap().starts_with("ETA"));
-    screenshot(c, "browser-tracking").await.unwrap();
+    // Who is coming, and that the position is old: said in words, and the ETA with it.
+    let who = text(c, "#track-master").await.unwrap();
+    assert!(who.contains("Your master: theo"), "{who}");
+    let age = text(c, "#track-age").await.unwrap();
+    assert!(age.starts_with("No signal from the master since"), "{age}");
+    let eta = text(c, "#eta").await.unwrap();
+    assert!(eta.starts_with("ETA was") && eta.contains("from a position 2 min ago"), "{eta}");
+    screenshot(c, "browser-tracking-no-signal").await.unwrap();
 
     // A new fix 2.2 km closer: the page follows without a reload.
     let _: LocationAck = tech
@@ -67,6 +73,14 @@ async fn share_link_page_follows_the_master_in_chromium() {
     .await
     .unwrap();
     assert!((lat1 - 52.52).abs() < 1e-9);
+    let age = until("the position to be fresh", || async {
+        let t = text(c, "#track-age").await?;
+        t.starts_with("Updated").then_some(t)
+    })
+    .await
+    .unwrap();
+    assert!(age.ends_with(" s ago"), "{age}");
+    assert!(text(c, "#eta").await.unwrap().starts_with("ETA "));
     let eta1: i64 = until("the ETA to update", || async {
         let e: i64 = attr(c, "#eta", "data-eta").await?.parse().ok()?;
         (e < eta0).then_some(e)
