@@ -26,18 +26,24 @@ done
 "$PITSTOP_ROOT/scripts/setup.sh"
 log "building the UI (the app's and the browser tracking page)"
 "$PITSTOP_ROOT/scripts/build-ui.sh"
-log "building the platform"
+log "building the platform (the first time takes several minutes)"
 cargo build -q --release -p pitstop-platform
 PLATFORM="$CARGO_TARGET_DIR/release/pitstop-platform"
 
 APP=""
 if [ -n "${DISPLAY:-}" ] && [ "${PITSTOP_NO_APP:-0}" != 1 ]; then
-  log "building the desktop app"
+  log "building the desktop app (the first time takes several minutes)"
   cargo build -q -p pitstop-app
   APP="$CARGO_TARGET_DIR/debug/pitstop-app"
 fi
 
 log "starting the platform in demo mode on http://$ADDR (database $DB)"
+# The simulation's chatter goes to a file so the links and codes printed here stay in view.
+LOG="$PITSTOP_CACHE/demo-platform.log"
+echo "platform log: $LOG (RUST_LOG=info to see it here)"
+if [ -z "${RUST_LOG:-}" ]; then
+  export PITSTOP_LOG_FILE="$LOG"
+fi
 "$PLATFORM" --demo --addr "$ADDR" --db "$DB" --ui-dir "$PITSTOP_ROOT/ui/dist" "${PLATFORM_ARGS[@]}" &
 PLATFORM_PID=$!
 trap 'kill $PLATFORM_PID 2>/dev/null || true' EXIT INT TERM
@@ -48,7 +54,8 @@ if [ -n "$APP" ]; then
   case "$ROLE" in
     technician) APP_ARGS+=(--role technician --name "${NAME:-you-the-master}") ;;
     desk)       APP_ARGS+=(--role desk --name "${NAME:-front-desk}" --workshop 1) ;;
-    owner)      APP_ARGS+=(--role owner --name "${NAME:-owner-01}") ;;
+    # Not owner-01..20: those are the simulation's customers, who book on their own.
+    owner)      APP_ARGS+=(--role owner --name "${NAME:-you-the-owner}") ;;
     "")         ;;
     *) echo "unknown role $ROLE: technician, desk or owner" >&2; exit 2 ;;
   esac
@@ -62,7 +69,7 @@ else
   echo "Use a browser instead:"
   echo "  live tracking:  the platform prints 'demo: watch a master arrive in a browser: <link>'"
   echo "                  as soon as a simulated job is under way"
-  echo "  owner view:     http://$ADDR/app/?role=owner&name=owner-01"
+  echo "  owner view:     http://$ADDR/app/?role=owner&name=you-the-owner"
   echo "  front desk:     http://$ADDR/app/?role=desk&name=front-desk&workshop=1"
   echo "Or watch dispatch with curl, using the admin token printed above:"
   echo "  curl -s -H 'Authorization: Bearer <admin token>' 'http://$ADDR/v1/orders?limit=5'"

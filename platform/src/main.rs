@@ -88,6 +88,10 @@ struct Args {
     /// Twilio's API address (for a test double or a regional edge).
     #[arg(long, default_value = "https://api.twilio.com")]
     twilio_api_base: String,
+    /// Write the log to this file (appending) instead of standard error. Sign-in codes of
+    /// the development sender still print on standard error.
+    #[arg(long, env = "PITSTOP_LOG_FILE")]
+    log_file: Option<PathBuf>,
     /// A Nominatim-compatible geocoding service for address search (e.g.
     /// https://nominatim.openstreetmap.org, within its usage policy, or your own). Unset:
     /// people type the address and place a pin (the demo searches its own street list).
@@ -159,13 +163,26 @@ fn provision_admin(db: &std::path::Path, email: &str, name: &str) -> anyhow::Res
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match &args.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("opening the log file {}: {e}", path.display()))?;
+            tracing_subscriber::fmt()
+                .with_env_filter(filter())
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .init();
+        }
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     if let Some(Command::Admin { email, name }) = &args.command {
         return provision_admin(&args.db, email, name);
     }
