@@ -58,7 +58,10 @@ async fn share_link_page_follows_the_master_in_chromium() {
     let age = text(c, "#track-age").await.unwrap();
     assert!(age.starts_with("No signal from the master since"), "{age}");
     let eta = text(c, "#eta").await.unwrap();
-    assert!(eta.starts_with("ETA was") && eta.contains("from a position 2 min ago"), "{eta}");
+    assert!(
+        eta.starts_with("ETA was") && eta.contains("from a position 2 min ago"),
+        "{eta}"
+    );
     screenshot(c, "browser-tracking-no-signal").await.unwrap();
 
     // A new fix 2.2 km closer: the page follows without a reload.

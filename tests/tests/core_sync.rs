@@ -607,3 +607,54 @@ async fn signing_out_lists_unsent_actions_and_then_ends_the_session() {
         "{r:?}"
     );
 }
+
+/// Account 1 of one platform and account 1 of another are different people: each device
+/// store is keyed by platform and account, so neither ever opens the other's data.
+#[tokio::test]
+async fn the_same_account_id_on_two_platforms_never_shares_a_device_store() {
+    let a = TestPlatform::start().await;
+    let b = TestPlatform::start().await;
+    let (owner_a, car) = a.owner_with_car("anna").await;
+    let _: Order = owner_a
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    let desk_b = b.login("bert", Role::Owner, None).await;
+    assert_eq!(
+        owner_a.id(),
+        desk_b.id(),
+        "the test needs equal account ids"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let open = |p: &TestPlatform, who: &pitstop_tests::Client| {
+        pitstop_core::Client::open(pitstop_core::ClientConfig {
+            cache: pitstop_core::cache_file(dir.path(), &p.base, who.id()),
+            platform: p.base.clone(),
+            token: who.token.clone().unwrap(),
+            account_id: who.id(),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let on_a = open(&a, &owner_a);
+    on_a.sync_now().await.unwrap();
+    assert_eq!(on_a.orders(None, 100).unwrap().len(), 1);
+    let on_b = open(&b, &desk_b);
+    on_b.sync_now().await.unwrap();
+    assert!(
+        on_b.orders(None, 100).unwrap().is_empty(),
+        "B sees none of A's orders"
+    );
+    assert_eq!(on_b.status().unwrap().pending, 0);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    // The same platform written differently (trailing slash, capitals) is the same store.
+    assert_eq!(
+        pitstop_core::cache_file(dir.path(), &format!("{}/", a.base.to_uppercase()), 1),
+        pitstop_core::cache_file(dir.path(), &a.base, 1)
+    );
+}
