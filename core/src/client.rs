@@ -427,13 +427,31 @@ impl Client {
     // ----- online-only calls (need the platform; used by desk and owner screens) -------
 
     /// The caller's vehicles (owner) or the workshop's (desk).
+    /// Kept on the device: without a network, the list last read is answered (so an owner
+    /// can still book offline).
     pub async fn vehicles(&self) -> Result<Vec<Vehicle>> {
-        self.shared.remote.get("/v1/vehicles").await
+        match self.shared.remote.get::<Vec<Vehicle>>("/v1/vehicles").await {
+            Ok(list) => {
+                self.shared.store()?.put_vehicles(&list)?;
+                Ok(list)
+            }
+            Err(e) if e.is_retryable() => match self.shared.store()?.vehicles()? {
+                Some(list) => Ok(list),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Registers a vehicle (VIN checked by the platform).
     pub async fn add_vehicle(&self, v: &NewVehicle) -> Result<Vehicle> {
-        self.shared.remote.post("/v1/vehicles", v).await
+        let added: Vehicle = self.shared.remote.post("/v1/vehicles", v).await?;
+        let mut store = self.shared.store()?;
+        let mut list = store.vehicles()?.unwrap_or_default();
+        list.retain(|k| k.id != added.id);
+        list.push(added.clone());
+        store.put_vehicles(&list)?;
+        Ok(added)
     }
 
     /// Technicians the caller may see, with shift and last position (desk map).

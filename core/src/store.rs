@@ -609,6 +609,40 @@ impl Store {
     }
 
     /// Recomputes an order's visible state from its server snapshot and pending actions.
+    /// Keeps the account's vehicle list (read online) so that booking works offline and an
+    /// offline booking shows its car.
+    pub fn put_vehicles(&mut self, vehicles: &[pitstop_api::Vehicle]) -> Result<()> {
+        self.put_state("vehicles", &serde_json::to_string(vehicles)?)
+    }
+
+    /// The vehicle list last read online, if any.
+    pub fn vehicles(&self) -> Result<Option<Vec<pitstop_api::Vehicle>>> {
+        Ok(match self.state("vehicles")? {
+            Some(j) => Some(serde_json::from_str(&j)?),
+            None => None,
+        })
+    }
+
+    /// A booking made on this device shows its car from the kept vehicle list.
+    fn with_known_vehicle(tx: &Transaction<'_>, mut o: Order) -> Result<Order> {
+        let list: Option<String> = tx
+            .row("SELECT value FROM sync_state WHERE key = 'vehicles'", [], |r| r.get(0))
+            .optional()?;
+        let list: Vec<pitstop_api::Vehicle> = match list {
+            Some(j) => serde_json::from_str(&j).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if let Some(v) = list.into_iter().find(|v| v.id == o.vehicle_id) {
+            o.vehicle = pitstop_api::VehicleSummary {
+                vin: v.vin,
+                plate: v.plate,
+                make: v.make,
+                model: v.model,
+            };
+        }
+        Ok(o)
+    }
+
     fn refresh_order(tx: &Transaction<'_>, me: Id, id: Id) -> Result<()> {
         let server: Option<Option<String>> = tx
             .row("SELECT server FROM orders WHERE id = ?1", [id], |r| {
@@ -627,7 +661,7 @@ impl Store {
                     op: MutationOp::OrderCreate(req),
                     at,
                     ..
-                }) => overlay::provisional_order(id, req, me, *at),
+                }) => Self::with_known_vehicle(tx, overlay::provisional_order(id, req, me, *at))?,
                 // Accepted on this device: the offer, while the accept is pending.
                 _ => match Self::accepted_offer(tx, id)? {
                     Some((offer, at)) => overlay::provisional_job(&offer, me, at),
@@ -771,7 +805,7 @@ impl Store {
         match (&op, order_id) {
             (MutationOp::OrderCreate(req), _) => {
                 let temp = -seq;
-                let o = overlay::provisional_order(temp, req, me, now);
+                let o = Self::with_known_vehicle(&tx, overlay::provisional_order(temp, req, me, now))?;
                 let (status, plate, vin, customer) = order_columns(&o);
                 tx.exec(
                     "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",

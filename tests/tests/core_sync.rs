@@ -658,3 +658,29 @@ async fn the_same_account_id_on_two_platforms_never_shares_a_device_store() {
         pitstop_core::cache_file(dir.path(), &a.base, 1)
     );
 }
+
+/// An owner who read their cars once can book with no network, and the booking shows the
+/// car and the place (not "pending · · €89.00").
+#[tokio::test]
+async fn an_owner_books_offline_with_the_cars_read_before() {
+    let p = TestPlatform::start().await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let core = p.core_client(&owner, &proxy.base());
+    assert_eq!(core.vehicles().await.unwrap().len(), 1);
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let cars = core.vehicles().await.unwrap();
+    assert_eq!(cars[0].id, car, "the list read before answers offline");
+    core.book(new_order(car, "oil_change", 52.5, 13.4)).unwrap();
+    let booked = &core.orders(None, 10).unwrap()[0];
+    assert_eq!(booked.vehicle.plate, "B-PS 1");
+    assert_eq!(booked.address, "Oranienstraße 25, 10999 Berlin");
+    proxy.set(Faults::default());
+    core.sync_now().await.unwrap();
+    let on_platform: Vec<Order> = owner.get("/v1/orders").await.unwrap();
+    assert_eq!(on_platform.len(), 1);
+    assert_eq!(on_platform[0].place_note, "Courtyard, second gate");
+}

@@ -22,6 +22,10 @@ struct Data {
     offers: Vec<OfferView>,
     orders: Vec<Order>,
     sync: SyncStatus,
+    /// When the offers were read, by this device's clock: each offer's deadline is this
+    /// plus its time left, which the core counted by the platform's clock (so a phone with
+    /// a wrong clock still counts down the time the technician really has).
+    loaded_at: i64,
 }
 
 fn load(b: Shared) -> Fut<'static, Data> {
@@ -30,6 +34,7 @@ fn load(b: Shared) -> Fut<'static, Data> {
             offers: b.offers().await?,
             orders: b.orders().await?,
             sync: b.sync_status().await?,
+            loaded_at: crate::backend::now_ms(),
         })
     })
 }
@@ -102,7 +107,7 @@ pub fn technician_view(p: &Props) -> Html {
     let offers: Vec<&OfferView> = data
         .offers
         .iter()
-        .filter(|o| o.local.is_some() || o.offer.expires_at > now)
+        .filter(|o| o.local.is_some() || data.loaded_at + o.time_left_ms > now)
         .collect();
 
     let toggle_shift = {
@@ -145,7 +150,7 @@ pub fn technician_view(p: &Props) -> Html {
         <section id="offers">
           <h2>{ "Offers" }</h2>
           if offers.is_empty() { <p class="muted">{ "No offers right now." }</p> }
-          { for offers.iter().map(|o| offer_card(o, now, &p.backend, &error, &bump)) }
+          { for offers.iter().map(|o| offer_card(o, now - data.loaded_at, &p.backend, &error, &bump)) }
         </section>
         <section id="jobs">
           <h2>{ "Active job" }</h2>
@@ -169,15 +174,16 @@ pub fn technician_view(p: &Props) -> Html {
     }
 }
 
+/// `since_load`: milliseconds since the offers were read.
 fn offer_card(
     v: &OfferView,
-    now: i64,
+    since_load: i64,
     backend: &Shared,
     error: &UseStateHandle<Option<String>>,
     bump: &Callback<()>,
 ) -> Html {
     let o = &v.offer;
-    let left_s = ((o.expires_at - now).max(0) + 999) / 1000;
+    let left_s = ((v.time_left_ms - since_load).max(0) + 999) / 1000;
     let id = o.id;
     let accept = action(backend, error, bump, move |b, _: MouseEvent| {
         Some(Box::pin(async move { b.accept(id).await }))
