@@ -81,6 +81,7 @@ impl Tracking {
             status: order.status,
             technician_id: order.technician_id,
             technician_name: order.technician_name.clone(),
+            technician_vehicle: order.technician_vehicle.clone(),
             fix: None,
             destination_lat: order.lat,
             destination_lon: order.lon,
@@ -330,6 +331,10 @@ wire! {
         pub lon: Option<f64>,
         /// When the position above was measured.
         pub fix_at: Option<Millis>,
+        /// The car the technician drives, as customers should recognise it ("White VW
+        /// Caddy · B-PS 77"); empty when not given.
+        #[serde(default)]
+        pub vehicle: String,
     }
 
     /// Body of `PUT /v1/technicians/me`.
@@ -340,6 +345,10 @@ wire! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_items = 50))]
         pub certifications: Vec<String>,
+        /// The car the technician drives, for customers to recognise; absent keeps it.
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+        pub vehicle: Option<String>,
     }
 
     /// Body of `POST /v1/technicians/me/shift`; the position seeds matching until GPS arrives.
@@ -479,6 +488,9 @@ wire! {
         /// The assigned technician's name, for the customer and the desk.
         #[serde(default)]
         pub technician_name: Option<String>,
+        /// The car the assigned technician drives, if they said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub technician_vehicle: Option<String>,
         /// Why dispatch gave up, when `status` is `unassigned`.
         pub unassigned_reason: Option<String>,
         /// The job sheet. Filled in REST answers and on devices (assembled from
@@ -713,6 +725,9 @@ wire! {
         pub status: OrderStatus,
         pub technician_id: Option<Id>,
         pub technician_name: Option<String>,
+        /// The car the master drives, to recognise it ("White VW Caddy · B-PS 77").
+        #[serde(default)]
+        pub technician_vehicle: Option<String>,
         pub fix: Option<TechnicianFix>,
         pub destination_lat: f64,
         pub destination_lon: f64,

@@ -43,6 +43,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
         status: OrderStatus::Pending,
         technician_id: None,
         technician_name: None,
+        technician_vehicle: None,
         unassigned_reason: None,
         job_notes: Vec::new(),
         parts: Vec::new(),

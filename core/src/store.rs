@@ -626,7 +626,11 @@ impl Store {
     /// A booking made on this device shows its car from the kept vehicle list.
     fn with_known_vehicle(tx: &Transaction<'_>, mut o: Order) -> Result<Order> {
         let list: Option<String> = tx
-            .row("SELECT value FROM sync_state WHERE key = 'vehicles'", [], |r| r.get(0))
+            .row(
+                "SELECT value FROM sync_state WHERE key = 'vehicles'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         let list: Vec<pitstop_api::Vehicle> = match list {
             Some(j) => serde_json::from_str(&j).unwrap_or_default(),
@@ -805,7 +809,8 @@ impl Store {
         match (&op, order_id) {
             (MutationOp::OrderCreate(req), _) => {
                 let temp = -seq;
-                let o = Self::with_known_vehicle(&tx, overlay::provisional_order(temp, req, me, now))?;
+                let o =
+                    Self::with_known_vehicle(&tx, overlay::provisional_order(temp, req, me, now))?;
                 let (status, plate, vin, customer) = order_columns(&o);
                 tx.exec(
                     "INSERT INTO orders (id, version, status, plate, vin, customer, updated_at, server, local) VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",

@@ -3,6 +3,8 @@
 ALTER TABLE orders ADD COLUMN address TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN place_note TEXT NOT NULL DEFAULT '';
 ALTER TABLE workshops ADD COLUMN address TEXT NOT NULL DEFAULT '';
+-- The car a technician drives, so customers recognise it.
+ALTER TABLE technicians ADD COLUMN vehicle TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE places (
     id         INTEGER PRIMARY KEY,

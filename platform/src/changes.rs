@@ -291,6 +291,7 @@ mod tests {
             lat: None,
             lon: None,
             fix_at: None,
+            vehicle: String::new(),
         })
     }
 

@@ -221,6 +221,7 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
                 &TechnicianProfile {
                     skills: mine.clone(),
                     certifications: certs.clone(),
+                    vehicle: Some(format!("White service van · B-PS {}", 100 + i)),
                 },
             )
         })?;

@@ -34,7 +34,8 @@ const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id,
      o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
      o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
      (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count, \
-     o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id) \
+     o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id), \
+     (SELECT nullif(t.vehicle, '') FROM technicians t WHERE t.account_id = o.technician_id) \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -63,6 +64,7 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
         technician_id: r.get(16)?,
         technician_name: r.get(27)?,
+        technician_vehicle: r.get(28)?,
         unassigned_reason: r.get(17)?,
         job_notes: Vec::new(),
         parts: Vec::new(),

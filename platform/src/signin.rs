@@ -419,6 +419,7 @@ pub fn dev_login(tx: &mut Tx<'_>, req: &DevLogin, life: Lifetimes) -> ApiResult<
                     &pitstop_api::TechnicianProfile {
                         skills: skills.clone(),
                         certifications: vec![],
+                        vehicle: None,
                     },
                 )?;
             }

@@ -9,7 +9,7 @@ use crate::db::{Cached, Tx, json_strings, now_ms};
 use crate::{ApiError, ApiResult, Config, dispatch};
 
 const SELECT: &str = "SELECT a.id, a.name, a.workshop_id, t.skills, t.certifications, t.on_shift, \
-     t.lat, t.lon, t.fix_at FROM technicians t JOIN accounts a ON a.id = t.account_id";
+     t.lat, t.lon, t.fix_at, t.vehicle FROM technicians t JOIN accounts a ON a.id = t.account_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Technician> {
     Ok(Technician {
@@ -22,6 +22,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Technician> {
         lat: r.get(6)?,
         lon: r.get(7)?,
         fix_at: r.get(8)?,
+        vehicle: r.get(9)?,
     })
 }
 
@@ -69,6 +70,14 @@ pub fn set_profile(
     caller.require(&[Role::Technician], "edit a technician profile")?;
     let skills = clean_list("skills", &req.skills)?;
     let certs = clean_list("certifications", &req.certifications)?;
+    if let Some(v) = &req.vehicle {
+        let v = pitstop_api::text::clean("vehicle", v, 80, pitstop_api::text::Lines::One, false)
+            .map_err(ApiError::invalid)?;
+        tx.exec(
+            "UPDATE technicians SET vehicle = ?2 WHERE account_id = ?1",
+            (caller.id, v),
+        )?;
+    }
     tx.exec(
         "UPDATE technicians SET skills = ?2, certifications = ?3 WHERE account_id = ?1",
         (

@@ -150,6 +150,7 @@ fn list_query(quick: bool) {
             lon: 13.4,
             address: String::new(),
             technician_name: None,
+            technician_vehicle: None,
             place_note: String::new(),
             window_start: 0,
             window_end: 1,

@@ -348,3 +348,50 @@ async fn without_a_relay_or_a_customer_phone_the_app_is_told_plainly() {
             .contains("no phone")
     );
 }
+
+#[tokio::test]
+async fn the_owner_sees_who_is_coming_and_in_which_car() {
+    let p = TestPlatform::start().await;
+    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
+    let _: Technician = tech
+        .put(
+            "/v1/technicians/me",
+            &json!({"skills": ["oil"], "vehicle": "White VW Caddy · B-PS 77"}),
+        )
+        .await
+        .unwrap();
+    let (owner, car) = p.owner_with_car("olga").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    let t: Tracking = owner
+        .get(&format!("/v1/orders/{}/tracking", order.id))
+        .await
+        .unwrap();
+    assert_eq!((t.technician_name, t.technician_vehicle), (None, None));
+    tech.win(order.id).await;
+    let t: Tracking = owner
+        .get(&format!("/v1/orders/{}/tracking", order.id))
+        .await
+        .unwrap();
+    assert_eq!(t.technician_name.as_deref(), Some("tara"));
+    assert_eq!(
+        t.technician_vehicle.as_deref(),
+        Some("White VW Caddy · B-PS 77")
+    );
+    // The order itself says so too, so a device shows it offline.
+    let o = owner.order(order.id).await;
+    assert_eq!(
+        o.technician_vehicle.as_deref(),
+        Some("White VW Caddy · B-PS 77")
+    );
+    let r = tech
+        .send(
+            Method::PUT,
+            "/v1/technicians/me",
+            Some(json!({"skills": ["oil"], "vehicle": "x".repeat(81)})),
+        )
+        .await;
+    r.problem(422);
+}

@@ -125,6 +125,7 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
           <p class="master" id="track-master">
             <span class="initial" aria-hidden="true">{ n.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default() }</span>
             { format!("Your master: {n}") }
+            if let Some(v) = &t.technician_vehicle { <span class="muted" id="track-vehicle">{ format!(" · {v}") }</span> }
           </p>
         },
         None if t.technician_id.is_some() => {
