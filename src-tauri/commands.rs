@@ -395,3 +395,9 @@ pub async fn public_config(platform: String) -> Result<pitstop_api::PublicConfig
 pub async fn workshops(platform: String) -> Result<Vec<pitstop_api::Workshop>> {
     Ok(pitstop_core::remote::get_anonymous(&platform, "/v1/workshops").await?)
 }
+
+/// What the technician earned today and this week; needs the platform.
+#[tauri::command]
+pub async fn earnings(state: State<'_, AppState>, utc_offset_min: i64) -> Result<pitstop_api::Earnings> {
+    Ok(state.client()?.earnings(utc_offset_min).await?)
+}

@@ -122,6 +122,7 @@ pub fn run() {
             commands::here,
             commands::public_config,
             commands::workshops,
+            commands::earnings,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

@@ -302,6 +302,24 @@ wire! {
         /// Street address, for people (may be empty for workshops made before addresses).
         #[serde(default)]
         pub address: String,
+        /// The share of an order's price its technician earns, in percent.
+        #[serde(default = "default_payout_percent")]
+        pub payout_percent: u8,
+    }
+
+    /// Body of `PUT /v1/workshops/{id}/payout`.
+    pub struct PayoutRule {
+        #[cfg_attr(feature = "openapi", schema(maximum = 100))]
+        pub percent: u8,
+    }
+
+    /// Answer to `GET /v1/technicians/me/earnings`.
+    pub struct Earnings {
+        pub today_cents: i64,
+        pub today_jobs: u32,
+        /// Since Monday 00:00, in the time zone the request gave.
+        pub week_cents: i64,
+        pub week_jobs: u32,
     }
 
     /// Body of `POST /v1/workshops` (admin only).
@@ -574,8 +592,27 @@ wire! {
         pub lat: f64,
         pub lon: f64,
         pub price_cents: i64,
+        /// What the technician earns for the job (the workshop's payout rule applied to
+        /// the price).
+        #[serde(default)]
+        pub payout_cents: i64,
         /// Straight-line distance from the technician when offered.
         pub distance_m: f64,
+        /// The customer's time window.
+        #[serde(default)]
+        pub window_start: Millis,
+        #[serde(default)]
+        pub window_end: Millis,
+        /// Make and model of the car.
+        #[serde(default)]
+        pub vehicle: String,
+        /// The area of the job (postcode and city), not the exact address, which the
+        /// technician sees once the job is theirs.
+        #[serde(default)]
+        pub area: String,
+        /// How long the job is expected to take.
+        #[serde(default)]
+        pub minutes: u32,
         pub created_at: Millis,
         /// After this instant an accept is rejected.
         pub expires_at: Millis,
@@ -849,6 +886,19 @@ impl LineBody {
             LineBody::Step { .. } => "step",
         }
     }
+}
+
+/// The share of an order's price a technician earns unless their workshop says otherwise
+/// (freelancers on the marketplace, and workshops from before payout rules).
+pub const DEFAULT_PAYOUT_PERCENT: u8 = 70;
+
+fn default_payout_percent() -> u8 {
+    DEFAULT_PAYOUT_PERCENT
+}
+
+/// What a technician earns of `price_cents` at `percent` (rounded down to the cent).
+pub fn payout(price_cents: i64, percent: u8) -> i64 {
+    price_cents * i64::from(percent.min(100)) / 100
 }
 
 impl Order {

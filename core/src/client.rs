@@ -488,6 +488,14 @@ impl Client {
         self.shared.remote.delete(&format!("/v1/places/{id}")).await
     }
 
+    /// What the technician earned today and this week (`utc_offset_min`: their time zone).
+    pub async fn earnings(&self, utc_offset_min: i64) -> Result<pitstop_api::Earnings> {
+        self.shared
+            .remote
+            .get(&format!("/v1/technicians/me/earnings?utc_offset_min={utc_offset_min}"))
+            .await
+    }
+
     /// The technician's masked way to call or text the customer of `order`.
     pub async fn contact(&self, order: Id) -> Result<ContactRelay> {
         self.shared

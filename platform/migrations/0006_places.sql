@@ -3,6 +3,10 @@
 ALTER TABLE orders ADD COLUMN address TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN place_note TEXT NOT NULL DEFAULT '';
 ALTER TABLE workshops ADD COLUMN address TEXT NOT NULL DEFAULT '';
+-- What a technician earns of an order's price: the workshop's share rule (percent of the
+-- price), fixed on the order when it is assigned.
+ALTER TABLE workshops ADD COLUMN payout_percent INTEGER NOT NULL DEFAULT 70;
+ALTER TABLE orders ADD COLUMN payout_cents INTEGER;
 -- The car a technician drives, so customers recognise it.
 ALTER TABLE technicians ADD COLUMN vehicle TEXT NOT NULL DEFAULT '';
 

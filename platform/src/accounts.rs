@@ -236,7 +236,36 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
         lat: req.lat,
         lon: req.lon,
         address,
+        payout_percent: pitstop_api::DEFAULT_PAYOUT_PERCENT,
     })
+}
+
+/// Sets the share of an order's price a workshop's technicians earn (the workshop's admin
+/// desk or a platform admin). Applies to orders assigned from now on.
+pub fn set_payout(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    workshop: Id,
+    req: &pitstop_api::PayoutRule,
+) -> ApiResult<Workshop> {
+    let allowed = caller.role == Role::Admin
+        || (caller.role == Role::Desk && caller.workshop_admin && caller.workshop_id == Some(workshop));
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "Only the workshop's admin or a platform admin sets its payout rule.",
+        ));
+    }
+    if req.percent > 100 {
+        return Err(ApiError::invalid("The payout is a percent from 0 to 100."));
+    }
+    let n = tx.exec(
+        "UPDATE workshops SET payout_percent = ?2 WHERE id = ?1",
+        (workshop, req.percent),
+    )?;
+    if n == 0 {
+        return Err(ApiError::not_found(format!("There is no workshop {workshop}.")));
+    }
+    self::workshop(tx, workshop)
 }
 
 fn workshop_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workshop> {
@@ -246,13 +275,14 @@ fn workshop_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workshop> {
         lat: r.get(2)?,
         lon: r.get(3)?,
         address: r.get(4)?,
+        payout_percent: r.get(5)?,
     })
 }
 
 /// One workshop, or 404.
 pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
     conn.row(
-        "SELECT id, name, lat, lon, address FROM workshops WHERE id = ?1",
+        "SELECT id, name, lat, lon, address, payout_percent FROM workshops WHERE id = ?1",
         [id],
         workshop_from_row,
     )
@@ -263,7 +293,7 @@ pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
 /// Every workshop (public: owners pick one).
 pub fn workshops(conn: &Connection) -> ApiResult<Vec<Workshop>> {
     let mut stmt =
-        conn.prepare_cached("SELECT id, name, lat, lon, address FROM workshops ORDER BY id")?;
+        conn.prepare_cached("SELECT id, name, lat, lon, address, payout_percent FROM workshops ORDER BY id")?;
     let rows = stmt.query_map([], workshop_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -19,8 +19,19 @@ use crate::orders::{self, pending_offer_count, publish, set_status};
 use crate::{ApiError, ApiResult, Config};
 
 const OFFER_SELECT: &str = "SELECT f.id, f.order_id, f.technician_id, f.status, o.service, o.lat, o.lon, \
-     o.price_cents, f.distance_m, f.created_at, f.expires_at, o.workshop_id \
-     FROM offers f JOIN orders o ON o.id = f.order_id";
+     o.price_cents, f.distance_m, f.created_at, f.expires_at, o.workshop_id, \
+     o.window_start, o.window_end, v.make || ' ' || v.model, o.address, \
+     (SELECT w.payout_percent FROM workshops w WHERE w.id = o.workshop_id) \
+     FROM offers f JOIN orders o ON o.id = f.order_id JOIN vehicles v ON v.id = o.vehicle_id";
+
+/// The area of an address ("10999 Berlin" of "Oranienstraße 25, 10999 Berlin"): what a
+/// technician sees before the job is theirs.
+fn area_of(address: &str) -> String {
+    match address.split_once(',') {
+        Some((_, rest)) => rest.trim().to_string(),
+        None => String::new(),
+    }
+}
 
 fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)> {
     let status: String = r.get(3)?;
@@ -34,7 +45,17 @@ fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)
             lat: r.get(5)?,
             lon: r.get(6)?,
             price_cents: r.get(7)?,
+            payout_cents: pitstop_api::payout(
+                r.get(7)?,
+                r.get::<_, Option<u8>>(16)?
+                    .unwrap_or(pitstop_api::DEFAULT_PAYOUT_PERCENT),
+            ),
             distance_m: r.get(8)?,
+            window_start: r.get(12)?,
+            window_end: r.get(13)?,
+            vehicle: r.get(14)?,
+            area: area_of(&r.get::<_, String>(15)?),
+            minutes: pitstop_api::services::find(&r.get::<_, String>(4)?).map_or(0, |s| s.minutes),
             created_at: r.get(9)?,
             expires_at: r.get(10)?,
         },
@@ -228,7 +249,9 @@ pub fn accept(tx: &mut Tx<'_>, caller: &Caller, offer_id: Id) -> ApiResult<Order
         return Err(ApiError::conflict("This offer was answered a moment ago."));
     }
     let won = tx.exec(
-        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL WHERE id = ?1 AND status = 'offered'",
+        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL, payout_cents = \
+         price_cents * coalesce((SELECT payout_percent FROM workshops w WHERE w.id = orders.workshop_id), 70) / 100 \
+         WHERE id = ?1 AND status = 'offered'",
         (offer.order_id, caller.id),
     )?;
     if won != 1 {
@@ -353,7 +376,9 @@ pub fn assign_by_hand(
     }
     withdraw_pending(tx, order_id)?;
     tx.exec(
-        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL WHERE id = ?1",
+        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL, payout_cents = \
+         price_cents * coalesce((SELECT payout_percent FROM workshops w WHERE w.id = orders.workshop_id), 70) / 100 \
+         WHERE id = ?1",
         (order_id, tech),
     )?;
     set_status(

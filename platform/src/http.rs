@@ -167,6 +167,39 @@ fn api_router() -> OpenApiRouter<Platform> {
         .routes(routes!(delete_place))
         .routes(routes!(contact_customer))
         .routes(routes!(relay_connect))
+        .routes(routes!(set_payout))
+        .routes(routes!(earnings))
+}
+
+/// Sets the share of the price a workshop's technicians earn (its admin desk, or admin).
+#[utoipa::path(put, path = "/v1/workshops/{id}/payout", tag = "catalogue", security(("bearer" = [])),
+    params(("id" = Id, Path)), request_body = PayoutRule,
+    responses((status = 200, body = Workshop), (status = 403), (status = 404), (status = 422)))]
+async fn set_payout(
+    State(p): State<Platform>,
+    caller: Caller,
+    Path(id): Path<Id>,
+    Json(req): Json<PayoutRule>,
+) -> ApiResult<Json<Workshop>> {
+    p.write(|tx| accounts::set_payout(tx, &caller, id, &req)).map(Json)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct EarningsQuery {
+    /// The technician's time zone, minutes east of UTC (default 0).
+    utc_offset_min: Option<i64>,
+}
+
+/// What the technician earned today and this week (completed jobs, their payout).
+#[utoipa::path(get, path = "/v1/technicians/me/earnings", tag = "technicians", security(("bearer" = [])),
+    params(EarningsQuery), responses((status = 200, body = Earnings), (status = 403), (status = 422)))]
+async fn earnings(
+    State(p): State<Platform>,
+    caller: Caller,
+    Query(q): Query<EarningsQuery>,
+) -> ApiResult<Json<Earnings>> {
+    p.read(|c| technicians::earnings(c, &caller, q.utc_offset_min.unwrap_or(0)))
+        .map(Json)
 }
 
 /// Before a handler reads a body: a declared length over the limit is refused at once

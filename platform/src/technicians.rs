@@ -146,3 +146,35 @@ pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Technician> {
     caller.require(&[Role::Technician], "have a technician profile")?;
     load(conn, caller.id)?.ok_or_else(|| ApiError::not_found("You have no technician profile."))
 }
+
+/// What the technician earned on jobs completed today and this week. `utc_offset_min` is
+/// the technician's time zone (minutes east of UTC), so "today" is their day.
+pub fn earnings(conn: &Connection, caller: &Caller, utc_offset_min: i64) -> ApiResult<pitstop_api::Earnings> {
+    caller.require(&[Role::Technician], "see earnings")?;
+    if !(-14 * 60..=14 * 60).contains(&utc_offset_min) {
+        return Err(ApiError::invalid("`utc_offset_min` is between -840 and 840."));
+    }
+    const DAY: i64 = 24 * 3600 * 1000;
+    let offset = utc_offset_min * 60_000;
+    let local = now_ms() + offset;
+    let day_start = local - local.rem_euclid(DAY) - offset;
+    // 1970-01-01 was a Thursday: days since then, shifted so Monday is 0.
+    let weekday = ((local.div_euclid(DAY)) + 3).rem_euclid(7);
+    let week_start = day_start - weekday * DAY;
+    let sum = |since: i64| -> ApiResult<(i64, u32)> {
+        Ok(conn.row(
+            "SELECT coalesce(sum(payout_cents), 0), count(*) FROM orders \
+             WHERE technician_id = ?1 AND status = 'completed' AND updated_at >= ?2",
+            (caller.id, since),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    };
+    let (today_cents, today_jobs) = sum(day_start)?;
+    let (week_cents, week_jobs) = sum(week_start)?;
+    Ok(pitstop_api::Earnings {
+        today_cents,
+        today_jobs,
+        week_cents,
+        week_jobs,
+    })
+}

@@ -150,6 +150,13 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .await
     .unwrap();
     assert!(later < first);
+    // What the technician earns (the default 70 % of €89.00), the car, the area, the bar.
+    let pay = shown(c, &format!("{card} .pay")).await;
+    assert_eq!(pay, "You earn €62.30");
+    let facts = shown(c, &format!("{card} .facts")).await;
+    assert!(facts.contains("Car: Volkswagen Golf") && facts.contains("10999 Berlin"), "{facts}");
+    assert!(!facts.contains("Oranienstraße"), "no exact address before accepting: {facts}");
+    find(c, &format!("{card} .countdown-bar[role='progressbar']")).await.unwrap();
     app.screenshot("technician-offer").await.unwrap();
     // A system notification for the offer, with the service and the time to answer.
     let shown = until("a system notification for the offer", || async {
@@ -256,6 +263,12 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     find(c, &format!("#history li[data-order='{}']", order.id))
         .await
         .unwrap();
+    until("today's earnings to count the job", || async {
+        let t = text(c, "#earned-today").await?;
+        t.contains("€62.30 · 1 job").then_some(())
+    })
+    .await
+    .unwrap();
 
     // A GPS trace was recorded by the desktop's simulated drive and uploaded.
     let tr: Vec<Technician> = admin.get("/v1/technicians").await.unwrap();

@@ -147,6 +147,8 @@ pub trait Backend {
     fn open_external(&self, uri: String) -> Fut<'_, ()>;
     /// Where this device is now, if it can tell.
     fn here(&self) -> Fut<'_, (f64, f64)>;
+    /// The technician's earnings today and this week (needs the platform).
+    fn earnings(&self) -> Fut<'_, pitstop_api::Earnings>;
 
     /// Calls `on_change` whenever data may have changed (app events, or a timer).
     fn watch(&self, on_change: Rc<dyn Fn()>) -> Watch;
@@ -169,6 +171,11 @@ impl std::ops::Deref for Shared {
     fn deref(&self) -> &Self::Target {
         &*self.0
     }
+}
+
+/// This device's time zone, minutes east of UTC.
+pub fn utc_offset_min() -> i64 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i64)
 }
 
 /// Now by the browser's clock, in Unix milliseconds.

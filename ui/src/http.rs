@@ -404,6 +404,13 @@ impl Backend for HttpBackend {
                 .map_err(|_| BackendError::new("browser", "This browser could not open the link."))
         })
     }
+    fn earnings(&self) -> Fut<'_, pitstop_api::Earnings> {
+        Box::pin(async move {
+            let tz = crate::backend::utc_offset_min();
+            self.get(&format!("/v1/technicians/me/earnings?utc_offset_min={tz}"))
+                .await
+        })
+    }
     fn here(&self) -> Fut<'_, (f64, f64)> {
         Box::pin(async move {
             Err(BackendError::new(

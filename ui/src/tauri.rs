@@ -264,6 +264,12 @@ impl Backend for TauriBackend {
     fn here(&self) -> Fut<'_, (f64, f64)> {
         Box::pin(invoke("here", json!({})))
     }
+    fn earnings(&self) -> Fut<'_, pitstop_api::Earnings> {
+        Box::pin(invoke(
+            "earnings",
+            json!({ "utcOffsetMin": crate::backend::utc_offset_min() }),
+        ))
+    }
     fn share(&self, order: Id) -> Fut<'_, String> {
         Box::pin(async move {
             let l: ShareLink = invoke("share", json!({ "order": order })).await?;

@@ -39,11 +39,27 @@ fn load(b: Shared) -> Fut<'static, Data> {
     })
 }
 
+/// Earnings need the platform; offline the line says so.
+fn load_earnings(b: Shared) -> Fut<'static, pitstop_api::Earnings> {
+    Box::pin(async move { b.earnings().await })
+}
+
 #[function_component(TechnicianView)]
 pub fn technician_view(p: &Props) -> Html {
     let (tick, bump) = use_changes(&p.backend);
     let now = use_clock(250);
     let data = use_data(&p.backend, tick, load);
+    // Read again when a job is completed, not on every change (positions change often).
+    let completed = data
+        .as_ref()
+        .and_then(|d| d.as_ref().ok())
+        .map_or(0, |d| {
+            d.orders
+                .iter()
+                .filter(|o| o.status == OrderStatus::Completed)
+                .count() as u32
+        });
+    let earnings = use_data(&p.backend, completed, load_earnings);
     let error = use_state(|| None::<String>);
     let on_shift = use_state(|| false);
     {
@@ -160,12 +176,37 @@ pub fn technician_view(p: &Props) -> Html {
                 tick={tick} tile_url={p.tile_url.clone()} maps_app={p.maps_app} />
           }) }
         </section>
+        <section id="earnings" aria-label="Earnings">
+          { match &earnings {
+              Some(Ok(e)) => html! {
+                <p class="row">
+                  <span id="earned-today">{ format!("Today {} · {} {}", price(e.today_cents), e.today_jobs, if e.today_jobs == 1 { "job" } else { "jobs" }) }</span>
+                  <span id="earned-week" class="muted">{ format!("This week {} · {} {}", price(e.week_cents), e.week_jobs, if e.week_jobs == 1 { "job" } else { "jobs" }) }</span>
+                </p>
+              },
+              Some(Err(_)) => html! { <p class="muted">{ "Earnings show when the platform can be reached." }</p> },
+              None => html! {},
+          } }
+        </section>
         <section id="history">
           <h2>{ "History" }</h2>
-          <ul>
+          if history.is_empty() { <p class="muted">{ "No past jobs yet." }</p> }
+          <ul class="history">
             { for history.iter().map(|o| html! {
                 <li data-order={o.id.to_string()}>
-                  { format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, o.status.label()) }
+                  <details>
+                    <summary>{ format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, o.status.label()) }</summary>
+                    <p>{ if o.address.is_empty() { format!("{:.5}, {:.5}", o.lat, o.lon) } else { o.address.clone() } }</p>
+                    if !o.job_notes.is_empty() {
+                      <ul class="notes">{ for o.job_notes.iter().map(|n| html! { <li>{ &n.text }</li> }) }</ul>
+                    }
+                    if !o.parts.is_empty() {
+                      <ul class="parts">{ for o.parts.iter().map(|x| html! {
+                          <li>{ format!("{} × {} at {}", x.qty, x.name, price(x.unit_price_cents)) }</li>
+                      }) }</ul>
+                    }
+                    { timeline(o) }
+                  </details>
                 </li>
             }) }
           </ul>
@@ -206,20 +247,49 @@ fn offer_card(
             </div>
         },
     };
+    // The whole answer time, for the bar: from when the offer was made to its deadline.
+    let total_s = ((o.expires_at - o.created_at) / 1000).max(1);
+    let share = (left_s as f64 / total_s as f64).clamp(0.0, 1.0);
+    let service = service_name(&o.service);
+    // Said once when the offer comes and once more at 10 s, not every second.
+    let announce = if left_s <= 10 {
+        format!("Ten seconds or less to answer the {service} offer")
+    } else {
+        format!(
+            "New offer: {service}, {:.1} km away, you earn {}",
+            o.distance_m / 1000.0,
+            price(o.payout_cents)
+        )
+    };
+    let urgent = left_s <= 10;
     html! {
-      <article class="offer" id={format!("offer-{id}")} data-order={o.order_id.to_string()}>
+      <article class="offer" id={format!("offer-{id}")} data-order={o.order_id.to_string()}
+        aria-label={format!("Offer: {service}")}>
         <div class="row">
-          <strong>{ service_name(&o.service) }</strong>
-          <span class="price">{ price(o.price_cents) }</span>
+          <strong>{ service.clone() }</strong>
+          <span class="pay" id={format!("offer-pay-{id}")}>{ format!("You earn {}", price(o.payout_cents)) }</span>
         </div>
-        <div class="row muted">
-          <span>{ format!("{:.1} km away", o.distance_m / 1000.0) }</span>
-          if v.local.is_none() {
-            <span class={classes!("countdown", (left_s <= 10).then_some("urgent"))} data-seconds={left_s.to_string()}>
-              { format!("{left_s} s") }
-            </span>
+        <ul class="facts">
+          if o.window_start > 0 {
+            <li>{ format!("When: {}–{}", day_clock(o.window_start), clock(o.window_end)) }</li>
           }
-        </div>
+          if !o.vehicle.is_empty() { <li>{ format!("Car: {}", o.vehicle) }</li> }
+          <li>{ if o.area.is_empty() { format!("{:.1} km away", o.distance_m / 1000.0) } else { format!("{} · {:.1} km away", o.area, o.distance_m / 1000.0) } }</li>
+          if o.minutes > 0 { <li>{ format!("About {} of work · customer pays {}", duration(i64::from(o.minutes) * 60), price(o.price_cents)) }</li> }
+        </ul>
+        if v.local.is_none() {
+          <div class={classes!("countdown-bar", urgent.then_some("urgent"))} role="progressbar"
+            aria-label="Time left to answer" aria-valuemin="0" aria-valuemax={total_s.to_string()}
+            aria-valuenow={left_s.to_string()} aria-valuetext={format!("{left_s} seconds left")}>
+            <span style={format!("width: {:.1}%", share * 100.0)}></span>
+          </div>
+          <p class="row">
+            <span class={classes!("countdown", urgent.then_some("urgent"))} data-seconds={left_s.to_string()}>
+              { format!("{left_s} s to answer") }
+            </span>
+          </p>
+          <p class="sr-only" aria-live="assertive">{ announce }</p>
+        }
         { state }
       </article>
     }
