@@ -398,6 +398,9 @@ pub async fn workshops(platform: String) -> Result<Vec<pitstop_api::Workshop>> {
 
 /// What the technician earned today and this week; needs the platform.
 #[tauri::command]
-pub async fn earnings(state: State<'_, AppState>, utc_offset_min: i64) -> Result<pitstop_api::Earnings> {
+pub async fn earnings(
+    state: State<'_, AppState>,
+    utc_offset_min: i64,
+) -> Result<pitstop_api::Earnings> {
     Ok(state.client()?.earnings(utc_offset_min).await?)
 }

@@ -492,7 +492,9 @@ impl Client {
     pub async fn earnings(&self, utc_offset_min: i64) -> Result<pitstop_api::Earnings> {
         self.shared
             .remote
-            .get(&format!("/v1/technicians/me/earnings?utc_offset_min={utc_offset_min}"))
+            .get(&format!(
+                "/v1/technicians/me/earnings?utc_offset_min={utc_offset_min}"
+            ))
             .await
     }
 

@@ -16,6 +16,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
+/// An event stream silent this long (three platform heartbeats) is taken as lost.
+const STREAM_SILENCE: Duration = Duration::from_secs(15);
+
 /// Largest answer body accepted; anything bigger is treated as a hostile answer.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
@@ -368,7 +371,17 @@ impl Remote {
                 retry_after: None,
             });
         }
-        let mut stream = eventsource_stream::EventStream::new(resp.bytes_stream());
+        // The platform sends a heartbeat every 5 s: silence for three of them means it is
+        // gone, even when no connection error arrives (a dead server behind a proxy, a
+        // phone that lost the network without a reset).
+        let bytes = futures::stream::unfold(resp.bytes_stream(), |mut s| async move {
+            match tokio::time::timeout(STREAM_SILENCE, s.next()).await {
+                Ok(Some(chunk)) => Some((chunk.map_err(|e| e.to_string()), s)),
+                Ok(None) => None,
+                Err(_) => Some((Err("the platform went silent".to_string()), s)),
+            }
+        });
+        let mut stream = eventsource_stream::EventStream::new(Box::pin(bytes));
         while let Some(ev) = stream.next().await {
             let ev = ev.map_err(|e| Error::Offline(e.to_string()))?;
             if ev.data.is_empty() {

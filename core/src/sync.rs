@@ -437,6 +437,12 @@ pub(crate) async fn run_follower(shared: Arc<Shared>, mut stop: watch::Receiver<
         };
         if let Err(e) = result {
             tracing::debug!(error = %e, "event stream ended");
+            // The stream is the first to notice a platform that is gone: the badge says so
+            // now, not at the next round.
+            if e.is_retryable() && shared.live().online {
+                shared.record_failure(&Error::Offline(format!("lost the live connection: {e}")));
+                shared.notify(Notice::Sync);
+            }
         }
         let wait = delays.next().unwrap_or(Duration::from_secs(30));
         tokio::select! {

@@ -249,7 +249,9 @@ pub fn set_payout(
     req: &pitstop_api::PayoutRule,
 ) -> ApiResult<Workshop> {
     let allowed = caller.role == Role::Admin
-        || (caller.role == Role::Desk && caller.workshop_admin && caller.workshop_id == Some(workshop));
+        || (caller.role == Role::Desk
+            && caller.workshop_admin
+            && caller.workshop_id == Some(workshop));
     if !allowed {
         return Err(ApiError::forbidden(
             "Only the workshop's admin or a platform admin sets its payout rule.",
@@ -263,7 +265,9 @@ pub fn set_payout(
         (workshop, req.percent),
     )?;
     if n == 0 {
-        return Err(ApiError::not_found(format!("There is no workshop {workshop}.")));
+        return Err(ApiError::not_found(format!(
+            "There is no workshop {workshop}."
+        )));
     }
     self::workshop(tx, workshop)
 }
@@ -292,8 +296,9 @@ pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
 
 /// Every workshop (public: owners pick one).
 pub fn workshops(conn: &Connection) -> ApiResult<Vec<Workshop>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name, lat, lon, address, payout_percent FROM workshops ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, lat, lon, address, payout_percent FROM workshops ORDER BY id",
+    )?;
     let rows = stmt.query_map([], workshop_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -19,6 +19,10 @@ use crate::auth::Caller;
 use crate::changes::RawChange;
 use crate::{ApiError, ApiResult, Platform, changes};
 
+/// How often an idle event stream sends a heartbeat (documented in docs/protocol.md;
+/// `pitstop-core` gives up on a stream silent for three of them).
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
 /// One of an account's open event streams, counted until it is dropped (when the client
 /// goes away), so one account cannot hold the server's memory with thousands of streams.
 #[derive(Debug)]
@@ -141,5 +145,7 @@ pub fn stream(
             }
         }
     };
-    Sse::new(s).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // A heartbeat comment every few seconds: devices take its silence as the platform gone
+    // (the badge turns offline within seconds) and proxies keep the connection open.
+    Sse::new(s).keep_alive(KeepAlive::new().interval(HEARTBEAT))
 }

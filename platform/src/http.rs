@@ -181,7 +181,8 @@ async fn set_payout(
     Path(id): Path<Id>,
     Json(req): Json<PayoutRule>,
 ) -> ApiResult<Json<Workshop>> {
-    p.write(|tx| accounts::set_payout(tx, &caller, id, &req)).map(Json)
+    p.write(|tx| accounts::set_payout(tx, &caller, id, &req))
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -149,10 +149,16 @@ pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Technician> {
 
 /// What the technician earned on jobs completed today and this week. `utc_offset_min` is
 /// the technician's time zone (minutes east of UTC), so "today" is their day.
-pub fn earnings(conn: &Connection, caller: &Caller, utc_offset_min: i64) -> ApiResult<pitstop_api::Earnings> {
+pub fn earnings(
+    conn: &Connection,
+    caller: &Caller,
+    utc_offset_min: i64,
+) -> ApiResult<pitstop_api::Earnings> {
     caller.require(&[Role::Technician], "see earnings")?;
     if !(-14 * 60..=14 * 60).contains(&utc_offset_min) {
-        return Err(ApiError::invalid("`utc_offset_min` is between -840 and 840."));
+        return Err(ApiError::invalid(
+            "`utc_offset_min` is between -840 and 840.",
+        ));
     }
     const DAY: i64 = 24 * 3600 * 1000;
     let offset = utc_offset_min * 60_000;

@@ -154,9 +154,17 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     let pay = shown(c, &format!("{card} .pay")).await;
     assert_eq!(pay, "You earn €62.30");
     let facts = shown(c, &format!("{card} .facts")).await;
-    assert!(facts.contains("Car: Volkswagen Golf") && facts.contains("10999 Berlin"), "{facts}");
-    assert!(!facts.contains("Oranienstraße"), "no exact address before accepting: {facts}");
-    find(c, &format!("{card} .countdown-bar[role='progressbar']")).await.unwrap();
+    assert!(
+        facts.contains("Car: Volkswagen Golf") && facts.contains("10999 Berlin"),
+        "{facts}"
+    );
+    assert!(
+        !facts.contains("Oranienstraße"),
+        "no exact address before accepting: {facts}"
+    );
+    find(c, &format!("{card} .countdown-bar[role='progressbar']"))
+        .await
+        .unwrap();
     app.screenshot("technician-offer").await.unwrap();
     // A system notification for the offer, with the service and the time to answer.
     let shown = until("a system notification for the offer", || async {

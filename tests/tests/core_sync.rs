@@ -684,3 +684,70 @@ async fn an_owner_books_offline_with_the_cars_read_before() {
     assert_eq!(on_platform.len(), 1);
     assert_eq!(on_platform[0].place_note, "Courtyard, second gate");
 }
+
+/// The badge learns within seconds that the platform is gone: at once when the connection
+/// drops, and after three missed heartbeats when it just goes silent.
+#[tokio::test]
+async fn the_status_turns_offline_soon_after_the_platform_is_gone() {
+    let p = TestPlatform::start().await;
+    let proxy = FaultProxy::start(p.addr()).await;
+    let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
+    let core = p.core_client(&tech, &proxy.base());
+    let sync = core.start();
+    let online = || async { core.status().unwrap().online };
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            online().await.then_some(())
+        })
+        .await
+        .is_some()
+    );
+
+    // Silent: the connection stays open but nothing comes (a dead server behind a proxy).
+    proxy.set(Faults {
+        delay_ms: 120_000,
+        ..Faults::default()
+    });
+    let t = std::time::Instant::now();
+    let went = eventually(Duration::from_secs(25), || async {
+        (!online().await).then_some(())
+    })
+    .await;
+    assert!(
+        went.is_some(),
+        "still online {:?} after the platform went silent",
+        t.elapsed()
+    );
+    let why = core.status().unwrap().last_error.unwrap_or_default();
+    assert!(why.starts_with("cannot reach the platform"), "{why}");
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "offline after {:?}",
+        t.elapsed()
+    );
+
+    // Back, then cut: offline at once.
+    proxy.set(Faults::default());
+    core.sync_now().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            online().await.then_some(())
+        })
+        .await
+        .is_some()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    let went = eventually(Duration::from_secs(3), || async {
+        (!online().await).then_some(())
+    })
+    .await;
+    assert!(
+        went.is_some(),
+        "still online 3 s after the connection dropped"
+    );
+    sync.stop().await;
+}

@@ -206,41 +206,81 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
         .await
         .unwrap();
     let offer = tech.wait_offer(order.id).await;
-    assert_eq!(offer.payout_cents, 8900 * 70 / 100, "the default share is 70 %");
+    assert_eq!(
+        offer.payout_cents,
+        8900 * 70 / 100,
+        "the default share is 70 %"
+    );
     assert_eq!(offer.vehicle, "Volkswagen Golf");
     assert_eq!(offer.area, "10999 Berlin");
-    assert!(!serde_json::to_string(&offer).unwrap().contains("Oranienstraße"));
+    assert!(
+        !serde_json::to_string(&offer)
+            .unwrap()
+            .contains("Oranienstraße")
+    );
     assert_eq!(offer.minutes, services::find("oil_change").unwrap().minutes);
-    assert_eq!((offer.window_start, offer.window_end), (order.window_start, order.window_end));
-    let zero: Earnings = tech.get("/v1/technicians/me/earnings?utc_offset_min=60").await.unwrap();
+    assert_eq!(
+        (offer.window_start, offer.window_end),
+        (order.window_start, order.window_end)
+    );
+    let zero: Earnings = tech
+        .get("/v1/technicians/me/earnings?utc_offset_min=60")
+        .await
+        .unwrap();
     assert_eq!((zero.today_cents, zero.week_jobs), (0, 0));
 
     tech.win(order.id).await;
-    for s in [OrderStatus::EnRoute, OrderStatus::Arrived, OrderStatus::InProgress, OrderStatus::Completed] {
+    for s in [
+        OrderStatus::EnRoute,
+        OrderStatus::Arrived,
+        OrderStatus::InProgress,
+        OrderStatus::Completed,
+    ] {
         assert!(tech.step(order.id, s).await.status.is_success());
     }
-    let e: Earnings = tech.get("/v1/technicians/me/earnings?utc_offset_min=60").await.unwrap();
+    let e: Earnings = tech
+        .get("/v1/technicians/me/earnings?utc_offset_min=60")
+        .await
+        .unwrap();
     assert_eq!((e.today_cents, e.today_jobs), (6230, 1));
     assert_eq!((e.week_cents, e.week_jobs), (6230, 1));
     // Only technicians have earnings; time zones are bounded.
-    owner.send(reqwest::Method::GET, "/v1/technicians/me/earnings", None).await.problem(403);
-    tech.send(reqwest::Method::GET, "/v1/technicians/me/earnings?utc_offset_min=9999", None)
+    owner
+        .send(reqwest::Method::GET, "/v1/technicians/me/earnings", None)
         .await
-        .problem(422);
+        .problem(403);
+    tech.send(
+        reqwest::Method::GET,
+        "/v1/technicians/me/earnings?utc_offset_min=9999",
+        None,
+    )
+    .await
+    .problem(422);
 
     // A workshop's admin sets its own rule; others may not.
     let ws = p.workshop("Mitte").await;
     let admin = p.admin().await;
     let w: Workshop = admin
-        .put(&format!("/v1/workshops/{ws}/payout"), &serde_json::json!({"percent": 80}))
+        .put(
+            &format!("/v1/workshops/{ws}/payout"),
+            &serde_json::json!({"percent": 80}),
+        )
         .await
         .unwrap();
     assert_eq!(w.payout_percent, 80);
-    tech.send(reqwest::Method::PUT, &format!("/v1/workshops/{ws}/payout"), Some(serde_json::json!({"percent": 100})))
-        .await
-        .problem(403);
+    tech.send(
+        reqwest::Method::PUT,
+        &format!("/v1/workshops/{ws}/payout"),
+        Some(serde_json::json!({"percent": 100})),
+    )
+    .await
+    .problem(403);
     admin
-        .send(reqwest::Method::PUT, &format!("/v1/workshops/{ws}/payout"), Some(serde_json::json!({"percent": 101})))
+        .send(
+            reqwest::Method::PUT,
+            &format!("/v1/workshops/{ws}/payout"),
+            Some(serde_json::json!({"percent": 101})),
+        )
         .await
         .problem(422);
 }

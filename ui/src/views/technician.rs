@@ -50,15 +50,12 @@ pub fn technician_view(p: &Props) -> Html {
     let now = use_clock(250);
     let data = use_data(&p.backend, tick, load);
     // Read again when a job is completed, not on every change (positions change often).
-    let completed = data
-        .as_ref()
-        .and_then(|d| d.as_ref().ok())
-        .map_or(0, |d| {
-            d.orders
-                .iter()
-                .filter(|o| o.status == OrderStatus::Completed)
-                .count() as u32
-        });
+    let completed = data.as_ref().and_then(|d| d.as_ref().ok()).map_or(0, |d| {
+        d.orders
+            .iter()
+            .filter(|o| o.status == OrderStatus::Completed)
+            .count() as u32
+    });
     let earnings = use_data(&p.backend, completed, load_earnings);
     let error = use_state(|| None::<String>);
     let on_shift = use_state(|| false);
