@@ -35,8 +35,10 @@ pub enum Error {
         status: u16,
         retry_after: Option<Duration>,
     },
-    /// The platform refused the whole request (expired sign-in, for example).
-    #[error("the platform refused the request (HTTP {status}): {detail}")]
+    /// The platform refused the whole request (expired sign-in, for example). Shown as the
+    /// platform's own sentence, which says what was wrong and what to do; the status stays
+    /// in the field for code and logs.
+    #[error("{detail}")]
     Rejected { status: u16, detail: String },
     /// The platform's answer could not be understood (truncated, wrong shape, too large).
     #[error(

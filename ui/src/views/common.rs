@@ -188,7 +188,16 @@ pub fn action<E: 'static>(
 /// An error line, when there is one.
 pub fn error_line(error: &Option<String>) -> Html {
     match error {
-        Some(e) => html! { <p class="error" id="error">{ e }</p> },
+        Some(e) => html! { <p class="error" id="error" role="alert">{ e }</p> },
+        None => html! {},
+    }
+}
+
+/// An error shown next to the form or control that caused it (`id` names it for tests and
+/// for `aria-describedby`).
+pub fn error_near(id: &str, error: &Option<String>) -> Html {
+    match error {
+        Some(e) => html! { <p class="error" id={id.to_string()} role="alert">{ e }</p> },
         None => html! {},
     }
 }

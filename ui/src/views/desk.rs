@@ -66,6 +66,8 @@ pub fn desk_view(p: &Props) -> Html {
     let (tick, bump) = use_changes(&p.backend);
     let data = use_data(&p.backend, tick, load);
     let error = use_state(|| None::<String>);
+    // The walk-in's errors show in its form, next to the button.
+    let walkin_error = use_state(|| None::<String>);
     let selected = use_state(|| None::<Id>);
     // A walk-in on its way (the submit button is off meanwhile).
     let submitting_state = use_state(|| false);
@@ -85,7 +87,7 @@ pub fn desk_view(p: &Props) -> Html {
     let walk_in = {
         let (b, error, bump, submitting) = (
             p.backend.clone(),
-            error.clone(),
+            walkin_error.clone(),
             bump.clone(),
             submitting.clone(),
         );
@@ -238,6 +240,7 @@ pub fn desk_view(p: &Props) -> Html {
                   <option value="24">{ "Tomorrow" }</option>
                 </select>
                 <input id="walkin-notes" placeholder="Customer's words" />
+                { error_near("walkin-error", &walkin_error) }
                 <button id="walkin-submit" class="primary" type="submit" disabled={*submitting}
                   aria-busy={submitting.to_string()}>{ if *submitting { "Creating…" } else { "Create order" } }</button>
               </form>

@@ -112,6 +112,8 @@ pub fn owner_view(p: &Props) -> Html {
     });
     let sync = use_data(&p.backend, tick, load_sync);
     let error = use_state(|| None::<String>);
+    // Booking and car errors show in their form, next to the button that caused them.
+    let form_error = use_state(|| None::<String>);
     let (dismiss, retry, sync_now) = badge_callbacks(&p.backend, &error, &bump);
     let service = use_state(|| services::catalogue()[0].code.clone());
     // When "Book" turned into "Confirm booking" (a confirm needs a moment after it, so a
@@ -141,7 +143,7 @@ pub fn owner_view(p: &Props) -> Html {
             confirming.set(None);
         })
     };
-    let add_car = action(&p.backend, &error, &cars_changed, |b, e: SubmitEvent| {
+    let add_car = action(&p.backend, &form_error, &cars_changed, |b, e: SubmitEvent| {
         e.prevent_default();
         let v = NewVehicle {
             vin: input_value("car-vin").trim().to_uppercase(),
@@ -155,7 +157,7 @@ pub fn owner_view(p: &Props) -> Html {
     let book = {
         let (b, error, bump, confirming) = (
             p.backend.clone(),
-            error.clone(),
+            form_error.clone(),
             bump.clone(),
             confirming.clone(),
         );
@@ -206,6 +208,7 @@ pub fn owner_view(p: &Props) -> Html {
             <input id="car-make" placeholder="Make" />
             <input id="car-model" placeholder="Model" />
             <input id="car-year" placeholder="Year" class="narrow" />
+            { error_near("car-error", &form_error) }
             <button id="add-car-submit" type="submit">{ "Add car" }</button>
           </form>
         }
@@ -244,6 +247,7 @@ pub fn owner_view(p: &Props) -> Html {
             <p id="book-price" class="price big">
               { format!("{} fixed price, labour and standard parts included · about {} min", price(chosen.price_cents), chosen.minutes) }
             </p>
+            { error_near("book-error", &form_error) }
             <button id="book-submit" type="submit" class="primary">
               { if confirming.is_some() { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
             </button>
