@@ -404,3 +404,9 @@ pub async fn earnings(
 ) -> Result<pitstop_api::Earnings> {
     Ok(state.client()?.earnings(utc_offset_min).await?)
 }
+
+/// Turns an order's tracking links off; needs the platform.
+#[tauri::command]
+pub async fn revoke_share(state: State<'_, AppState>, order: Id) -> Result<()> {
+    Ok(state.client()?.revoke_shares(order).await?)
+}

@@ -123,6 +123,7 @@ pub fn run() {
             commands::public_config,
             commands::workshops,
             commands::earnings,
+            commands::revoke_share,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

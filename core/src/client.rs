@@ -533,6 +533,14 @@ impl Client {
         Ok((link, url))
     }
 
+    /// Turns every tracking link of `order` off.
+    pub async fn revoke_shares(&self, order: Id) -> Result<()> {
+        self.shared
+            .remote
+            .delete(&format!("/v1/orders/{order}/share"))
+            .await
+    }
+
     /// Whether the technician is on shift as this device last set it (works offline);
     /// `None` when this device never changed the shift.
     pub fn on_shift(&self) -> Result<Option<bool>> {

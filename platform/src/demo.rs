@@ -432,7 +432,9 @@ fn step_technician(
             }
             OrderStatus::Arrived if now >= t.next_step_at => Some(OrderStatus::InProgress),
             OrderStatus::InProgress if now >= t.next_step_at => {
-                platform.write(|tx| orders::add_part(tx, &t.who, job.id, "Consumables", 1, 450))?;
+                platform.write(|tx| {
+                    orders::add_part(tx, &t.who, job.id, "Wiper blades (customer asked)", 1, 1990)
+                })?;
                 Some(OrderStatus::Completed)
             }
             _ => None,

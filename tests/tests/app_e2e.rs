@@ -429,6 +429,12 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     .await
     .unwrap();
     assert!(price_line.contains("fixed price"), "{price_line}");
+    // What the price is made of, adding up to it, before booking.
+    let parts = shown(c, "#book-breakdown").await;
+    assert!(
+        parts.contains("Labour") && parts.contains("Standard parts") && parts.contains("€189.00"),
+        "{parts}"
+    );
     app.screenshot("owner-booking").await.unwrap();
     // Booking asks once more, with the price on the button.
     click(c, "#book-submit").await.unwrap();
@@ -502,7 +508,17 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     click(c, "#share").await.unwrap();
     let url = find(c, "#share-url").await.unwrap().text().await.unwrap();
     assert!(url.starts_with(&format!("{}/app/?track=", p.base)), "{url}");
+    find(c, "#share-copy").await.unwrap();
     app.screenshot("owner-tracking").await.unwrap();
+    // The link stays the same until the owner turns it off; then it stops working.
+    click(c, "#share-off").await.unwrap();
+    find(c, "#share").await.unwrap();
+    let token = url.rsplit('=').next().unwrap();
+    let gone = p
+        .anonymous()
+        .send(reqwest::Method::GET, &format!("/v1/track/{token}"), None)
+        .await;
+    gone.problem(404);
 
     app.close().await;
     p.stop().await;

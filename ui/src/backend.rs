@@ -130,6 +130,8 @@ pub trait Backend {
     fn tracking(&self, order: Id) -> Fut<'_, Option<Tracking>>;
     /// A browser tracking link (full URL).
     fn share(&self, order: Id) -> Fut<'_, String>;
+    /// Turns every tracking link of the order off.
+    fn revoke_share(&self, order: Id) -> Fut<'_, ()>;
     /// Tracking through a share link's token (no sign-in).
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking>;
 

@@ -425,6 +425,18 @@ impl Backend for HttpBackend {
             Ok(format!("{}{}", self.base, l.path))
         })
     }
+    fn revoke_share(&self, order: Id) -> Fut<'_, ()> {
+        Box::pin(async move {
+            self.fresh().await;
+            let r = self
+                .req(Request::delete(
+                    &self.url(&format!("/v1/orders/{order}/share")),
+                ))
+                .send()
+                .await;
+            self.answer(r).await
+        })
+    }
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking> {
         Box::pin(async move {
             let token = String::from(js_sys::encode_uri_component(&token));

@@ -276,6 +276,9 @@ impl Backend for TauriBackend {
             Ok(l.path)
         })
     }
+    fn revoke_share(&self, order: Id) -> Fut<'_, ()> {
+        Box::pin(invoke("revoke_share", json!({ "order": order })))
+    }
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking> {
         Box::pin(async move { self.platform().await?.shared_tracking(token).await })
     }

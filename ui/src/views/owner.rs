@@ -48,39 +48,85 @@ fn load_cars(b: Shared) -> Fut<'static, Vec<Vehicle>> {
     Box::pin(async move { Ok(b.vehicles().await.unwrap_or_default()) })
 }
 
-/// Booking windows offered: the next few hours, this afternoon, tomorrow morning.
+/// Hours technicians come out (local time): bookings fall inside them.
+const OPEN_HOUR: u32 = 8;
+const CLOSE_HOUR: u32 = 20;
+
+/// `at` with the clock set to `hour`:00 local time, `days` later.
+fn at_hour(at: i64, days: u32, hour: u32) -> i64 {
+    let d = js_sys::Date::new(&(at as f64).into());
+    d.set_date(d.get_date() + days);
+    d.set_hours(hour);
+    d.set_minutes(0);
+    d.set_seconds(0);
+    d.set_milliseconds(0);
+    d.get_time() as i64
+}
+
+fn local_hour(at: i64) -> u32 {
+    js_sys::Date::new(&(at as f64).into()).get_hours()
+}
+
+/// Booking windows offered, all within opening hours: the earliest two hours (today, or the
+/// next morning when it is too late), later today if there is room, and tomorrow morning and
+/// afternoon.
 fn windows(now: i64) -> Vec<(String, i64, i64)> {
     let hour = 3_600_000;
-    let base = now - now.rem_euclid(hour) + hour;
-    vec![
-        (
-            format!(
-                "As soon as possible ({}–{})",
-                clock(base),
-                clock(base + 2 * hour)
-            ),
-            base,
-            base + 2 * hour,
+    let next = now - now.rem_euclid(hour) + hour;
+    let mut out = Vec::new();
+    let first = match local_hour(next) {
+        h if h < OPEN_HOUR => at_hour(now, 0, OPEN_HOUR),
+        h if h + 2 > CLOSE_HOUR => at_hour(now, 1, OPEN_HOUR),
+        _ => next,
+    };
+    out.push((
+        format!(
+            "As soon as possible ({} {}–{})",
+            day_word(first, now),
+            clock(first),
+            clock(first + 2 * hour)
         ),
-        (
+        first,
+        first + 2 * hour,
+    ));
+    let later = first + 3 * hour;
+    if local_hour(later) + 3 <= CLOSE_HOUR
+        && local_hour(later) >= OPEN_HOUR
+        && local_hour(later) > local_hour(first)
+    {
+        out.push((
             format!(
-                "Later today ({}–{})",
-                clock(base + 3 * hour),
-                clock(base + 6 * hour)
+                "Later ({} {}–{})",
+                day_word(later, now),
+                clock(later),
+                clock(later + 3 * hour)
             ),
-            base + 3 * hour,
-            base + 6 * hour,
-        ),
-        (
-            format!(
-                "Tomorrow ({}–{})",
-                day_clock(base + 24 * hour),
-                clock(base + 27 * hour)
-            ),
-            base + 24 * hour,
-            base + 27 * hour,
-        ),
-    ]
+            later,
+            later + 3 * hour,
+        ));
+    }
+    for (label, h) in [("morning", OPEN_HOUR), ("afternoon", 13)] {
+        let s = at_hour(now, 1, h);
+        if s > later {
+            out.push((
+                format!("Tomorrow {label} ({}–{})", clock(s), clock(s + 3 * hour)),
+                s,
+                s + 3 * hour,
+            ));
+        }
+    }
+    out
+}
+
+/// "today" or "tomorrow" for `at` as seen from `now`.
+fn day_word(at: i64, now: i64) -> &'static str {
+    if js_sys::Date::new(&(at as f64).into()).get_date()
+        == js_sys::Date::new(&(now as f64).into()).get_date()
+    {
+        "today"
+    } else {
+        "tomorrow"
+    }
 }
 
 #[function_component(OwnerView)]
@@ -120,7 +166,10 @@ pub fn owner_view(p: &Props) -> Html {
     // double click on Book cannot book unread).
     let confirming = use_state(|| None::<i64>);
     let selected = use_state(|| None::<Id>);
-    let share_url = use_state(|| None::<String>);
+    // One link per order, kept until the owner turns it off (each click used to make a new
+    // one); the platform stores only a hash, so the page keeps the link it was given.
+    let share_urls = use_state(std::collections::HashMap::<Id, String>::new);
+    let copied = use_state(|| false);
     // The order whose cancellation is being confirmed.
     let cancelling = use_state(|| None::<Id>);
 
@@ -143,17 +192,22 @@ pub fn owner_view(p: &Props) -> Html {
             confirming.set(None);
         })
     };
-    let add_car = action(&p.backend, &form_error, &cars_changed, |b, e: SubmitEvent| {
-        e.prevent_default();
-        let v = NewVehicle {
-            vin: input_value("car-vin").trim().to_uppercase(),
-            plate: input_value("car-plate").trim().to_uppercase(),
-            make: input_value("car-make"),
-            model: input_value("car-model"),
-            year: input_value("car-year").parse().ok(),
-        };
-        Some(Box::pin(async move { b.add_vehicle(v).await.map(|_| ()) }))
-    });
+    let add_car = action(
+        &p.backend,
+        &form_error,
+        &cars_changed,
+        |b, e: SubmitEvent| {
+            e.prevent_default();
+            let v = NewVehicle {
+                vin: input_value("car-vin").trim().to_uppercase(),
+                plate: input_value("car-plate").trim().to_uppercase(),
+                make: input_value("car-make"),
+                model: input_value("car-model"),
+                year: input_value("car-year").parse().ok(),
+            };
+            Some(Box::pin(async move { b.add_vehicle(v).await.map(|_| ()) }))
+        },
+    );
     let book = {
         let (b, error, bump, confirming) = (
             p.backend.clone(),
@@ -178,7 +232,10 @@ pub fn owner_view(p: &Props) -> Html {
                 return;
             };
             let w: usize = input_value("book-window").parse().unwrap_or(0);
-            let (_, start, end) = windows(now_ms()).swap_remove(w.min(2));
+            let all = windows(now_ms());
+            let Some((_, start, end)) = all.get(w).or(all.first()).cloned() else {
+                return;
+            };
             let order = NewOrder {
                 vehicle_id,
                 service: code.clone(),
@@ -245,8 +302,15 @@ pub fn owner_view(p: &Props) -> Html {
             <label for="book-notes">{ "Anything the master should know (optional)" }</label>
             <input id="book-notes" placeholder="Squeaks when braking" />
             <p id="book-price" class="price big">
-              { format!("{} fixed price, labour and standard parts included · about {} min", price(chosen.price_cents), chosen.minutes) }
+              { format!("{} fixed price · about {} min", price(chosen.price_cents), chosen.minutes) }
             </p>
+            <ul id="book-breakdown" class="breakdown" aria-label="What the price is made of">
+              <li><span>{ "Labour" }</span><span>{ price(chosen.labour_cents()) }</span></li>
+              if chosen.parts_cents > 0 { <li><span>{ "Standard parts" }</span><span>{ price(chosen.parts_cents) }</span></li> }
+              if chosen.consumables_cents > 0 { <li><span>{ "Consumables" }</span><span>{ price(chosen.consumables_cents) }</span></li> }
+              <li class="total"><span>{ "Total, fixed" }</span><span>{ price(chosen.price_cents) }</span></li>
+            </ul>
+            <p class="small muted">{ "Anything more is only added if you agree on site, and shows here." }</p>
             { error_near("book-error", &form_error) }
             <button id="book-submit" type="submit" class="primary">
               { if confirming.is_some() { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
@@ -260,15 +324,50 @@ pub fn owner_view(p: &Props) -> Html {
         .or_else(|| orders.iter().find(|o| o.status.is_active_job()))
         .or(orders.first())
         .cloned();
+    let share_url = current
+        .as_ref()
+        .and_then(|o| share_urls.get(&o.id).cloned());
     let share = {
-        let (b, error, share_url) = (p.backend.clone(), error.clone(), share_url.clone());
+        let (b, error, share_urls) = (p.backend.clone(), error.clone(), share_urls.clone());
         let id = current.as_ref().map(|o| o.id);
         Callback::from(move |_| {
             let Some(id) = id else { return };
-            let (b, error, share_url) = (b.clone(), error.clone(), share_url.clone());
+            let (b, error, share_urls) = (b.clone(), error.clone(), share_urls.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match b.share(id).await {
-                    Ok(url) => share_url.set(Some(url)),
+                    Ok(url) => {
+                        let mut m = (*share_urls).clone();
+                        m.insert(id, url);
+                        share_urls.set(m);
+                    }
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+    let copy = {
+        let (url, copied, error) = (share_url.clone(), copied.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(url) = url.clone() else { return };
+            match send_link(&url) {
+                Ok(()) => copied.set(true),
+                Err(e) => error.set(Some(e)),
+            }
+        })
+    };
+    let unshare = {
+        let (b, error, share_urls) = (p.backend.clone(), error.clone(), share_urls.clone());
+        let id = current.as_ref().map(|o| o.id);
+        Callback::from(move |_: MouseEvent| {
+            let Some(id) = id else { return };
+            let (b, error, share_urls) = (b.clone(), error.clone(), share_urls.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.revoke_share(id).await {
+                    Ok(()) => {
+                        let mut m = (*share_urls).clone();
+                        m.remove(&id);
+                        share_urls.set(m);
+                    }
                     Err(e) => error.set(Some(e.message)),
                 }
             });
@@ -302,7 +401,8 @@ pub fn owner_view(p: &Props) -> Html {
           }
         </header>
         { error_line(&error) }
-        <div class="columns">
+        // On a phone the live job's tracking comes first, above the booking form.
+        <div class={classes!("columns", current.as_ref().is_some_and(|o| o.status.is_active_job()).then_some("live"))}>
           <section class="left">
             { booking }
             <h2>{ "Your orders" }</h2>
@@ -325,8 +425,18 @@ pub fn owner_view(p: &Props) -> Html {
               if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
               if o.status.is_active_job() {
                 <TrackView backend={p.backend.clone()} target={Target::Order(o.id)} tile_url={p.tile_url.clone()} />
-                <button id="share" onclick={share}>{ "Share live tracking" }</button>
-                if let Some(url) = &*share_url { <p><a id="share-url" href={url.clone()} target="_blank">{ url }</a></p> }
+                if let Some(url) = &share_url {
+                  <div class="share card">
+                    <p class="small">{ "Anyone with this link sees the master arrive until the job ends:" }</p>
+                    <p><a id="share-url" href={url.clone()} target="_blank">{ url }</a></p>
+                    <div class="actions">
+                      <button id="share-copy" class="primary" onclick={copy}>{ if *copied { "Copied" } else if can_share() { "Share…" } else { "Copy link" } }</button>
+                      <button id="share-off" onclick={unshare}>{ "Turn the link off" }</button>
+                    </div>
+                  </div>
+                } else {
+                  <button id="share" onclick={share}>{ "Share live tracking" }</button>
+                }
               }
               if o.status.check_step(OrderStatus::Cancelled).is_ok() {
                 if *cancelling == Some(o.id) {
@@ -347,6 +457,7 @@ pub fn owner_view(p: &Props) -> Html {
                   <button id="cancel-start" onclick={{ let (c, id) = (cancelling.clone(), o.id); move |_| c.set(Some(id)) }}>{ "Cancel booking…" }</button>
                 }
               }
+              { bill(&o) }
               { timeline(&o) }
             } else {
               <p class="muted">{ "No orders yet. Book a service to start." }</p>
@@ -355,4 +466,58 @@ pub fn owner_view(p: &Props) -> Html {
         </div>
       </main>
     }
+}
+
+/// The order's price: the fixed price, any extras added on site, and the total.
+fn bill(o: &Order) -> Html {
+    let extras: i64 = o
+        .parts
+        .iter()
+        .map(|p| p.unit_price_cents * i64::from(p.qty))
+        .sum();
+    html! {
+      <ul id="order-bill" class="breakdown" aria-label="Price">
+        <li><span>{ format!("{} (fixed price)", service_name(&o.service)) }</span><span>{ price(o.price_cents) }</span></li>
+        { for o.parts.iter().map(|p| html! {
+            <li><span>{ format!("Extra: {} × {}", p.qty, p.name) }</span><span>{ price(p.unit_price_cents * i64::from(p.qty)) }</span></li>
+        }) }
+        <li class="total"><span>{ "Total" }</span><span>{ price(o.price_cents + extras) }</span></li>
+      </ul>
+    }
+}
+
+/// Whether the browser or webview can hand a link to the system's share sheet.
+fn can_share() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"share".into()).ok())
+        .is_some_and(|f| f.is_function())
+}
+
+/// Hands `url` to the share sheet (Web Share API) where there is one, else copies it to the
+/// clipboard. Called through `Reflect` so it works wherever either API exists.
+fn send_link(url: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let nav = web_sys::window().ok_or("no window")?.navigator();
+    let call = |target: &wasm_bindgen::JsValue, name: &str, arg: &wasm_bindgen::JsValue| {
+        js_sys::Reflect::get(target, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call1(target, arg).ok())
+    };
+    if can_share() {
+        let data = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&data, &"url".into(), &url.into());
+        let _ = js_sys::Reflect::set(
+            &data,
+            &"title".into(),
+            &"Follow my master on Pitstop".into(),
+        );
+        if call(&nav, "share", &data).is_some() {
+            return Ok(());
+        }
+    }
+    let clipboard = js_sys::Reflect::get(&nav, &"clipboard".into()).map_err(|_| "no clipboard")?;
+    call(&clipboard, "writeText", &url.into())
+        .map(|_| ())
+        .ok_or_else(|| "This browser cannot copy; select the link and copy it by hand.".to_string())
 }
