@@ -51,6 +51,17 @@ else
   exit 1
 fi
 
+# axe-core (the accessibility rules the browser tests run on every view), pinned, from npm.
+AXE_VERSION=4.10.3
+if [ ! -f "$PITSTOP_TOOLS/axe-core-$AXE_VERSION/axe.min.js" ]; then
+  log "fetching axe-core $AXE_VERSION"
+  mkdir -p "$PITSTOP_TOOLS/axe-core-$AXE_VERSION"
+  (cd "$PITSTOP_TOOLS" && npm pack -q "axe-core@$AXE_VERSION" >/dev/null &&
+    tar -xzf "axe-core-$AXE_VERSION.tgz" -C "axe-core-$AXE_VERSION" --strip-components=1 package/axe.min.js &&
+    rm -f "axe-core-$AXE_VERSION.tgz")
+fi
+ln -sfn "axe-core-$AXE_VERSION" "$PITSTOP_TOOLS/axe-core"
+
 # wasm-bindgen-cli must match the wasm-bindgen crate exactly.
 WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' "$PITSTOP_ROOT/Cargo.lock")"
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then

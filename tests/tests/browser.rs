@@ -192,7 +192,8 @@ async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
     .await
     .unwrap();
     assert_eq!(order.vehicle_id, first_car);
-    let soon = pitstop_tests::now_ms() + 2 * 3_600_000;
+    // The first window is the earliest one within opening hours (8:00 to 20:00).
+    let soon = pitstop_tests::now_ms() + 12 * 3_600_000;
     assert!(
         order.window_start <= soon,
         "booked for later than the first window"

@@ -224,22 +224,29 @@ pub fn desk_view(p: &Props) -> Html {
             } else {
               <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
                 <h3>{ "Walk-in order" }</h3>
-                <input id="walkin-vin" placeholder="VIN (or leave empty and give the plate of a known car)" />
-                <input id="walkin-plate" placeholder="Plate" />
-                <input id="walkin-make" placeholder="Make" class="narrow" />
-                <input id="walkin-model" placeholder="Model" class="narrow" />
+                <label for="walkin-vin">{ "VIN" }</label>
+                <input id="walkin-vin" placeholder="17 characters, or empty for a known car's plate" autocomplete="off" />
+                <label for="walkin-plate">{ "Plate" }</label>
+                <input id="walkin-plate" placeholder="B-AB 123" autocomplete="off" />
+                <div class="row">
+                  <label>{ "Make" }<input id="walkin-make" placeholder="Honda" class="narrow" /></label>
+                  <label>{ "Model" }<input id="walkin-model" placeholder="Accord" class="narrow" /></label>
+                </div>
+                <label for="walkin-service">{ "Service" }</label>
                 <select id="walkin-service">
                   { for services::catalogue().iter().enumerate().map(|(i, s)| html! {
                       <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", s.name, price(s.price_cents)) }</option>
                   }) }
                 </select>
+                <label for="walkin-when">{ "When" }</label>
                 <select id="walkin-when">
                   <option value="0" selected=true>{ "Now" }</option>
                   <option value="1">{ "In 1 hour" }</option>
                   <option value="3">{ "In 3 hours" }</option>
                   <option value="24">{ "Tomorrow" }</option>
                 </select>
-                <input id="walkin-notes" placeholder="Customer's words" />
+                <label for="walkin-notes">{ "What the customer says (optional)" }</label>
+                <input id="walkin-notes" placeholder="Squeaks when braking" />
                 { error_near("walkin-error", &walkin_error) }
                 <button id="walkin-submit" class="primary" type="submit" disabled={*submitting}
                   aria-busy={submitting.to_string()}>{ if *submitting { "Creating…" } else { "Create order" } }</button>

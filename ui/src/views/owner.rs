@@ -260,11 +260,16 @@ pub fn owner_view(p: &Props) -> Html {
         html! {
           <form key="add-car" id="add-car" class="card" onsubmit={add_car}>
             <h3>{ "Your car" }</h3>
-            <input id="car-vin" placeholder="VIN (17 characters)" />
-            <input id="car-plate" placeholder="Plate" />
-            <input id="car-make" placeholder="Make" />
-            <input id="car-model" placeholder="Model" />
-            <input id="car-year" placeholder="Year" class="narrow" />
+            <label for="car-vin">{ "VIN (17 characters, on the registration paper)" }</label>
+            <input id="car-vin" autocomplete="off" />
+            <label for="car-plate">{ "Plate" }</label>
+            <input id="car-plate" placeholder="B-AB 123" autocomplete="off" />
+            <label for="car-make">{ "Make" }</label>
+            <input id="car-make" placeholder="Volkswagen" />
+            <label for="car-model">{ "Model" }</label>
+            <input id="car-model" placeholder="Golf" />
+            <label for="car-year">{ "Year (optional)" }</label>
+            <input id="car-year" class="narrow" inputmode="numeric" />
             { error_near("car-error", &form_error) }
             <button id="add-car-submit" type="submit">{ "Add car" }</button>
           </form>

@@ -570,13 +570,17 @@ fn job_card(p: &JobProps) -> Html {
         }
         { timeline(o) }
         <form class="inline" onsubmit={add_note}>
+          <label for="note-text" class="sr-only">{ "Note" }</label>
           <input id="note-text" placeholder="Add a note" />
           <button id="add-note" type="submit">{ "Add note" }</button>
         </form>
         <form class="inline" onsubmit={add_part}>
+          <label for="part-name" class="sr-only">{ "Part" }</label>
           <input id="part-name" placeholder="Part" />
+          <label for="part-qty" class="sr-only">{ "Quantity" }</label>
           <input id="part-qty" type="number" min="1" value="1" class="narrow" />
-          <input id="part-price" placeholder="€ each" class="narrow" />
+          <label for="part-price" class="sr-only">{ "Price of one, in euros" }</label>
+          <input id="part-price" placeholder="€ each" class="narrow" inputmode="decimal" />
           <button id="add-part" type="submit">{ "Add part" }</button>
         </form>
         <p class="muted">{ format!("Price {} · parts {}", price(o.price_cents), price(parts_total)) }</p>
