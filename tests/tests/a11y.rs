@@ -36,7 +36,11 @@ async fn violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
         .expect("axe runs");
     found
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -57,7 +61,11 @@ async fn small_targets(c: &fantoccini::Client) -> Vec<String> {
         .expect("measuring targets");
     found
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -74,11 +82,24 @@ async fn every_view_passes_axe_without_serious_violations() {
         .await
         .unwrap();
     tech.set_off(order.id).await;
-    let _: LocationAck = tech.post("/v1/locations", &fix_batch(1, 52.50, 13.40)).await.unwrap();
+    let _: LocationAck = tech
+        .post("/v1/locations", &fix_batch(1, 52.50, 13.40))
+        .await
+        .unwrap();
     // A second order waits as an offer for another technician.
     let _other = p.technician_at("tia", &["oil"], 52.51, 13.40).await;
     let _: Order = owner
         .post("/v1/orders", &new_order(car, "oil_change", 52.53, 13.41))
+        .await
+        .unwrap();
+    // The desk's board holds a walk-in.
+    let desk = p.login("dora", Role::Desk, Some(ws)).await;
+    let v: Vehicle = desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let _: Order = desk
+        .post("/v1/orders", &new_order(v.id, "oil_change", 52.52, 13.40))
         .await
         .unwrap();
     let link: ShareLink = owner
@@ -86,21 +107,41 @@ async fn every_view_passes_axe_without_serious_violations() {
         .await
         .unwrap();
 
-    let browser = Browser::start().await.expect("chromium starts under chromedriver");
+    let browser = Browser::start()
+        .await
+        .expect("chromium starts under chromedriver");
     let c = &browser.client;
     // A phone-sized window: the layout people use most.
     c.set_window_size(412, 915).await.unwrap();
     let views = [
         ("signin", format!("{}/app/", p.base), "#signin-address"),
-        ("technician", format!("{}/app/?role=technician&name=tia", p.base), "#shift"),
-        ("owner", format!("{}/app/?role=owner&name=olga", p.base), "#tracking"),
-        ("desk", format!("{}/app/?role=desk&name=dora&workshop={ws}", p.base), "#board"),
-        ("tracking", format!("{}{}", p.base, link.path), "#marker-tech"),
+        (
+            "technician",
+            format!("{}/app/?role=technician&name=tia", p.base),
+            "#shift",
+        ),
+        (
+            "owner",
+            format!("{}/app/?role=owner&name=olga", p.base),
+            "#tracking",
+        ),
+        (
+            "desk",
+            format!("{}/app/?role=desk&name=dora&workshop={ws}", p.base),
+            "#board",
+        ),
+        (
+            "tracking",
+            format!("{}{}", p.base, link.path),
+            "#marker-tech",
+        ),
     ];
     let mut report = Vec::new();
     for (name, url, ready) in views {
         c.goto(&url).await.unwrap();
-        find(c, ready).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        find(c, ready)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         screenshot(c, &format!("a11y-{name}-phone")).await.unwrap();
         for v in violations(c, &axe).await {
             report.push(format!("{name}: {v}"));
@@ -109,6 +150,30 @@ async fn every_view_passes_axe_without_serious_violations() {
             report.push(format!("{name}: tap target under 44 px: {v}"));
         }
     }
+    // The desk board works from the keyboard: a ticket takes focus and Enter opens it.
+    c.goto(&format!(
+        "{}/app/?role=desk&name=dora&workshop={ws}",
+        p.base
+    ))
+    .await
+    .unwrap();
+    find(c, ".ticket").await.unwrap();
+    c.execute("document.querySelector('.ticket').focus()", vec![])
+        .await
+        .unwrap();
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    find(c, "#order-detail")
+        .await
+        .expect("Enter on a focused ticket opens it");
     browser.close().await;
-    assert!(report.is_empty(), "accessibility violations:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "accessibility violations:\n{}",
+        report.join("\n")
+    );
 }

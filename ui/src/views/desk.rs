@@ -200,11 +200,15 @@ pub fn desk_view(p: &Props) -> Html {
                   { for col.iter().map(|o| {
                       let (sel, id) = (selected.clone(), o.id);
                       html! {
-                        <div class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()} onclick={move |_| sel.set(Some(id))}>
+                        // A button: reachable with Tab, opened with Enter or Space.
+                        <button type="button" class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()}
+                          aria-pressed={(*selected == Some(o.id)).to_string()} onclick={move |_| sel.set(Some(id))}>
                           <strong>{ service_name(&o.service) }</strong>
-                          <div class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</div>
-                          <div class="muted">{ clock(o.window_start) }</div>
-                        </div>
+                          <span class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</span>
+                          <span class="muted">{ format!("{}{}", day_clock(o.window_start),
+                              o.technician_name.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()) }</span>
+                          if let Some(r) = &o.unassigned_reason { <span class="reason">{ r }</span> }
+                        </button>
                       }
                   }) }
                 </section>

@@ -416,9 +416,12 @@ pub fn owner_view(p: &Props) -> Html {
                   let (sel, id) = (selected.clone(), o.id);
                   html! {
                     <li class={classes!("order", (Some(o.id) == current.as_ref().map(|c| c.id)).then_some("selected"))}
-                        data-order={o.id.to_string()} data-status={o.status.as_str()} onclick={move |_| sel.set(Some(id))}>
-                      <strong>{ service_name(&o.service) }</strong>{ " · " }{ o.status.label() }
-                      <span class="muted">{ format!(" · {} · {}", o.vehicle.plate, price(o.price_cents)) }</span>
+                        data-order={o.id.to_string()} data-status={o.status.as_str()}>
+                      <button type="button" class="row-button" onclick={move |_| sel.set(Some(id))}
+                        aria-pressed={(Some(o.id) == current.as_ref().map(|c| c.id)).to_string()}>
+                        <strong>{ service_name(&o.service) }</strong>{ " · " }{ o.status.label() }
+                        <span class="muted">{ format!(" · {} · {} · {}", o.vehicle.plate, day_clock(o.window_start), price(o.price_cents)) }</span>
+                      </button>
                     </li>
                   }
               }) }
