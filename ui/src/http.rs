@@ -252,7 +252,7 @@ impl Backend for HttpBackend {
         })
     }
     fn orders(&self) -> Fut<'_, Vec<Order>> {
-        Box::pin(self.get("/v1/orders?limit=200"))
+        Box::pin(self.get("/v1/orders?limit=500"))
     }
     fn step(&self, order: Id, status: OrderStatus, note: Option<String>) -> Fut<'_, ()> {
         Box::pin(async move {

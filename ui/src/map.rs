@@ -201,16 +201,30 @@ pub fn map(props: &MapProps) -> Html {
         let (bx, by) = at(b.lat, b.lon);
         Some(html! { <line class="route" x1={ax.to_string()} y1={ay.to_string()} x2={bx.to_string()} y2={by.to_string()} /> })
     });
-    let markers = props.markers.iter().map(|m| {
-        let (x, y) = at(m.lat, m.lon);
-        html! {
-            <g id={m.id.clone()} class={classes!("marker", m.class)} data-lat={m.lat.to_string()} data-lon={m.lon.to_string()}
-               transform={format!("translate({x:.1},{y:.1})")}>
-              <circle r="8" />
-              <text x="11" y="4">{ &m.label }</text>
-            </g>
-        }
-    });
+    // A label that would overlap one already drawn is left out (the marker keeps it as a
+    // tooltip), so a crowded map stays readable.
+    let mut labelled: Vec<(f64, f64)> = Vec::new();
+    let markers: Vec<Html> = props
+        .markers
+        .iter()
+        .map(|m| {
+            let (x, y) = at(m.lat, m.lon);
+            let free = labelled
+                .iter()
+                .all(|&(lx, ly)| (lx - x).abs() > 90.0 || (ly - y).abs() > 18.0);
+            if free {
+                labelled.push((x, y));
+            }
+            html! {
+                <g id={m.id.clone()} class={classes!("marker", m.class)} data-lat={m.lat.to_string()} data-lon={m.lon.to_string()}
+                   transform={format!("translate({x:.1},{y:.1})")}>
+                  <title>{ &m.label }</title>
+                  <circle r="8" />
+                  if free { <text x="11" y="4">{ &m.label }</text> }
+                </g>
+            }
+        })
+        .collect();
     let (_, mid_lat) = {
         let (lat, lon) = unproject(view.cx, view.cy);
         (lon, lat)

@@ -9,6 +9,7 @@ use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared, now_ms};
 use crate::map::{Map, Marker};
+use crate::views::board::Board;
 use crate::views::common::*;
 
 /// The shared role view properties.
@@ -24,6 +25,10 @@ struct Data {
 fn load(b: Shared) -> Fut<'static, Data> {
     Box::pin(async move {
         let orders = b.orders().await?;
+        // For the benchmark: when the data was in hand (the board's drawing starts here).
+        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = perf.mark("desk-data");
+        }
         // Live technician positions need the platform; offline the board still shows from
         // the cache.
         let technicians = b.technicians().await.unwrap_or_default();
@@ -34,31 +39,6 @@ fn load(b: Shared) -> Fut<'static, Data> {
             sync,
         })
     })
-}
-
-/// The board's columns.
-const COLUMNS: &[(&str, &[OrderStatus])] = &[
-    (
-        "Waiting",
-        &[
-            OrderStatus::Pending,
-            OrderStatus::Offered,
-            OrderStatus::Unassigned,
-        ],
-    ),
-    ("Assigned", &[OrderStatus::Assigned, OrderStatus::EnRoute]),
-    ("On site", &[OrderStatus::Arrived, OrderStatus::InProgress]),
-    ("Done", &[OrderStatus::Completed, OrderStatus::Cancelled]),
-];
-
-fn is_today(o: &Order, now: i64) -> bool {
-    let day = 24 * 3_600_000;
-    o.status.is_active_job()
-        || matches!(
-            o.status,
-            OrderStatus::Offered | OrderStatus::Unassigned | OrderStatus::Pending
-        )
-        || (now - o.updated_at) < day
 }
 
 #[function_component(DeskView)]
@@ -82,7 +62,6 @@ pub fn desk_view(p: &Props) -> Html {
     let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
     let workshop = p.workshop.clone();
     let submitting = submitting_state;
-    let now = now_ms();
 
     let walk_in = {
         let (b, error, bump, submitting) = (
@@ -150,7 +129,6 @@ pub fn desk_view(p: &Props) -> Html {
         })
     };
 
-    let today: Vec<&Order> = data.orders.iter().filter(|o| is_today(o, now)).collect();
     let busy: Vec<Id> = data
         .orders
         .iter()
@@ -171,6 +149,20 @@ pub fn desk_view(p: &Props) -> Html {
             })
         })
         .collect();
+    // Open orders as pins (the busiest days stay drawable: at most 100).
+    markers.extend(
+        data.orders
+            .iter()
+            .filter(|o| !o.status.is_terminal())
+            .take(100)
+            .map(|o| Marker {
+                id: format!("order-{}", o.id),
+                lat: o.lat,
+                lon: o.lon,
+                label: format!("#{} {}", o.id, o.vehicle.plate),
+                class: "order",
+            }),
+    );
     if let Some(w) = &workshop {
         markers.push(Marker {
             id: "workshop".into(),
@@ -188,42 +180,37 @@ pub fn desk_view(p: &Props) -> Html {
       <main class="desk">
         <header>
           <h1>{ "Pitstop" }<span class="muted">{ format!(" · front desk · {}", p.account.name) }</span></h1>
+          <button id="new-walk-in" class="primary" onclick={{ let s = selected.clone(); move |_| {
+              s.set(None);
+              // The form is below the board: once drawn, bring it into view to type in.
+              wasm_bindgen_futures::spawn_local(async {
+                  gloo_timers::future::TimeoutFuture::new(30).await;
+                  if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("walkin-vin")) {
+                      el.scroll_into_view();
+                      if let Ok(input) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) { let _ = input.focus(); }
+                  }
+              });
+          } }}>{ "+ Walk-in" }</button>
           <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} on_retry={retry} on_sync={sync} />
         </header>
         { error_line(&error) }
-        <div id="board" class="board">
-          { for COLUMNS.iter().map(|(title, statuses)| {
-              let col: Vec<&&Order> = today.iter().filter(|o| statuses.contains(&o.status)).collect();
-              html! {
-                <section class="column" data-column={*title}>
-                  <h3>{ format!("{title} ({})", col.len()) }</h3>
-                  { for col.iter().map(|o| {
-                      let (sel, id) = (selected.clone(), o.id);
-                      html! {
-                        // A button: reachable with Tab, opened with Enter or Space.
-                        <button type="button" class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()}
-                          aria-pressed={(*selected == Some(o.id)).to_string()} onclick={move |_| sel.set(Some(id))}>
-                          <strong>{ service_name(&o.service) }</strong>
-                          <span class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</span>
-                          <span class="muted">{ format!("{}{}", day_clock(o.window_start),
-                              o.technician_name.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()) }</span>
-                          if let Some(r) = &o.unassigned_reason { <span class="reason">{ r }</span> }
-                        </button>
-                      }
-                  }) }
-                </section>
-              }
-          }) }
-        </div>
+        <Board orders={data.orders.clone()} technicians={data.technicians.clone()} selected={*selected}
+          on_select={{ let s = selected.clone(); move |id| s.set(Some(id)) }} />
         <div class="columns">
           <section class="left">
             <h2>{ "Technicians" }</h2>
             <Map markers={markers} tile_url={p.tile_url.clone()} />
+            <ul class="legend" aria-label="Map legend">
+              <li><span class="dot tech"></span>{ "free technician" }</li>
+              <li><span class="dot busy"></span>{ "busy technician" }</li>
+              <li><span class="dot order"></span>{ "open order" }</li>
+              <li><span class="dot dest"></span>{ "workshop" }</li>
+            </ul>
             <p class="muted">{ format!("{} on shift, {} busy", data.technicians.iter().filter(|t| t.on_shift).count(), busy.len()) }</p>
           </section>
           <section class="right">
             if let Some(o) = current {
-              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} on_done={bump.clone()}
+              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} busy={busy.clone()} on_done={bump.clone()}
                 on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
             } else {
               <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
@@ -306,6 +293,8 @@ struct DetailProps {
     backend: Shared,
     order: Order,
     technicians: Vec<Technician>,
+    /// Technicians working a job now.
+    busy: Vec<Id>,
     on_done: Callback<()>,
     /// Closes the panel (back to the walk-in form).
     on_close: Callback<()>,
@@ -391,9 +380,10 @@ fn order_detail(p: &DetailProps) -> Html {
         }
         if open {
           <div class="inline">
+            <label for="assign-tech">{ "Technician (best first: has the skill, free, nearest)" }</label>
             <select id="assign-tech">
-              { for p.technicians.iter().filter(|t| t.on_shift).enumerate().map(|(i, t)| html! {
-                  <option value={t.id.to_string()} selected={i == 0}>{ &t.name }</option>
+              { for candidates(o, &p.technicians, &p.busy).into_iter().enumerate().map(|(i, (t, label))| html! {
+                  <option value={t.id.to_string()} selected={i == 0}>{ label }</option>
               }) }
             </select>
             <button id="assign" onclick={assign}>{ "Assign" }</button>
@@ -403,4 +393,48 @@ fn order_detail(p: &DetailProps) -> Html {
         { timeline(o) }
       </div>
     }
+}
+
+/// Technicians on shift for `o`, best first: those with the service's skill, then free ones,
+/// then the nearest; each with a label that says why ("free · 1.2 km · oil").
+fn candidates<'a>(
+    o: &Order,
+    techs: &'a [Technician],
+    busy: &[Id],
+) -> Vec<(&'a Technician, String)> {
+    let skill = services::find(&o.service)
+        .map(|s| s.skill)
+        .unwrap_or_default();
+    let mut list: Vec<(&Technician, bool, bool, Option<f64>)> = techs
+        .iter()
+        .filter(|t| t.on_shift)
+        .map(|t| {
+            let km = t
+                .lat
+                .zip(t.lon)
+                .map(|(lat, lon)| pitstop_api::geo::haversine_m(lat, lon, o.lat, o.lon) / 1000.0);
+            (t, t.skills.contains(&skill), busy.contains(&t.id), km)
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        (!a.1, a.2)
+            .cmp(&(!b.1, b.2))
+            .then(a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)))
+    });
+    list.into_iter()
+        .map(|(t, skilled, is_busy, km)| {
+            let label = format!(
+                "{} — {}{}{}",
+                t.name,
+                if is_busy { "busy" } else { "free" },
+                km.map(|k| format!(" · {k:.1} km")).unwrap_or_default(),
+                if skilled {
+                    format!(" · {skill}")
+                } else {
+                    format!(" · no {skill} skill")
+                }
+            );
+            (t, label)
+        })
+        .collect()
 }

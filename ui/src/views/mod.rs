@@ -1,5 +1,6 @@
 //! The views: one per role, the share-link tracking page, and the pieces they share.
 
+pub mod board;
 pub mod common;
 pub mod desk;
 pub mod owner;

@@ -1,0 +1,263 @@
+//! The desk's board for a busy day: search (plate, VIN, customer, order id), filters (status,
+//! technician, day, service), sort, and columns by status that each show a page of tickets
+//! with "show more", so 500 orders stay quick to draw and to scan.
+
+use pitstop_api::{Id, Order, OrderStatus, Technician, services};
+use yew::prelude::*;
+
+use crate::backend::now_ms;
+use crate::views::common::*;
+
+/// The board's columns.
+pub const COLUMNS: &[(&str, &[OrderStatus])] = &[
+    (
+        "Waiting",
+        &[
+            OrderStatus::Pending,
+            OrderStatus::Offered,
+            OrderStatus::Unassigned,
+        ],
+    ),
+    ("Assigned", &[OrderStatus::Assigned, OrderStatus::EnRoute]),
+    ("On site", &[OrderStatus::Arrived, OrderStatus::InProgress]),
+    ("Done", &[OrderStatus::Completed, OrderStatus::Cancelled]),
+];
+
+/// Tickets a column shows before "show more".
+const PAGE: usize = 20;
+const DAY: i64 = 24 * 3_600_000;
+
+/// What the desk narrowed the board to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter {
+    pub query: String,
+    /// A column title, or empty for all.
+    pub column: String,
+    /// `Some(None)`: unassigned only; `Some(Some(id))`: one technician's.
+    pub technician: Option<Option<Id>>,
+    /// `today`, `week` or `all`.
+    pub day: String,
+    pub service: String,
+    /// `window`, `newest` or `status`.
+    pub sort: String,
+}
+
+/// Whether `o` matches the words typed: every word in the plate, VIN, customer, service,
+/// technician or the order number.
+pub fn matches(o: &Order, query: &str) -> bool {
+    let hay = format!(
+        "#{} {} {} {} {} {}",
+        o.id,
+        o.vehicle.plate,
+        o.vehicle.vin,
+        o.customer_name.as_deref().unwrap_or(""),
+        service_name(&o.service),
+        o.technician_name.as_deref().unwrap_or("")
+    )
+    .to_lowercase();
+    query
+        .split_whitespace()
+        .all(|w| hay.contains(&w.to_lowercase()))
+}
+
+/// Whether the order belongs to the chosen days: today's work (open orders always are), the
+/// next seven days, or everything.
+fn in_days(o: &Order, day: &str, now: i64) -> bool {
+    let open = !o.status.is_terminal();
+    match day {
+        "all" => true,
+        "week" => open || now - o.updated_at < 7 * DAY,
+        _ => (open && o.window_start < now + DAY) || now - o.updated_at < DAY,
+    }
+}
+
+/// The orders the filter lets through, sorted.
+pub fn filtered<'a>(orders: &'a [Order], f: &Filter, now: i64) -> Vec<&'a Order> {
+    let mut out: Vec<&Order> = orders
+        .iter()
+        .filter(|o| in_days(o, &f.day, now))
+        .filter(|o| f.service.is_empty() || o.service == f.service)
+        .filter(|o| match f.technician {
+            None => true,
+            Some(t) => o.technician_id == t,
+        })
+        .filter(|o| f.query.trim().is_empty() || matches(o, &f.query))
+        .collect();
+    match f.sort.as_str() {
+        "newest" => out.sort_by_key(|o| std::cmp::Reverse(o.updated_at)),
+        "status" => out.sort_by_key(|o| (o.status.as_str(), o.window_start)),
+        _ => out.sort_by_key(|o| (o.window_start, o.id)),
+    }
+    out
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub orders: Vec<Order>,
+    pub technicians: Vec<Technician>,
+    pub selected: Option<Id>,
+    pub on_select: Callback<Id>,
+}
+
+#[function_component(Board)]
+pub fn board(p: &Props) -> Html {
+    let filter = use_state(|| Filter {
+        day: "today".into(),
+        sort: "window".into(),
+        ..Filter::default()
+    });
+    // How many pages each column shows.
+    let pages = use_state(std::collections::HashMap::<&'static str, usize>::new);
+    let now = now_ms();
+    let shown = filtered(&p.orders, &filter, now);
+    {
+        // For the benchmark: when a board with data was drawn.
+        let n = shown.len();
+        use_effect_with(n, move |_| {
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = perf.mark("desk-board-drawn");
+            }
+        });
+    }
+    let set = |f: fn(&mut Filter, String)| {
+        let filter = filter.clone();
+        let pages = pages.clone();
+        Callback::from(move |e: Event| {
+            let Some(el) = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .map(|i| i.value())
+                .or_else(|| {
+                    e.target_dyn_into::<web_sys::HtmlSelectElement>()
+                        .map(|s| s.value())
+                })
+            else {
+                return;
+            };
+            let mut next = (*filter).clone();
+            f(&mut next, el);
+            filter.set(next);
+            pages.set(Default::default());
+        })
+    };
+    let on_search = {
+        let (filter, pages) = (filter.clone(), pages.clone());
+        Callback::from(move |e: InputEvent| {
+            let Some(v) = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .map(|i| i.value())
+            else {
+                return;
+            };
+            let mut next = (*filter).clone();
+            next.query = v;
+            filter.set(next);
+            pages.set(Default::default());
+        })
+    };
+    let columns: Vec<&(&str, &[OrderStatus])> = COLUMNS
+        .iter()
+        .filter(|(t, _)| filter.column.is_empty() || filter.column == *t)
+        .collect();
+    let on_shift: Vec<&Technician> = p.technicians.iter().collect();
+    html! {
+      <section id="board-area" aria-label="Orders">
+        <div class="toolbar" role="search">
+          <label for="desk-search" class="sr-only">{ "Search orders" }</label>
+          <input id="desk-search" type="search" placeholder="Search plate, VIN, customer or #order"
+            value={filter.query.clone()} oninput={on_search} />
+          <label>{ "Status" }
+            <select id="desk-filter-status" onchange={set(|f, v| f.column = v)}>
+              <option value="" selected={filter.column.is_empty()}>{ "All" }</option>
+              { for COLUMNS.iter().map(|(t, _)| html! { <option value={*t} selected={filter.column == *t}>{ *t }</option> }) }
+            </select>
+          </label>
+          <label>{ "Technician" }
+            <select id="desk-filter-tech" onchange={set(|f, v| f.technician = match v.as_str() {
+                "" => None,
+                "none" => Some(None),
+                id => id.parse().ok().map(Some),
+            })}>
+              <option value="" selected={filter.technician.is_none()}>{ "Anyone" }</option>
+              <option value="none" selected={filter.technician == Some(None)}>{ "Not assigned" }</option>
+              { for on_shift.iter().map(|t| html! {
+                  <option value={t.id.to_string()} selected={filter.technician == Some(Some(t.id))}>{ &t.name }</option>
+              }) }
+            </select>
+          </label>
+          <label>{ "Days" }
+            <select id="desk-filter-day" onchange={set(|f, v| f.day = v)}>
+              <option value="today" selected={filter.day == "today"}>{ "Today" }</option>
+              <option value="week" selected={filter.day == "week"}>{ "7 days" }</option>
+              <option value="all" selected={filter.day == "all"}>{ "All" }</option>
+            </select>
+          </label>
+          <label>{ "Service" }
+            <select id="desk-filter-service" onchange={set(|f, v| f.service = v)}>
+              <option value="" selected={filter.service.is_empty()}>{ "Any" }</option>
+              { for services::catalogue().into_iter().map(|s| html! {
+                  <option value={s.code.clone()} selected={filter.service == s.code}>{ s.name }</option>
+              }) }
+            </select>
+          </label>
+          <label>{ "Sort" }
+            <select id="desk-sort" onchange={set(|f, v| f.sort = v)}>
+              <option value="window" selected={filter.sort == "window"}>{ "By time" }</option>
+              <option value="newest" selected={filter.sort == "newest"}>{ "Newest change" }</option>
+              <option value="status" selected={filter.sort == "status"}>{ "By status" }</option>
+            </select>
+          </label>
+          <p id="board-count" class="muted" aria-live="polite">{ format!("{} of {} orders", shown.len(), p.orders.len()) }</p>
+        </div>
+        <div id="board" class="board">
+          { for columns.into_iter().map(|(title, statuses)| {
+              let col: Vec<&&Order> = shown.iter().filter(|o| statuses.contains(&o.status)).collect();
+              let limit = pages.get(title).copied().unwrap_or(1) * PAGE;
+              let more = {
+                  let (pages, title) = (pages.clone(), *title);
+                  Callback::from(move |_: MouseEvent| {
+                      let mut m = (*pages).clone();
+                      *m.entry(title).or_insert(1) += 1;
+                      pages.set(m);
+                  })
+              };
+              html! {
+                <section class="column" data-column={*title} aria-label={*title}>
+                  <h3>{ format!("{title} ({})", col.len()) }</h3>
+                  { for col.iter().take(limit).map(|o| ticket(o, p.selected == Some(o.id), &p.on_select, now)) }
+                  if col.len() > limit {
+                    <button type="button" class="more" onclick={more}>{ format!("Show {} more", (col.len() - limit).min(PAGE)) }</button>
+                  }
+                </section>
+              }
+          }) }
+        </div>
+      </section>
+    }
+}
+
+/// "Today 14:00", "Tomorrow 09:00" or "03.12 09:00": times a desk reads at a glance.
+fn when(at: i64, now: i64) -> String {
+    let day = |t: i64| js_sys::Date::new(&(t as f64).into()).to_date_string();
+    if day(at) == day(now) {
+        format!("Today {}", clock(at))
+    } else if day(at) == day(now + DAY) {
+        format!("Tomorrow {}", clock(at))
+    } else {
+        day_clock(at)
+    }
+}
+
+fn ticket(o: &Order, selected: bool, on_select: &Callback<Id>, now: i64) -> Html {
+    let (cb, id) = (on_select.clone(), o.id);
+    html! {
+      // A button: reachable with Tab, opened with Enter or Space.
+      <button type="button" class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()}
+        aria-pressed={selected.to_string()} onclick={move |_| cb.emit(id)}>
+        <strong>{ format!("#{} {}", o.id, service_name(&o.service)) }</strong>
+        <span class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</span>
+        <span class="muted">{ format!("{}{}", when(o.window_start, now),
+            o.technician_name.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()) }</span>
+        if let Some(r) = &o.unassigned_reason { <span class="reason">{ r }</span> }
+      </button>
+    }
+}
