@@ -255,8 +255,12 @@ async fn a_full_disk_is_a_clear_507_and_loses_nothing_already_saved() {
     assert_eq!(after.line_counts.notes, notes_when_full);
     assert!(after.job_notes.iter().all(|n| n.text == note));
     // Space comes back: writes work again.
+    // (On the writer: the page cap is per connection, and a reader's would change nothing.)
     p.platform
-        .read(|c| Ok(c.pragma_update(None, "max_page_count", 1_000_000)?))
+        .maintain(|c| {
+            c.pragma_update(None, "max_page_count", 1_000_000)?;
+            Ok(())
+        })
         .unwrap();
     assert!(
         tech.step(order.id, OrderStatus::EnRoute)
