@@ -217,6 +217,21 @@ impl TestPlatform {
         (c, order)
     }
 
+    /// Gives an account a phone number, as signing in with a code would have.
+    pub fn set_phone(&self, account: Id, phone: &str) {
+        self.platform
+            .write(|tx| {
+                tx.tx
+                    .execute(
+                        "UPDATE accounts SET phone = ?1 WHERE id = ?2",
+                        (phone, account),
+                    )
+                    .map_err(|e| pitstop_platform::ApiError::internal(e.into()))?;
+                Ok(())
+            })
+            .expect("set phone");
+    }
+
     /// A car owner.
     pub async fn owner(&self, name: &str) -> Client {
         self.login(name, Role::Owner, None).await

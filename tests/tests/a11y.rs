@@ -18,6 +18,17 @@ fn axe_source() -> String {
         .unwrap_or_else(|e| panic!("{}: {e}; run ./scripts/setup.sh", path.display()))
 }
 
+/// A script's list of strings.
+fn lines(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Serious and critical violations on the page now, one line each.
 async fn violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
     c.execute(axe, vec![]).await.expect("axe loads");
@@ -34,14 +45,7 @@ async fn violations(c: &fantoccini::Client, axe: &str) -> Vec<String> {
         )
         .await
         .expect("axe runs");
-    found
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    lines(&found)
 }
 
 /// Controls smaller than 44 × 44 CSS pixels (links inside running text excepted).
@@ -59,14 +63,7 @@ async fn small_targets(c: &fantoccini::Client) -> Vec<String> {
         )
         .await
         .expect("measuring targets");
-    found
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    lines(&found)
 }
 
 #[tokio::test]

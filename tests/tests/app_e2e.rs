@@ -901,21 +901,6 @@ async fn the_app_reopens_onto_its_data_with_no_network_and_renews_its_session_wh
     p.stop().await;
 }
 
-/// Gives an account a phone number, as signing in with a code would have.
-fn set_phone(p: &TestPlatform, account: Id, phone: &str) {
-    p.platform
-        .write(|tx| {
-            tx.tx
-                .execute(
-                    "UPDATE accounts SET phone = ?1 WHERE id = ?2",
-                    (phone, account),
-                )
-                .map_err(|e| pitstop_platform::ApiError::internal(e.into()))?;
-            Ok(())
-        })
-        .unwrap();
-}
-
 #[tokio::test]
 async fn technician_sees_where_the_car_is_navigates_and_calls_through_a_masked_number() {
     let _one = ONE_APP.lock().await;
@@ -939,9 +924,9 @@ async fn technician_sees_where_the_car_is_navigates_and_calls_through_a_masked_n
     })
     .await
     .unwrap();
-    set_phone(&p, tina.id, "+491709999999");
+    p.set_phone(tina.id, "+491709999999");
     let (owner, car) = p.owner_with_car("olivia").await;
-    set_phone(&p, owner.id(), "+491701234567");
+    p.set_phone(owner.id(), "+491701234567");
     let order: Order = owner
         .post("/v1/orders", &new_order(car, "oil_change", 52.521, 13.41))
         .await

@@ -83,11 +83,8 @@ async fn without_a_geocoder_people_type_the_address() {
 #[tokio::test]
 async fn a_booking_keeps_its_address_and_note_and_refuses_bad_ones() {
     let p = TestPlatform::start().await;
-    let (owner, car) = p.owner_with_car("olga").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("olga").await;
+    let car = order.vehicle_id;
     assert_eq!(order.address, "Oranienstraße 25, 10999 Berlin");
     assert_eq!(order.place_note, "Courtyard, second gate");
     let again = owner.order(order.id).await;
@@ -185,37 +182,28 @@ async fn saved_places_belong_to_their_owner() {
     assert_eq!(r.status.as_u16(), 204);
 }
 
-/// Gives an account a phone number, as signing in with a code would have.
-fn set_phone(p: &TestPlatform, account: Id, phone: &str) {
-    p.platform
-        .write(|tx| {
-            tx.tx
-                .execute(
-                    "UPDATE accounts SET phone = ?1 WHERE id = ?2",
-                    (phone, account),
-                )
-                .map_err(|e| pitstop_platform::ApiError::internal(e.into()))?;
-            Ok(())
+/// A platform with a masked-contact relay.
+async fn with_relay(secret: &str) -> TestPlatform {
+    let secret = secret.to_string();
+    TestPlatform::start_with(move |c| {
+        c.relay = Some(RelayConfig {
+            number: "+493000000000".into(),
+            secret,
         })
-        .unwrap();
+    })
+    .await
 }
 
 #[tokio::test]
 async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_job_runs() {
-    let p = TestPlatform::start_with(|c| {
-        c.relay = Some(RelayConfig {
-            number: "+493000000000".into(),
-            secret: "relay-secret-123".into(),
-        })
-    })
-    .await;
+    let p = with_relay("relay-secret-123").await;
     let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
     assert!(config.contact_relay);
     let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
     let rival = p.technician_at("rita", &["oil"], 52.50, 13.40).await;
     let (owner, car) = p.owner_with_car("olga").await;
-    set_phone(&p, owner.id(), "+491701234567");
-    set_phone(&p, tech.id(), "+491709999999");
+    p.set_phone(owner.id(), "+491701234567");
+    p.set_phone(tech.id(), "+491709999999");
     let order: Order = owner
         .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
         .await
@@ -310,41 +298,24 @@ async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_j
 
 #[tokio::test]
 async fn without_a_relay_or_a_customer_phone_the_app_is_told_plainly() {
-    let p = TestPlatform::start().await;
-    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
-    let (owner, car) = p.owner_with_car("olga").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
-    tech.win(order.id).await;
-    let path = format!("/v1/orders/{}/contact", order.id);
-    assert!(
+    // The technician on a fresh job asks for the customer's contact; what the platform says.
+    async fn ask(p: &TestPlatform, status: u16) -> String {
+        let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
+        let (_owner, order) = p.book("olga").await;
+        tech.win(order.id).await;
+        let path = format!("/v1/orders/{}/contact", order.id);
         tech.send(Method::POST, &path, Some(json!({})))
             .await
-            .problem(503)
+            .problem(status)
+    }
+    assert!(
+        ask(&TestPlatform::start().await, 503)
+            .await
             .contains("not set up")
     );
-
-    let p = TestPlatform::start_with(|c| {
-        c.relay = Some(RelayConfig {
-            number: "+493000000000".into(),
-            secret: "s".repeat(16),
-        })
-    })
-    .await;
-    let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
-    let (owner, car) = p.owner_with_car("olga").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
-    tech.win(order.id).await;
-    let path = format!("/v1/orders/{}/contact", order.id);
     assert!(
-        tech.send(Method::POST, &path, Some(json!({})))
+        ask(&with_relay(&"s".repeat(16)).await, 409)
             .await
-            .problem(409)
             .contains("no phone")
     );
 }
@@ -360,11 +331,7 @@ async fn the_owner_sees_who_is_coming_and_in_which_car() {
         )
         .await
         .unwrap();
-    let (owner, car) = p.owner_with_car("olga").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("olga").await;
     let t: Tracking = owner
         .get(&format!("/v1/orders/{}/tracking", order.id))
         .await
