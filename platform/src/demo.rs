@@ -16,7 +16,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::auth::Caller;
-use crate::db::now_ms;
+use crate::db::{Cached, now_ms};
 use crate::{
     ApiResult, Platform, accounts, dispatch, location, orders, signin, technicians, vehicles,
 };
@@ -233,6 +233,14 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     for i in 0..cfg.owners {
         let s = login(format!("owner-{:02}", i + 1), Role::Owner, None)?;
         let c = caller(&s);
+        // A made-up mobile number, so a technician can "call" them through the relay.
+        platform.write(|tx| {
+            tx.exec(
+                "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
+                (c.id, format!("+4915550000{:03}", i + 1)),
+            )?;
+            Ok(())
+        })?;
         let veh = ensure_vehicle(platform, &c, &mut rng)?;
         seeded.owner_tokens.push((s.account.name.clone(), s.token));
         seeded.owners.push((c, veh));

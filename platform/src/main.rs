@@ -259,6 +259,12 @@ async fn main() -> anyhow::Result<()> {
                     secret: secret.clone(),
                 })
             }
+            // The demo shows masked calls with a made-up relay number (no telephony behind
+            // it, and a secret nobody knows).
+            _ if args.demo => Some(pitstop_platform::contact::RelayConfig {
+                number: "+493000000000".into(),
+                secret: format!("{:032x}", rand::random::<u128>()),
+            }),
             _ => None,
         },
     };
