@@ -261,3 +261,136 @@ fn ticket(o: &Order, selected: bool, on_select: &Callback<Id>, now: i64) -> Html
       </button>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An order whose last change was `updated_at`.
+    fn order(
+        id: Id,
+        plate: &str,
+        status: OrderStatus,
+        window_start: i64,
+        tech: Option<Id>,
+        updated_at: i64,
+    ) -> Order {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "owner_id": 1, "customer_name": "张伟", "workshop_id": 1, "vehicle_id": 1,
+            "vehicle": {"vin": format!("WVWZZZ1JZXW{id:06}"), "plate": plate, "make": "VW", "model": "Golf"},
+            "service": "oil_change", "lat": 52.5, "lon": 13.4, "window_start": window_start,
+            "window_end": window_start + 7_200_000, "price_cents": 8900, "notes": "",
+            "status": status, "technician_id": tech, "unassigned_reason": null,
+            "job_notes": [], "parts": [], "timeline": [], "created_at": 0, "updated_at": updated_at,
+            "version": 1
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn search_filters_and_sort_narrow_the_board() {
+        let now = 1_800_000_000_000;
+        let orders = vec![
+            order(
+                1,
+                "B-AB 1",
+                OrderStatus::Unassigned,
+                now + 3_600_000,
+                None,
+                now - 60_000,
+            ),
+            order(
+                2,
+                "B-CD 2",
+                OrderStatus::Assigned,
+                now,
+                Some(7),
+                now - 120_000,
+            ),
+            order(
+                3,
+                "M-XY 3",
+                OrderStatus::Completed,
+                now - 3 * DAY,
+                Some(7),
+                now - 3 * DAY,
+            ),
+            order(
+                4,
+                "B-AB 4",
+                OrderStatus::Pending,
+                now + 3 * DAY,
+                None,
+                now - 2 * DAY,
+            ),
+        ];
+        let ids = |f: &Filter| {
+            filtered(&orders, f, now)
+                .iter()
+                .map(|o| o.id)
+                .collect::<Vec<_>>()
+        };
+        let today = Filter {
+            day: "today".into(),
+            ..Filter::default()
+        };
+        // Today: open work due within a day, sorted by time; old and far-off orders are not.
+        assert_eq!(ids(&today), vec![2, 1]);
+        let all = Filter {
+            day: "all".into(),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&all), vec![3, 2, 1, 4]);
+        // Every typed word must match: plate, VIN, customer, order number.
+        assert_eq!(
+            ids(&Filter {
+                query: "b-ab".into(),
+                ..all.clone()
+            }),
+            vec![1, 4]
+        );
+        assert_eq!(
+            ids(&Filter {
+                query: "#3".into(),
+                ..all.clone()
+            }),
+            vec![3]
+        );
+        assert_eq!(
+            ids(&Filter {
+                query: "张伟 m-xy".into(),
+                ..all.clone()
+            }),
+            vec![3]
+        );
+        assert_eq!(
+            ids(&Filter {
+                query: "000002".into(),
+                ..all.clone()
+            }),
+            vec![2]
+        );
+        // One technician's, or nobody's.
+        assert_eq!(
+            ids(&Filter {
+                technician: Some(Some(7)),
+                ..all.clone()
+            }),
+            vec![3, 2]
+        );
+        assert_eq!(
+            ids(&Filter {
+                technician: Some(None),
+                ..all.clone()
+            }),
+            vec![1, 4]
+        );
+        assert_eq!(
+            ids(&Filter {
+                sort: "newest".into(),
+                ..all.clone()
+            }),
+            vec![1, 2, 4, 3]
+        );
+    }
+}
