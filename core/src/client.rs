@@ -413,10 +413,26 @@ impl Client {
                     t: f.t,
                 });
                 let known = store.position(t)?;
-                match (own, known) {
-                    (Some(a), Some(b)) => Some(if a.t >= b.t { a } else { b }),
-                    (a, b) => a.or(b),
-                }
+                // Before the first GPS fix: where the shift started.
+                let started = store
+                    .state("shift_start")?
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+                    .and_then(|v| {
+                        Some(TechnicianFix {
+                            technician_id: me,
+                            order_id: Some(order),
+                            lat: v["lat"].as_f64()?,
+                            lon: v["lon"].as_f64()?,
+                            accuracy_m: 0.0,
+                            speed_mps: None,
+                            heading_deg: None,
+                            t: v["t"].as_i64()?,
+                        })
+                    });
+                [own, known, started]
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|f| f.t)
             }
             Some(t) => store.position(t)?,
             None => None,
@@ -633,6 +649,11 @@ impl Client {
 
     /// Goes on or off shift.
     pub fn set_shift(&self, shift: ShiftChange) -> Result<Uuid> {
+        // Where the shift started: the technician's position until the first GPS fix.
+        if let (true, Some(lat), Some(lon)) = (shift.on_shift, shift.lat, shift.lon) {
+            let at = serde_json::json!({ "lat": lat, "lon": lon, "t": now_ms() }).to_string();
+            self.shared.store()?.put_state("shift_start", &at)?;
+        }
         self.act(MutationOp::Shift(shift))
     }
 

@@ -751,3 +751,30 @@ async fn the_status_turns_offline_soon_after_the_platform_is_gone() {
     );
     sync.stop().await;
 }
+
+/// Before the phone's first GPS fix, the technician's own job shows the distance from
+/// where the shift started, not "position unknown".
+#[tokio::test]
+async fn the_own_job_shows_the_distance_from_the_shift_start_before_any_fix() {
+    let p = TestPlatform::start().await;
+    let tech = p.login("t", Role::Technician, None).await;
+    tech.setup_technician(&["oil"], 52.50, 13.40).await;
+    let core = p.core_client(&tech, &p.base);
+    core.set_shift(ShiftChange {
+        on_shift: true,
+        lat: Some(52.52),
+        lon: Some(13.40),
+    })
+    .unwrap();
+    core.sync_now().await.unwrap();
+    let (_owner, order) = p.book("o").await;
+    tech.win(order.id).await;
+    core.sync_now().await.unwrap();
+    let t = core.tracking(order.id).unwrap().unwrap();
+    let d = t.distance_m.expect("a distance before any GPS fix");
+    let want = geo::haversine_m(52.52, 13.40, 52.5, 13.4);
+    assert!(
+        want > 2000.0 && (d - want).abs() < 1.0,
+        "{d} against {want}"
+    );
+}
