@@ -69,7 +69,8 @@ pub fn provisional_job(offer: &pitstop_api::Offer, me: Id, at: Millis) -> Order 
         service: offer.service.clone(),
         lat: offer.lat,
         lon: offer.lon,
-        address: String::new(),
+        // The offer's area until the platform sends the job's exact place.
+        address: offer.area.clone(),
         place_note: String::new(),
         window_start: offer.created_at,
         window_end: offer.expires_at,

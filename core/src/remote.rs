@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
-/// An event stream silent this long (three platform heartbeats) is taken as lost.
-const STREAM_SILENCE: Duration = Duration::from_secs(15);
+/// An event stream silent this long (four platform heartbeats, and more than the 15 s
+/// keep-alive of platforms from before the heartbeat) is taken as lost.
+const STREAM_SILENCE: Duration = Duration::from_secs(20);
 
 /// Largest answer body accepted; anything bigger is treated as a hostile answer.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
@@ -371,7 +372,7 @@ impl Remote {
                 retry_after: None,
             });
         }
-        // The platform sends a heartbeat every 5 s: silence for three of them means it is
+        // The platform sends a heartbeat every 5 s: silence for four of them means it is
         // gone, even when no connection error arrives (a dead server behind a proxy, a
         // phone that lost the network without a reset).
         let bytes = futures::stream::unfold(resp.bytes_stream(), |mut s| async move {

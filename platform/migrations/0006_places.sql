@@ -24,10 +24,13 @@ CREATE INDEX places_account ON places (account_id);
 
 -- One PIN per job and technician: the relay connects a call or text that comes with it to
 -- the customer while the job runs (checked at connect time, so it stops when the job ends).
+-- PINs are unique per technician (the relay knows the caller's number, so it finds the
+-- technician first): a million per technician, never exhausted platform-wide.
 CREATE TABLE contact_relays (
-    pin           TEXT PRIMARY KEY,
-    order_id      INTEGER NOT NULL REFERENCES orders(id),
     technician_id INTEGER NOT NULL REFERENCES accounts(id),
+    pin           TEXT NOT NULL,
+    order_id      INTEGER NOT NULL REFERENCES orders(id),
     created_at    INTEGER NOT NULL,
+    PRIMARY KEY (technician_id, pin),
     UNIQUE (order_id, technician_id)
 );

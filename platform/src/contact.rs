@@ -73,6 +73,13 @@ pub fn open(
             "This customer has no phone number with Pitstop; ask the workshop to reach them.",
         ));
     }
+    // The relay recognises the technician by the number they call from.
+    if phone_of(tx, caller.id)?.is_none() {
+        return Err(ApiError::conflict(
+            "Your account has no phone number, so the relay cannot recognise your call; \
+             sign in with your mobile number once.",
+        ));
+    }
     let have: Option<String> = tx
         .row(
             "SELECT pin FROM contact_relays WHERE order_id = ?1 AND technician_id = ?2",
@@ -82,17 +89,28 @@ pub fn open(
         .optional()?;
     let pin = match have {
         Some(pin) => pin,
-        None => loop {
-            let pin = format!("{:06}", rand::rng().random_range(0..1_000_000));
-            let n = tx.exec(
-                "INSERT INTO contact_relays (pin, order_id, technician_id, created_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (pin) DO NOTHING",
-                rusqlite::params![pin, id, caller.id, now_ms()],
-            )?;
-            if n == 1 {
-                break pin;
+        None => {
+            let mut made = None;
+            // Unique per technician: a clash is rare, and a few tries always end.
+            for _ in 0..20 {
+                let pin = format!("{:06}", rand::rng().random_range(0..1_000_000));
+                let n = tx.exec(
+                    "INSERT INTO contact_relays (technician_id, pin, order_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT DO NOTHING",
+                    rusqlite::params![caller.id, pin, id, now_ms()],
+                )?;
+                if n == 1 {
+                    made = Some(pin);
+                    break;
+                }
             }
-        },
+            made.ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "No contact PIN could be made just now; try again.",
+                )
+            })?
+        }
     };
     Ok(ContactRelay {
         order_id: id,
@@ -103,9 +121,13 @@ pub fn open(
     })
 }
 
-/// Whether `token` is the relay's secret (compared in constant time).
+/// Whether `token` is the relay's secret (compared in constant time). An empty secret
+/// never matches.
 pub fn is_relay(relay: Option<&RelayConfig>, token: &str) -> bool {
     let Some(relay) = relay else { return false };
+    if relay.secret.is_empty() {
+        return false;
+    }
     let (a, b) = (relay.secret.as_bytes(), token.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -113,27 +135,25 @@ pub fn is_relay(relay: Option<&RelayConfig>, token: &str) -> bool {
 /// Where the relay puts a call or text through: the customer, while the job runs, when it
 /// comes from the technician's phone with the job's PIN.
 pub fn connect(conn: &Connection, req: &RelayConnect) -> ApiResult<RelayTarget> {
-    let unknown = || ApiError::not_found("This PIN is not known.");
+    let unknown = || ApiError::not_found("This PIN is not known for this caller.");
     if req.pin.len() != 6 || !req.pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(unknown());
     }
-    let (order_id, technician): (Id, Id) = conn
-        .row(
-            "SELECT order_id, technician_id FROM contact_relays WHERE pin = ?1",
-            [&req.pin],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .ok_or_else(unknown)?;
     let from = match Address::parse(&req.from) {
         Ok(Address::Phone(p)) => p,
         _ => return Err(ApiError::invalid("`from` is a phone number in E.164 form.")),
     };
-    if phone_of(conn, technician)?.as_deref() != Some(from.as_str()) {
-        return Err(ApiError::forbidden(
-            "This PIN works only from the phone of the technician it was given to.",
-        ));
-    }
+    // The caller's number names the technician; the PIN names the job. A wrong number and
+    // a wrong PIN get the same answer, so neither can be probed.
+    let (order_id, technician): (Id, Id) = conn
+        .row(
+            "SELECT r.order_id, r.technician_id FROM contact_relays r \
+             JOIN accounts a ON a.id = r.technician_id WHERE a.phone = ?1 AND r.pin = ?2",
+            [from.as_str(), req.pin.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(unknown)?;
     let order = orders::load_head(conn, order_id)?.ok_or_else(unknown)?;
     if order.technician_id != Some(technician) || !order.status.is_active_job() {
         return Err(ended());

@@ -24,13 +24,28 @@ const OFFER_SELECT: &str = "SELECT f.id, f.order_id, f.technician_id, f.status, 
      (SELECT w.payout_percent FROM workshops w WHERE w.id = o.workshop_id) \
      FROM offers f JOIN orders o ON o.id = f.order_id JOIN vehicles v ON v.id = o.vehicle_id";
 
-/// The area of an address ("10999 Berlin" of "Oranienstraße 25, 10999 Berlin"): what a
-/// technician sees before the job is theirs.
-fn area_of(address: &str) -> String {
-    match address.split_once(',') {
-        Some((_, rest)) => rest.trim().to_string(),
-        None => String::new(),
+/// The area of an address: its postcode and city ("10999 Berlin" of "Oranienstraße 25,
+/// 10999 Berlin", or of Nominatim's "25, Oranienstraße, Kreuzberg, Berlin, 10999,
+/// Deutschland"), never the street: what a technician sees before the job is theirs.
+pub fn area_of(address: &str) -> String {
+    let parts: Vec<&str> = address.split(',').map(str::trim).collect();
+    let is_postcode = |w: &str| (4..=6).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_digit());
+    // Skip the first part (house number or street), then find the postcode.
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        if words.iter().any(|w| is_postcode(w)) {
+            return if words.len() > 1 {
+                part.to_string() // "10999 Berlin"
+            } else {
+                // A postcode alone: with the place named before it ("Berlin 10999").
+                match parts.get(i - 1).filter(|_| i > 1) {
+                    Some(city) => format!("{part} {city}"),
+                    None => part.to_string(),
+                }
+            };
+        }
     }
+    String::new()
 }
 
 fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)> {
@@ -42,8 +57,9 @@ fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)
             technician_id: r.get(2)?,
             status: OfferStatus::parse(&status).unwrap_or(OfferStatus::Expired),
             service: r.get(4)?,
-            lat: r.get(5)?,
-            lon: r.get(6)?,
+            // About a kilometre: the exact place comes with the job, not with the offer.
+            lat: (r.get::<_, f64>(5)? * 100.0).round() / 100.0,
+            lon: (r.get::<_, f64>(6)? * 100.0).round() / 100.0,
             price_cents: r.get(7)?,
             payout_cents: pitstop_api::payout(
                 r.get(7)?,
@@ -463,4 +479,20 @@ pub fn retry_unassigned(tx: &mut Tx<'_>, cfg: &Config, workshop: Option<Id>) -> 
         dispatch(tx, cfg, id)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod area_tests {
+    use super::area_of;
+
+    #[test]
+    fn the_area_is_postcode_and_city_never_the_street() {
+        assert_eq!(area_of("Oranienstraße 25, 10999 Berlin"), "10999 Berlin");
+        assert_eq!(
+            area_of("25, Oranienstraße, Kreuzberg, Berlin, 10999, Deutschland"),
+            "10999 Berlin"
+        );
+        assert_eq!(area_of("Oranienstraße 25"), "");
+        assert_eq!(area_of(""), "");
+    }
 }

@@ -20,7 +20,7 @@ use crate::changes::RawChange;
 use crate::{ApiError, ApiResult, Platform, changes};
 
 /// How often an idle event stream sends a heartbeat (documented in docs/protocol.md;
-/// `pitstop-core` gives up on a stream silent for three of them).
+/// `pitstop-core` gives up on a stream silent for four of them).
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// One of an account's open event streams, counted until it is dropped (when the client

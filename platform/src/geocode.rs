@@ -55,17 +55,19 @@ struct NominatimPlace {
 }
 
 impl Nominatim {
-    /// An adapter for the service at `base` with a 5-second deadline per request.
-    pub fn new(base: &str) -> Self {
-        Self {
+    /// An adapter for the service at `base` with a 5-second deadline per request. Redirects
+    /// are not followed (a misconfigured or hijacked service cannot point the platform at
+    /// internal addresses).
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        Ok(Self {
             base: base.trim_end_matches('/').to_string(),
             http: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(3))
                 .timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("pitstop-platform/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .unwrap_or_default(),
-        }
+                .build()?,
+        })
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)], lang: &str) -> anyhow::Result<Vec<u8>> {
@@ -237,15 +239,21 @@ impl Geocoder for Gazetteer {
 pub struct Geocoding {
     geocoder: Option<Box<dyn Geocoder>>,
     per_account: DefaultKeyedRateLimiter<Id>,
+    /// Everyone together: the service's own limit (the public Nominatim allows one request a
+    /// second from a whole platform), so many accounts cannot get the platform blocked.
+    overall: governor::DefaultDirectRateLimiter,
 }
 
 impl Geocoding {
-    pub fn new(geocoder: Option<Box<dyn Geocoder>>) -> Self {
+    /// `per_second`: requests a second the service takes from this platform in all.
+    pub fn new(geocoder: Option<Box<dyn Geocoder>>, per_second: u32) -> Self {
         let quota = Quota::per_second(NonZeroU32::MIN)
             .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
+        let overall = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
         Self {
             geocoder,
             per_account: governor::RateLimiter::keyed(quota),
+            overall: governor::RateLimiter::direct(Quota::per_second(overall)),
         }
     }
 
@@ -269,6 +277,18 @@ impl Geocoding {
                 + 1;
             ApiError::too_many(
                 format!("Too many address searches; wait {s} s and try again."),
+                s,
+            )
+        })?;
+        self.overall.check().map_err(|not_until| {
+            let s = not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1;
+            ApiError::too_many(
+                format!(
+                    "Address search is busy; wait {s} s, or type the address and place the pin."
+                ),
                 s,
             )
         })?;

@@ -96,6 +96,8 @@ pub struct Config {
     pub geocoder_url: Option<String>,
     /// Without a geocoder URL: search the demo city's built-in address list (the demo).
     pub gazetteer: bool,
+    /// Requests a second the geocoding service takes from this platform in all.
+    pub geocoder_per_second: u32,
     /// The masked-contact relay; `None`: technicians cannot call customers.
     pub relay: Option<contact::RelayConfig>,
 }
@@ -165,6 +167,7 @@ impl Default for Config {
             sms: None,
             geocoder_url: None,
             gazetteer: false,
+            geocoder_per_second: 1,
             relay: None,
         }
     }
@@ -233,9 +236,10 @@ impl Platform {
                 (sink.clone(), Some(sink))
             }
         };
+        let geocoder_per_second = config.geocoder_per_second;
         let geocoder: Option<Box<dyn geocode::Geocoder>> =
             match (&config.geocoder_url, config.gazetteer) {
-                (Some(url), _) => Some(Box::new(geocode::Nominatim::new(url))),
+                (Some(url), _) => Some(Box::new(geocode::Nominatim::new(url)?)),
                 (None, true) => Some(Box::new(geocode::Gazetteer::new(geocode::DEMO_PLACES))),
                 (None, false) => None,
             };
@@ -249,7 +253,7 @@ impl Platform {
                 sender,
                 dev_sink,
                 signin_limits: signin::Limits::default(),
-                geocoding: geocode::Geocoding::new(geocoder),
+                geocoding: geocode::Geocoding::new(geocoder, geocoder_per_second),
                 streams: Mutex::new(HashMap::new()),
                 closing: watch::Sender::new(false),
             }),

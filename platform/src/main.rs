@@ -97,6 +97,10 @@ struct Args {
     /// people type the address and place a pin (the demo searches its own street list).
     #[arg(long)]
     geocoder_url: Option<String>,
+    /// Requests a second the geocoding service takes from this platform in all (the public
+    /// OpenStreetMap Nominatim allows 1; your own server more).
+    #[arg(long, default_value_t = 1)]
+    geocoder_per_second: u32,
     /// The masked-contact relay number technicians call or text (E.164). The telephony
     /// provider asks `POST /v1/relay/connect` where to put each call through.
     #[arg(long, requires = "relay_secret")]
@@ -245,9 +249,16 @@ async fn main() -> anyhow::Result<()> {
             _ => None,
         },
         geocoder_url: args.geocoder_url.clone(),
+        geocoder_per_second: args.geocoder_per_second.max(1),
         gazetteer: args.demo,
         relay: match (&args.relay_number, &args.relay_secret) {
             (Some(number), Some(secret)) => {
+                if secret.len() < 24 {
+                    anyhow::bail!(
+                        "--relay-secret (PITSTOP_RELAY_SECRET) must be at least 24 characters: \
+                         it is all that stands between the internet and your customers' numbers"
+                    );
+                }
                 let number = match pitstop_api::address::Address::parse(number) {
                     Ok(pitstop_api::address::Address::Phone(n)) => n,
                     _ => anyhow::bail!(

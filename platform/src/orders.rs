@@ -223,9 +223,25 @@ pub fn visible(conn: &Connection, caller: &Caller, order: &Order) -> ApiResult<b
 /// else's, so ids leak nothing).
 pub fn get(conn: &Connection, caller: &Caller, id: Id) -> ApiResult<Order> {
     match load(conn, id)? {
-        Some(o) if visible(conn, caller, &o)? => Ok(o),
+        Some(o) if visible(conn, caller, &o)? => Ok(redacted(o, caller)),
         _ => Err(not_yours(id)),
     }
+}
+
+/// What a technician who is only offered the order may see: not the exact place or the
+/// customer (the offer's area and distance are enough to decide); all of it once the job is
+/// theirs.
+fn redacted(mut o: Order, caller: &Caller) -> Order {
+    if caller.role == Role::Technician && o.technician_id != Some(caller.id) {
+        o.address = dispatch::area_of(&o.address);
+        o.place_note.clear();
+        o.customer_name = None;
+        o.notes.clear();
+        // About a kilometre: enough for the distance, not the door.
+        o.lat = (o.lat * 100.0).round() / 100.0;
+        o.lon = (o.lon * 100.0).round() / 100.0;
+    }
+    o
 }
 
 /// Like [`get`] without notes, parts and timeline (for checks before a write).

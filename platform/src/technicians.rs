@@ -169,8 +169,11 @@ pub fn earnings(
     let week_start = day_start - weekday * DAY;
     let sum = |since: i64| -> ApiResult<(i64, u32)> {
         Ok(conn.row(
-            "SELECT coalesce(sum(payout_cents), 0), count(*) FROM orders \
-             WHERE technician_id = ?1 AND status = 'completed' AND updated_at >= ?2",
+            // Counted by when the job was completed (the step's tap time), not when the
+            // platform heard of it: a job finished offline at 23:50 is that day's.
+            "SELECT coalesce(sum(o.payout_cents), 0), count(*) FROM orders o \
+             WHERE o.technician_id = ?1 AND o.status = 'completed' AND \
+             (SELECT max(t.at) FROM order_timeline t WHERE t.order_id = o.id AND t.status = 'completed') >= ?2",
             (caller.id, since),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)

@@ -709,7 +709,7 @@ async fn the_status_turns_offline_soon_after_the_platform_is_gone() {
         ..Faults::default()
     });
     let t = std::time::Instant::now();
-    let went = eventually(Duration::from_secs(25), || async {
+    let went = eventually(Duration::from_secs(30), || async {
         (!online().await).then_some(())
     })
     .await;
@@ -721,7 +721,7 @@ async fn the_status_turns_offline_soon_after_the_platform_is_gone() {
     let why = core.status().unwrap().last_error.unwrap_or_default();
     assert!(why.starts_with("cannot reach the platform"), "{why}");
     assert!(
-        t.elapsed() < Duration::from_secs(20),
+        t.elapsed() < Duration::from_secs(25),
         "offline after {:?}",
         t.elapsed()
     );

@@ -219,6 +219,15 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
             .contains("Oranienstraße")
     );
     assert_eq!(offer.minutes, services::find("oil_change").unwrap().minutes);
+    // Before the job is theirs, the order itself shows no more than the offer.
+    let peek = tech.order(order.id).await;
+    assert_eq!(peek.address, "10999 Berlin");
+    assert_eq!(peek.place_note, "");
+    assert_eq!(peek.customer_name, None);
+    assert_eq!(
+        ((offer.lat * 100.0).round() / 100.0, offer.lat),
+        (offer.lat, offer.lat)
+    );
     assert_eq!(
         (offer.window_start, offer.window_end),
         (order.window_start, order.window_end)
@@ -230,6 +239,12 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
     assert_eq!((zero.today_cents, zero.week_jobs), (0, 0));
 
     tech.win(order.id).await;
+    let mine = tech.order(order.id).await;
+    assert_eq!(
+        mine.address, "Oranienstraße 25, 10999 Berlin",
+        "all of it once the job is theirs"
+    );
+    assert_eq!(mine.place_note, "Courtyard, second gate");
     for s in [
         OrderStatus::EnRoute,
         OrderStatus::Arrived,

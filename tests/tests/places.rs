@@ -12,7 +12,11 @@ use serde_json::json;
 async fn address_search_goes_through_the_configured_geocoder() {
     let geo = LocalGeocoder::start().await;
     let url = geo.url.clone();
-    let p = TestPlatform::start_with(|c| c.geocoder_url = Some(url)).await;
+    let p = TestPlatform::start_with(|c| {
+        c.geocoder_url = Some(url);
+        c.geocoder_per_second = 50;
+    })
+    .await;
     let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
     assert!(config.geocoding);
     let owner = p.owner("olga").await;
@@ -66,6 +70,24 @@ async fn address_search_goes_through_the_configured_geocoder() {
     geo.fail.store(true, std::sync::atomic::Ordering::Relaxed);
     let down = owner.send(Method::GET, "/v1/geocode?q=torstra", None).await;
     assert!(down.problem(502).contains("place the pin"));
+}
+
+#[tokio::test]
+async fn address_search_keeps_within_the_service_limit_for_the_whole_platform() {
+    let geo = LocalGeocoder::start().await;
+    let url = geo.url.clone();
+    // One request a second in all, as the public Nominatim asks.
+    let p = TestPlatform::start_with(|c| c.geocoder_url = Some(url)).await;
+    let a = p.owner("olga").await;
+    let b = p.owner("oscar").await;
+    let _: Vec<GeoPlace> = a.get("/v1/geocode?q=alexanderplatz").await.unwrap();
+    let busy = b.send(Method::GET, "/v1/geocode?q=torstra", None).await;
+    assert!(busy.problem(429).contains("place the pin"));
+    assert_eq!(
+        geo.languages.lock().unwrap().len(),
+        1,
+        "only one request reached the service"
+    );
 }
 
 #[tokio::test]
@@ -263,11 +285,12 @@ async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_j
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["to"], "+491701234567");
     assert_eq!(connect("wrong", &relay.pin, "+491709999999").await.0, 401);
+    // Another phone with the right PIN, or the right phone with a wrong PIN: the same 404.
     assert_eq!(
         connect("relay-secret-123", &relay.pin, "+491700000000")
             .await
             .0,
-        403
+        404
     );
     assert_eq!(
         connect("relay-secret-123", "000000", "+491709999999")

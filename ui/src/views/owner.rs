@@ -166,6 +166,11 @@ pub fn owner_view(p: &Props) -> Html {
     // double click on Book cannot book unread).
     let confirming = use_state(|| None::<i64>);
     let selected = use_state(|| None::<Id>);
+    // The order the panel showed last: it stays while the owner looks at it, instead of the
+    // panel jumping to whichever order changed (a new booking shows itself, though).
+    let shown = use_mut_ref(|| None::<Id>);
+    // How many orders there were when the owner booked: the next one to appear is theirs.
+    let booked_at_count = use_mut_ref(|| None::<usize>);
     // One link per order, kept until the owner turns it off (each click used to make a new
     // one); the platform stores only a hash, so the page keeps the link it was given.
     let share_urls = use_state(std::collections::HashMap::<Id, String>::new);
@@ -209,12 +214,15 @@ pub fn owner_view(p: &Props) -> Html {
         },
     );
     let book = {
-        let (b, error, bump, confirming) = (
+        let (b, error, bump, confirming, selected, booked_at_count) = (
             p.backend.clone(),
             form_error.clone(),
             bump.clone(),
             confirming.clone(),
+            selected.clone(),
+            booked_at_count.clone(),
         );
+        let count = orders.len();
         let code = chosen.code.clone();
         let at = chosen_place.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -248,6 +256,9 @@ pub fn owner_view(p: &Props) -> Html {
                 notes: input_value("book-notes"),
             };
             let b = b.clone();
+            // The new booking is what the owner wants to see next.
+            selected.set(None);
+            *booked_at_count.borrow_mut() = Some(count);
             act(
                 error.clone(),
                 bump.clone(),
@@ -324,11 +335,23 @@ pub fn owner_view(p: &Props) -> Html {
         }
     };
 
+    if let Some(n) = *booked_at_count.borrow()
+        && orders.len() > n
+    {
+        // Most recently changed first: the booking just made.
+        *shown.borrow_mut() = orders.first().map(|o| o.id);
+    }
+    if booked_at_count.borrow().is_some_and(|n| orders.len() > n) {
+        *booked_at_count.borrow_mut() = None;
+    }
+    let last_shown = *shown.borrow();
     let current = (*selected)
+        .or(last_shown)
         .and_then(|id| orders.iter().find(|o| o.id == id))
         .or_else(|| orders.iter().find(|o| o.status.is_active_job()))
         .or(orders.first())
         .cloned();
+    *shown.borrow_mut() = current.as_ref().map(|o| o.id);
     let share_url = current
         .as_ref()
         .and_then(|o| share_urls.get(&o.id).cloned());
