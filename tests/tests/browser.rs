@@ -201,3 +201,78 @@ async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
     browser.close().await;
     p.stop().await;
 }
+
+/// The share-link page speaks the browser's language (here asked with `?lang=zh`), sets
+/// `<html lang>`, switches with a tap, and shows no untranslated message id.
+#[tokio::test]
+async fn the_tracking_page_speaks_chinese_and_english() {
+    let dist = pitstop_tests::ui::ui_dist();
+    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let tech = p.technician_at("theo", &["oil"], 52.50, 13.40).await;
+    let (owner, order) = p.book("ophelia").await;
+    tech.set_off(order.id).await;
+    let _: LocationAck = tech
+        .post("/v1/locations", &fix_batch(1, 52.51, 13.40))
+        .await
+        .unwrap();
+    let link: ShareLink = owner
+        .post(&format!("/v1/orders/{}/share", order.id), &())
+        .await
+        .unwrap();
+    let browser = Browser::start()
+        .await
+        .expect("chromium starts under chromedriver");
+    let c = &browser.client;
+    c.goto(&format!("{}{}&lang=zh", p.base, link.path))
+        .await
+        .unwrap();
+    let who = until("the Chinese page", || async {
+        text(c, "#track-master")
+            .await
+            .filter(|t| t.contains("您的师傅"))
+    })
+    .await
+    .unwrap();
+    assert!(who.contains("theo"), "{who}");
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang.as_str(), Some("zh-CN"));
+    let page = c
+        .execute("return document.body.innerText", vec![])
+        .await
+        .unwrap();
+    let page = page.as_str().unwrap_or_default().to_string();
+    for id in [
+        "your-master",
+        "status-",
+        "eta-old",
+        "live-tracking",
+        "updated",
+    ] {
+        assert!(
+            !page.contains(id),
+            "untranslated `{id}` on the page: {page}"
+        );
+    }
+    assert!(
+        page.contains("实时跟踪") && page.contains("师傅在路上"),
+        "{page}"
+    );
+    screenshot(c, "browser-tracking-zh").await.unwrap();
+    pitstop_tests::ui::click(c, "#lang-en").await.unwrap();
+    until("the English page", || async {
+        text(c, "#track-master")
+            .await
+            .filter(|t| t.contains("Your master: theo"))
+    })
+    .await
+    .unwrap();
+    let lang = c
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang.as_str(), Some("en"));
+    browser.close().await;
+}

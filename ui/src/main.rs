@@ -7,6 +7,7 @@
 
 mod backend;
 mod http;
+mod i18n;
 mod map;
 mod tauri;
 mod views;
@@ -221,5 +222,12 @@ fn shell(p: &ShellProps) -> Html {
 }
 
 fn main() {
+    // Only the share-link page is localised so far: the app's views stay English until all
+    // of them are (a half-translated screen is worse than an English one).
+    if backend::query_param("track").is_some() {
+        i18n::set(i18n::detect());
+    } else {
+        i18n::set(i18n::Lang::En);
+    }
     yew::Renderer::<App>::new().render();
 }

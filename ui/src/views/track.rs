@@ -6,6 +6,7 @@ use pitstop_api::{Id, Tracking};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Shared};
+use crate::i18n::{self, Lang, t_args};
 use crate::map::{Map, Marker};
 use crate::views::common::*;
 
@@ -45,10 +46,10 @@ pub fn track_view(p: &Props) -> Html {
         );
     }
     match &*state {
-        None => html! { <p>{ "Loading…" }</p> },
+        None => html! { <p>{ i18n::t("loading") }</p> },
         Some(Err(e)) => html! { <p class="error" id="track-error">{ &e.message }</p> },
         Some(Ok(None)) => {
-            html! { <p class="muted">{ "This order is not on this device yet." }</p> }
+            html! { <p class="muted">{ i18n::t("not-on-device") }</p> }
         }
         Some(Ok(Some(t))) => html! { <Live tracking={t.clone()} tile_url={p.tile_url.clone()} /> },
     }
@@ -67,9 +68,18 @@ struct LiveProps {
 fn ago(ms: i64) -> String {
     let s = (ms / 1000).max(0);
     if s < 60 {
-        format!("{s} s ago")
+        t_args("seconds-ago", &[("n", s.into())])
     } else {
-        format!("{} min ago", s / 60)
+        t_args("minutes-ago", &[("n", (s / 60).into())])
+    }
+}
+
+/// "3 min" / "45 s", in the page's language.
+fn span(secs: i64) -> String {
+    if secs >= 60 {
+        t_args("minutes", &[("n", ((secs + 30) / 60).into())])
+    } else {
+        t_args("seconds", &[("n", secs.max(0).into())])
     }
 }
 
@@ -84,8 +94,8 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
     if t.status.is_terminal() {
         return html! {
           <div class="tracking" id="tracking" data-status={t.status.as_str()}>
-            <p id="track-status"><strong>{ if t.status == pitstop_api::OrderStatus::Completed { "The job is done." } else { "This order was cancelled." } }</strong></p>
-            <p class="muted">{ "There is nothing live to follow any more." }</p>
+            <p id="track-status"><strong>{ if t.status == pitstop_api::OrderStatus::Completed { i18n::t("job-done") } else { i18n::t("order-cancelled") } }</strong></p>
+            <p class="muted">{ i18n::t("nothing-live") }</p>
           </div>
         };
     }
@@ -93,7 +103,7 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
         id: "marker-dest".into(),
         lat: t.destination_lat,
         lon: t.destination_lon,
-        label: "Your car".into(),
+        label: i18n::t("your-car"),
         class: "dest",
     }];
     if let Some(f) = &t.fix {
@@ -107,45 +117,48 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
     }
     let age = t.fix.as_ref().map(|f| now - f.t);
     let stale = age.is_some_and(|a| a > STALE_AFTER_MS);
+    let km = |d: f64| format!("{:.1}", d / 1000.0);
     let eta = match (t.eta_s, t.distance_m) {
-        (Some(0), _) => "The master is there".to_string(),
+        (Some(0), _) => i18n::t("master-there"),
         // An old position gives an old ETA: say so rather than count down as if live.
-        (Some(s), Some(d)) if stale => format!(
-            "ETA was {} · {:.1} km, from a position {}",
-            duration(s),
-            d / 1000.0,
-            ago(age.unwrap_or_default())
+        (Some(s), Some(d)) if stale => t_args(
+            "eta-old",
+            &[
+                ("duration", span(s).into()),
+                ("km", km(d).into()),
+                ("ago", ago(age.unwrap_or_default()).into()),
+            ],
         ),
-        (Some(s), Some(d)) => format!("ETA {} · {:.1} km", duration(s), d / 1000.0),
-        _ if t.technician_id.is_some() => "Waiting for the master's first position".to_string(),
+        (Some(s), Some(d)) => t_args("eta", &[("duration", span(s).into()), ("km", km(d).into())]),
+        _ if t.technician_id.is_some() => i18n::t("waiting-first-position"),
         _ => String::new(),
     };
     let who = match &t.technician_name {
         Some(n) => html! {
           <p class="master" id="track-master">
             <span class="initial" aria-hidden="true">{ n.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default() }</span>
-            { format!("Your master: {n}") }
+            { t_args("your-master", &[("name", n.as_str().into())]) }
             if let Some(v) = &t.technician_vehicle { <span class="muted" id="track-vehicle">{ format!(" · {v}") }</span> }
           </p>
         },
         None if t.technician_id.is_some() => {
-            html! { <p class="muted" id="track-master">{ "A master is assigned" }</p> }
+            html! { <p class="muted" id="track-master">{ i18n::t("master-assigned") }</p> }
         }
-        None => html! { <p class="muted" id="track-master">{ "No master assigned yet" }</p> },
+        None => html! { <p class="muted" id="track-master">{ i18n::t("no-master") }</p> },
     };
     let freshness = match (&t.fix, age) {
         (Some(f), Some(_)) if stale => html! {
-          <p id="track-age" class="stale" role="status">{ format!("No signal from the master since {}. The position shown may be out of date.", clock(f.t)) }</p>
+          <p id="track-age" class="stale" role="status">{ t_args("no-signal", &[("time", clock(f.t).into())]) }</p>
         },
         (Some(_), Some(a)) => {
-            html! { <p id="track-age" class="age" data-age-ms={a.to_string()}>{ format!("Updated {}", ago(a)) }</p> }
+            html! { <p id="track-age" class="age" data-age-ms={a.to_string()}>{ t_args("updated", &[("ago", ago(a).into())]) }</p> }
         }
         _ => html! {},
     };
     html! {
       <div class="tracking" id="tracking" data-status={t.status.as_str()}>
         <div class="row">
-          <strong id="track-status">{ t.status.label() }</strong>
+          <strong id="track-status">{ i18n::status(t.status) }</strong>
           <span id="eta" data-eta={t.eta_s.map(|s| s.to_string()).unwrap_or_default()}>{ eta }</span>
         </div>
         { who }
@@ -165,6 +178,8 @@ pub struct PageProps {
 #[function_component(TrackPage)]
 pub fn track_page(p: &PageProps) -> Html {
     let tiles = use_state(|| None::<String>);
+    // Redraws the page (and, keyed by it, the tracking view) in the chosen language.
+    let lang = use_state(i18n::lang);
     {
         let tiles = tiles.clone();
         use_effect_with(p.backend.clone(), move |b| {
@@ -178,8 +193,35 @@ pub fn track_page(p: &PageProps) -> Html {
     }
     html! {
       <main class="track-page">
-        <h1>{ "Pitstop" }<span class="muted">{ " · live tracking" }</span></h1>
-        <TrackView backend={p.backend.clone()} target={Target::Token(p.token.clone())} tile_url={(*tiles).clone()} />
+        <div class="row">
+          <h1>{ "Pitstop" }<span class="muted">{ format!(" · {}", i18n::t("live-tracking")) }</span></h1>
+          <LangSwitch on_change={{ let l = lang.clone(); move |v| l.set(v) }} />
+        </div>
+        <TrackView key={lang.tag()} backend={p.backend.clone()} target={Target::Token(p.token.clone())} tile_url={(*tiles).clone()} />
       </main>
+    }
+}
+
+/// English / 中文: switches the language (and `<html lang>`); `on_change` redraws the page.
+#[derive(Properties, PartialEq)]
+pub struct LangProps {
+    pub on_change: Callback<Lang>,
+}
+
+#[function_component(LangSwitch)]
+pub fn lang_switch(p: &LangProps) -> Html {
+    let pick = |lang: Lang| {
+        let cb = p.on_change.clone();
+        Callback::from(move |_: MouseEvent| {
+            i18n::set(lang);
+            cb.emit(lang);
+        })
+    };
+    let now = i18n::lang();
+    html! {
+      <div class="lang" role="group" aria-label={i18n::t("language")}>
+        <button id="lang-en" lang="en" aria-pressed={(now == Lang::En).to_string()} onclick={pick(Lang::En)}>{ "English" }</button>
+        <button id="lang-zh" lang="zh-CN" aria-pressed={(now == Lang::Zh).to_string()} onclick={pick(Lang::Zh)}>{ "中文" }</button>
+      </div>
     }
 }

@@ -1,0 +1,32 @@
+# Pitstop UI, English. Every id here must also be in zh-CN/main.ftl (a test checks).
+
+loading = Loading…
+not-on-device = This order is not on this device yet.
+job-done = The job is done.
+order-cancelled = This order was cancelled.
+nothing-live = There is nothing live to follow any more.
+master-there = The master is there
+eta = ETA { $duration } · { $km } km
+eta-old = ETA was { $duration } · { $km } km, from a position { $ago }
+waiting-first-position = Waiting for the master's first position
+your-master = Your master: { $name }
+master-assigned = A master is assigned
+no-master = No master assigned yet
+no-signal = No signal from the master since { $time }. The position shown may be out of date.
+updated = Updated { $ago }
+seconds-ago = { $n } s ago
+minutes-ago = { $n } min ago
+minutes = { $n } min
+seconds = { $n } s
+live-tracking = live tracking
+your-car = Your car
+language = Language
+status-pending = pending
+status-offered = offered to a technician
+status-assigned = assigned
+status-unassigned = unassigned
+status-en_route = en route
+status-arrived = arrived
+status-in_progress = in progress
+status-completed = completed
+status-cancelled = cancelled

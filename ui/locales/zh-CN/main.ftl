@@ -1,0 +1,32 @@
+# Pitstop 界面，简体中文。每个 id 都必须在 en/main.ftl 中（有测试检查）。
+
+loading = 加载中…
+not-on-device = 这个订单还没有同步到本设备。
+job-done = 服务已完成。
+order-cancelled = 订单已取消。
+nothing-live = 已没有实时内容可跟踪。
+master-there = 师傅已到达
+eta = 预计 { $duration } 到达 · { $km } 公里
+eta-old = 预计 { $duration } 到达 · { $km } 公里（根据 { $ago } 的位置）
+waiting-first-position = 正在等待师傅的第一个位置
+your-master = 您的师傅：{ $name }
+master-assigned = 已指派师傅
+no-master = 还没有指派师傅
+no-signal = 自 { $time } 起没有收到师傅的信号，显示的位置可能已过时。
+updated = { $ago }更新
+seconds-ago = { $n } 秒前
+minutes-ago = { $n } 分钟前
+minutes = { $n } 分钟
+seconds = { $n } 秒
+live-tracking = 实时跟踪
+your-car = 您的车
+language = 语言
+status-pending = 已预约
+status-offered = 正在派单
+status-assigned = 已接单
+status-unassigned = 等待师傅
+status-en_route = 师傅在路上
+status-arrived = 师傅已到达
+status-in_progress = 维修中
+status-completed = 已完成
+status-cancelled = 已取消
