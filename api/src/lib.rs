@@ -71,6 +71,22 @@ impl Order {
     }
 }
 
+impl TechnicianFix {
+    /// A device's fix as the position of `technician`, relevant to `order`.
+    pub fn of(f: &Fix, technician: Id, order: Option<Id>) -> Self {
+        TechnicianFix {
+            technician_id: technician,
+            order_id: order,
+            lat: f.lat,
+            lon: f.lon,
+            accuracy_m: f.accuracy_m,
+            speed_mps: f.speed_mps,
+            heading_deg: f.heading_deg,
+            t: f.t,
+        }
+    }
+}
+
 impl Tracking {
     /// What tracking shows for `order` given the technician's latest position: distance and
     /// ETA by [`geo::eta_seconds`] while on the way, zero once there, and the position only

@@ -402,33 +402,14 @@ impl Client {
         let fix = match o.technician_id {
             // The technician's own job: this phone's newest fix is the freshest there is.
             Some(t) if t == me => {
-                let own = store.last_fix()?.map(|f| TechnicianFix {
-                    technician_id: me,
-                    order_id: Some(order),
-                    lat: f.lat,
-                    lon: f.lon,
-                    accuracy_m: f.accuracy_m,
-                    speed_mps: f.speed_mps,
-                    heading_deg: f.heading_deg,
-                    t: f.t,
-                });
+                let own = store
+                    .last_fix()?
+                    .map(|f| TechnicianFix::of(&f, me, Some(order)));
                 let known = store.position(t)?;
                 // Before the first GPS fix: where the shift started.
                 let started = store
                     .state("shift_start")?
-                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-                    .and_then(|v| {
-                        Some(TechnicianFix {
-                            technician_id: me,
-                            order_id: Some(order),
-                            lat: v["lat"].as_f64()?,
-                            lon: v["lon"].as_f64()?,
-                            accuracy_m: 0.0,
-                            speed_mps: None,
-                            heading_deg: None,
-                            t: v["t"].as_i64()?,
-                        })
-                    });
+                    .and_then(|s| serde_json::from_str::<TechnicianFix>(&s).ok());
                 [own, known, started]
                     .into_iter()
                     .flatten()
@@ -651,8 +632,18 @@ impl Client {
     pub fn set_shift(&self, shift: ShiftChange) -> Result<Uuid> {
         // Where the shift started: the technician's position until the first GPS fix.
         if let (true, Some(lat), Some(lon)) = (shift.on_shift, shift.lat, shift.lon) {
-            let at = serde_json::json!({ "lat": lat, "lon": lon, "t": now_ms() }).to_string();
-            self.shared.store()?.put_state("shift_start", &at)?;
+            let mut store = self.shared.store()?;
+            let started = TechnicianFix {
+                technician_id: store.me(),
+                order_id: None,
+                lat,
+                lon,
+                accuracy_m: 0.0,
+                speed_mps: None,
+                heading_deg: None,
+                t: now_ms(),
+            };
+            store.put_state("shift_start", &serde_json::to_string(&started)?)?;
         }
         self.act(MutationOp::Shift(shift))
     }

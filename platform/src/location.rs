@@ -144,16 +144,7 @@ pub fn ingest(tx: &mut Tx<'_>, caller: &Caller, batch: &LocationBatch) -> ApiRes
         audiences.extend(ws.map(changes::workshop));
     }
     if !audiences.is_empty() {
-        let fix = TechnicianFix {
-            technician_id: caller.id,
-            order_id: active.map(|a| a.0),
-            lat: f.lat,
-            lon: f.lon,
-            accuracy_m: f.accuracy_m,
-            speed_mps: f.speed_mps,
-            heading_deg: f.heading_deg,
-            t: f.t,
-        };
+        let fix = TechnicianFix::of(f, caller.id, active.map(|a| a.0));
         emit(tx, ChangeBody::Location(fix), &audiences)?;
     }
     Ok(ack)

@@ -12,12 +12,24 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
+/// What the board's counter says ("500 of 500 orders").
+async fn board_count(c: &fantoccini::Client) -> String {
+    c.execute(
+        "return document.querySelector('#board-count').textContent",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     println!("{}", pitstop_tests::machine());
-    let dist = pitstop_tests::ui::ui_dist();
-    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let p = TestPlatform::start_with_ui().await;
     let ws = p.workshop("Busy day").await;
     let desk = p.login("bench-desk", Role::Desk, Some(ws)).await;
     let v: Vehicle = desk
@@ -49,18 +61,8 @@ async fn main() {
             .unwrap();
         first.push(ms);
     }
-    let count = c
-        .execute(
-            "return document.querySelector('#board-count').textContent",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        count.as_str(),
-        Some("500 of 500 orders"),
-        "all 500 on the board"
-    );
+    let count = board_count(c).await;
+    assert_eq!(count, "500 of 500 orders", "all 500 on the board");
     screenshot(c, "desk-500").await.unwrap();
 
     let runs = if quick { 10 } else { 50 };
@@ -87,27 +89,11 @@ async fn main() {
             .unwrap();
         search.push(ms);
         if i == 0 {
-            let one = c
-                .execute(
-                    "return document.querySelector('#board-count').textContent",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            assert_eq!(
-                one.as_str(),
-                Some("1 of 500 orders"),
-                "searching #100 finds one order"
-            );
+            let one = board_count(c).await;
+            assert_eq!(one, "1 of 500 orders", "searching #100 finds one order");
         }
     }
-    let found = c
-        .execute(
-            "return document.querySelector('#board-count').textContent",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let found = board_count(c).await;
     println!("(after the last search the board says: {found})");
     screenshot(c, "desk-500-search").await.unwrap();
     browser.close().await;

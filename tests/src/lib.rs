@@ -58,6 +58,13 @@ impl TestPlatform {
         Self::start_in(dir, config).await
     }
 
+    /// Starts a server with dev login that also serves the built web UI at `/app/` (share
+    /// links and the browser tests).
+    pub async fn start_with_ui() -> Self {
+        let dist = ui::ui_dist();
+        Self::start_with(move |c| c.ui_dir = Some(dist)).await
+    }
+
     /// Starts a server on an existing directory (to test restarts).
     pub async fn start_in(dir: tempfile::TempDir, config: Config) -> Self {
         let platform = Platform::open(config).expect("open platform");
@@ -502,6 +509,13 @@ impl Client {
         self.win(order).await;
         let r = self.step(order, OrderStatus::EnRoute).await;
         assert!(r.status.is_success(), "en route: {}", r.body);
+    }
+
+    /// A browser tracking link for `order`.
+    pub async fn share(&self, order: Id) -> ShareLink {
+        self.post(&format!("/v1/orders/{order}/share"), &())
+            .await
+            .expect("share link")
     }
 
     /// Reads an order.

@@ -69,8 +69,7 @@ async fn small_targets(c: &fantoccini::Client) -> Vec<String> {
 #[tokio::test]
 async fn every_view_passes_axe_without_serious_violations() {
     let axe = axe_source();
-    let dist = pitstop_tests::ui::ui_dist();
-    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let p = TestPlatform::start_with_ui().await;
     let ws = p.workshop("Mitte").await;
     let tech = p.technician_at("tom", &["oil"], 52.50, 13.40).await;
     let (owner, car) = p.owner_with_car("olga").await;
@@ -99,10 +98,7 @@ async fn every_view_passes_axe_without_serious_violations() {
         .post("/v1/orders", &new_order(v.id, "oil_change", 52.52, 13.40))
         .await
         .unwrap();
-    let link: ShareLink = owner
-        .post(&format!("/v1/orders/{}/share", order.id), &())
-        .await
-        .unwrap();
+    let link = owner.share(order.id).await;
 
     let browser = Browser::start()
         .await

@@ -28,10 +28,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
     let mut stale = fix_batch(1, 52.50, 13.40);
     stale.fixes[0].t -= 120_000;
     let _: LocationAck = tech.post("/v1/locations", &stale).await.unwrap();
-    let link: ShareLink = owner
-        .post(&format!("/v1/orders/{}/share", order.id), &())
-        .await
-        .unwrap();
+    let link = owner.share(order.id).await;
 
     let browser = Browser::start()
         .await
@@ -131,8 +128,7 @@ async fn share_link_page_follows_the_master_in_chromium() {
 
 #[tokio::test]
 async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
-    let dist = pitstop_tests::ui::ui_dist();
-    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let p = TestPlatform::start_with_ui().await;
     let (owner, first_car) = p.owner_with_car("bea").await;
     let second: Vehicle = owner
         .post(
@@ -206,8 +202,7 @@ async fn owner_books_from_a_plain_browser_with_sensible_defaults() {
 /// `<html lang>`, switches with a tap, and shows no untranslated message id.
 #[tokio::test]
 async fn the_tracking_page_speaks_chinese_and_english() {
-    let dist = pitstop_tests::ui::ui_dist();
-    let p = TestPlatform::start_with(move |c| c.ui_dir = Some(dist)).await;
+    let p = TestPlatform::start_with_ui().await;
     let tech = p.technician_at("theo", &["oil"], 52.50, 13.40).await;
     let (owner, order) = p.book("ophelia").await;
     tech.set_off(order.id).await;
@@ -215,10 +210,7 @@ async fn the_tracking_page_speaks_chinese_and_english() {
         .post("/v1/locations", &fix_batch(1, 52.51, 13.40))
         .await
         .unwrap();
-    let link: ShareLink = owner
-        .post(&format!("/v1/orders/{}/share", order.id), &())
-        .await
-        .unwrap();
+    let link = owner.share(order.id).await;
     let browser = Browser::start()
         .await
         .expect("chromium starts under chromedriver");

@@ -262,6 +262,50 @@ fn ticket(o: &Order, selected: bool, on_select: &Callback<Id>, now: i64) -> Html
     }
 }
 
+/// Technicians on shift for `o`, best first: those with the service's skill, then free ones,
+/// then the nearest; each with a label that says why ("free · 1.2 km · oil").
+pub fn candidates<'a>(
+    o: &Order,
+    techs: &'a [Technician],
+    busy: &[Id],
+) -> Vec<(&'a Technician, String)> {
+    let skill = services::find(&o.service)
+        .map(|s| s.skill)
+        .unwrap_or_default();
+    let mut list: Vec<(&Technician, bool, bool, Option<f64>)> = techs
+        .iter()
+        .filter(|t| t.on_shift)
+        .map(|t| {
+            let km = t
+                .lat
+                .zip(t.lon)
+                .map(|(lat, lon)| pitstop_api::geo::haversine_m(lat, lon, o.lat, o.lon) / 1000.0);
+            (t, t.skills.contains(&skill), busy.contains(&t.id), km)
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        (!a.1, a.2)
+            .cmp(&(!b.1, b.2))
+            .then(a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)))
+    });
+    list.into_iter()
+        .map(|(t, skilled, is_busy, km)| {
+            let label = format!(
+                "{} — {}{}{}",
+                t.name,
+                if is_busy { "busy" } else { "free" },
+                km.map(|k| format!(" · {k:.1} km")).unwrap_or_default(),
+                if skilled {
+                    format!(" · {skill}")
+                } else {
+                    format!(" · no {skill} skill")
+                }
+            );
+            (t, label)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +436,38 @@ mod tests {
             }),
             vec![1, 2, 4, 3]
         );
+    }
+
+    fn tech(id: Id, skills: &[&str], lat: f64, on_shift: bool) -> Technician {
+        Technician {
+            id,
+            name: format!("t{id}"),
+            workshop_id: None,
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            certifications: vec![],
+            on_shift,
+            lat: Some(lat),
+            lon: Some(13.4),
+            fix_at: None,
+            vehicle: String::new(),
+        }
+    }
+
+    #[test]
+    fn assign_candidates_come_skilled_then_free_then_nearest() {
+        let o = order(1, "B-AB 1", OrderStatus::Unassigned, 0, None, 0);
+        let techs = vec![
+            tech(1, &["brakes"], 52.5, true), // no oil skill
+            tech(2, &["oil"], 52.6, true),    // skilled, free, far
+            tech(3, &["oil"], 52.51, true),   // skilled, busy, near
+            tech(4, &["oil"], 52.52, true),   // skilled, free, near
+            tech(5, &["oil"], 52.5, false),   // off shift: not listed
+        ];
+        let ranked = candidates(&o, &techs, &[3]);
+        let ids: Vec<Id> = ranked.iter().map(|(t, _)| t.id).collect();
+        assert_eq!(ids, vec![4, 2, 3, 1]);
+        assert_eq!(ranked[0].1, "t4 — free · 2.2 km · oil");
+        assert!(ranked[2].1.contains("busy"));
+        assert!(ranked[3].1.ends_with("no oil skill"));
     }
 }

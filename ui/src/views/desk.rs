@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared, now_ms};
 use crate::map::{Map, Marker};
-use crate::views::board::Board;
+use crate::views::board::{self, Board};
 use crate::views::common::*;
 
 /// The shared role view properties.
@@ -382,7 +382,7 @@ fn order_detail(p: &DetailProps) -> Html {
           <div class="inline">
             <label for="assign-tech">{ "Technician (best first: has the skill, free, nearest)" }</label>
             <select id="assign-tech">
-              { for candidates(o, &p.technicians, &p.busy).into_iter().enumerate().map(|(i, (t, label))| html! {
+              { for board::candidates(o, &p.technicians, &p.busy).into_iter().enumerate().map(|(i, (t, label))| html! {
                   <option value={t.id.to_string()} selected={i == 0}>{ label }</option>
               }) }
             </select>
@@ -393,48 +393,4 @@ fn order_detail(p: &DetailProps) -> Html {
         { timeline(o) }
       </div>
     }
-}
-
-/// Technicians on shift for `o`, best first: those with the service's skill, then free ones,
-/// then the nearest; each with a label that says why ("free · 1.2 km · oil").
-fn candidates<'a>(
-    o: &Order,
-    techs: &'a [Technician],
-    busy: &[Id],
-) -> Vec<(&'a Technician, String)> {
-    let skill = services::find(&o.service)
-        .map(|s| s.skill)
-        .unwrap_or_default();
-    let mut list: Vec<(&Technician, bool, bool, Option<f64>)> = techs
-        .iter()
-        .filter(|t| t.on_shift)
-        .map(|t| {
-            let km = t
-                .lat
-                .zip(t.lon)
-                .map(|(lat, lon)| pitstop_api::geo::haversine_m(lat, lon, o.lat, o.lon) / 1000.0);
-            (t, t.skills.contains(&skill), busy.contains(&t.id), km)
-        })
-        .collect();
-    list.sort_by(|a, b| {
-        (!a.1, a.2)
-            .cmp(&(!b.1, b.2))
-            .then(a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)))
-    });
-    list.into_iter()
-        .map(|(t, skilled, is_busy, km)| {
-            let label = format!(
-                "{} — {}{}{}",
-                t.name,
-                if is_busy { "busy" } else { "free" },
-                km.map(|k| format!(" · {k:.1} km")).unwrap_or_default(),
-                if skilled {
-                    format!(" · {skill}")
-                } else {
-                    format!(" · no {skill} skill")
-                }
-            );
-            (t, label)
-        })
-        .collect()
 }

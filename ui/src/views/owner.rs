@@ -335,13 +335,10 @@ pub fn owner_view(p: &Props) -> Html {
         }
     };
 
-    if let Some(n) = *booked_at_count.borrow()
-        && orders.len() > n
-    {
-        // Most recently changed first: the booking just made.
+    // Once the booking just made has arrived (most recently changed first), show it.
+    let booked = *booked_at_count.borrow();
+    if booked.is_some_and(|n| orders.len() > n) {
         *shown.borrow_mut() = orders.first().map(|o| o.id);
-    }
-    if booked_at_count.borrow().is_some_and(|n| orders.len() > n) {
         *booked_at_count.borrow_mut() = None;
     }
     let last_shown = *shown.borrow();
