@@ -1,14 +1,15 @@
 //! The UI's words in English and Simplified Chinese: Project Fluent catalogues
-//! (`ui/locales/<lang>/main.ftl`, compiled in), the language from `?lang=`, else the
-//! browser's or system's, and `<html lang>` set to match. Views ask [`t`] / [`t_args`] by
-//! message id; a missing id shows as the id itself, which the tests look for.
-//!
-//! Localised so far: the live tracking view and the share-link page. The other views are
-//! still English (issue #14).
+//! (`ui/locales/<lang>/*.ftl`, compiled in), the language from `?lang=`, else the
+//! browser's or system's, and `<html lang>` set to match; plus money, dates and durations
+//! written the way each language writes them. Views ask [`t`] / [`t_args`] by message id;
+//! a missing id shows as `⟦id⟧`, which the browser tests look for on every view.
 
 use std::cell::{Cell, RefCell};
 
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+
+/// How many catalogue files each language has.
+const FILES: usize = 6;
 
 /// A language the UI speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +27,23 @@ impl Lang {
         }
     }
 
-    fn source(self) -> &'static str {
+    /// The catalogue files, one per part of the UI (an id lives in exactly one of them).
+    fn sources(self) -> [&'static str; FILES] {
+        macro_rules! files {
+            ($dir:literal) => {
+                [
+                    include_str!(concat!("../locales/", $dir, "/main.ftl")),
+                    include_str!(concat!("../locales/", $dir, "/common.ftl")),
+                    include_str!(concat!("../locales/", $dir, "/technician.ftl")),
+                    include_str!(concat!("../locales/", $dir, "/owner.ftl")),
+                    include_str!(concat!("../locales/", $dir, "/desk.ftl")),
+                    include_str!(concat!("../locales/", $dir, "/signin.ftl")),
+                ]
+            };
+        }
         match self {
-            Lang::En => include_str!("../locales/en/main.ftl"),
-            Lang::Zh => include_str!("../locales/zh-CN/main.ftl"),
+            Lang::En => files!("en"),
+            Lang::Zh => files!("zh-CN"),
         }
     }
 
@@ -48,8 +62,10 @@ fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
     let mut b = FluentBundle::new(vec![id]);
     // No Unicode isolation marks around arguments: they would show in copied text.
     b.set_use_isolating(false);
-    if let Ok(res) = FluentResource::try_new(lang.source().to_string()) {
-        let _ = b.add_resource(res);
+    for src in lang.sources() {
+        if let Ok(res) = FluentResource::try_new(src.to_string()) {
+            let _ = b.add_resource(res);
+        }
     }
     b
 }
@@ -94,10 +110,10 @@ pub fn t_args(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
             *cell = Some((lang, bundle(lang)));
         }
         let Some((_, b)) = cell.as_ref() else {
-            return id.to_string();
+            return missing(id);
         };
         let Some(pattern) = b.get_message(id).and_then(|m| m.value()) else {
-            return id.to_string();
+            return missing(id);
         };
         let mut fa = FluentArgs::new();
         for (k, v) in args {
@@ -109,9 +125,68 @@ pub fn t_args(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     })
 }
 
+/// What a message without text shows: loud enough for a test (and a person) to notice.
+fn missing(id: &str) -> String {
+    format!("⟦{id}⟧")
+}
+
 /// Message `id`.
 pub fn t(id: &str) -> String {
     t_args(id, &[])
+}
+
+/// Whether the catalogue has message `id` (for optional texts such as service names).
+pub fn has(id: &str) -> bool {
+    !t(id).starts_with('⟦')
+}
+
+/// An amount of money in `currency` (ISO 4217), e.g. `€89.00`, `CN¥89.00` in English and
+/// `¥89.00` in Chinese, with thousands grouped.
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let number = format!("{grouped}.{:02}", abs % 100);
+    let symbol = match (currency, lang()) {
+        ("EUR", _) => "€",
+        ("CNY", Lang::Zh) => "¥",
+        ("CNY", Lang::En) => "CN¥",
+        ("USD", Lang::En) => "$",
+        ("USD", Lang::Zh) => "US$",
+        ("GBP", _) => "£",
+        _ => return format!("{sign}{currency} {number}"),
+    };
+    format!("{sign}{symbol}{number}")
+}
+
+/// A calendar day and time: `1 Dec 14:05` / `12月1日 14:05`.
+pub fn day_time(month: u32, day: u32, hour: u32, minute: u32) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    match lang() {
+        Lang::Zh => format!("{month}月{day}日 {hour:02}:{minute:02}"),
+        Lang::En => format!(
+            "{day} {} {hour:02}:{minute:02}",
+            MONTHS[(month.clamp(1, 12) - 1) as usize]
+        ),
+    }
+}
+
+/// A length of time a glance can read: `3 min` / `45 s` (`3 分钟` / `45 秒`).
+pub fn duration(secs: i64) -> String {
+    if secs >= 60 {
+        t_args("minutes", &[("n", ((secs + 30) / 60).into())])
+    } else {
+        t_args("seconds", &[("n", secs.max(0).into())])
+    }
 }
 
 /// An order status in words.
@@ -123,8 +198,10 @@ pub fn status(s: pitstop_api::OrderStatus) -> String {
 mod tests {
     use super::*;
 
-    fn ids(src: &str) -> Vec<String> {
-        let mut v: Vec<String> = src
+    fn ids(lang: Lang) -> Vec<String> {
+        let mut v: Vec<String> = lang
+            .sources()
+            .join("\n")
             .lines()
             .filter(|l| !l.starts_with('#') && !l.starts_with(' ') && l.contains(" = "))
             .filter_map(|l| l.split(" = ").next().map(String::from))
@@ -135,13 +212,19 @@ mod tests {
 
     #[test]
     fn both_catalogues_have_every_message_and_parse() {
-        assert_eq!(ids(Lang::En.source()), ids(Lang::Zh.source()));
+        assert_eq!(ids(Lang::En), ids(Lang::Zh));
         for lang in [Lang::En, Lang::Zh] {
-            FluentResource::try_new(lang.source().to_string())
-                .unwrap_or_else(|(_, e)| panic!("{lang:?}: {e:?}"));
+            for (i, src) in lang.sources().iter().enumerate() {
+                FluentResource::try_new(src.to_string())
+                    .unwrap_or_else(|(_, e)| panic!("{lang:?} file {i}: {e:?}"));
+            }
+            let all = ids(lang);
+            let mut unique = all.clone();
+            unique.dedup();
+            assert_eq!(all, unique, "{lang:?}: an id is in two files");
             set_for_test(lang);
-            for id in ids(lang.source()) {
-                assert_ne!(t(&id), id, "{lang:?} has no text for {id}");
+            for id in all {
+                assert!(has(&id), "{lang:?} has no text for {id}");
             }
         }
         set_for_test(Lang::Zh);
@@ -156,6 +239,26 @@ mod tests {
             set_for_test(Lang::En);
             assert_eq!(status(s), s.label());
         }
+    }
+
+    #[test]
+    fn money_dates_and_durations_per_language() {
+        set_for_test(Lang::En);
+        assert_eq!(money(8_900, "EUR"), "€89.00");
+        assert_eq!(money(123_456_789, "CNY"), "CN¥1,234,567.89");
+        assert_eq!(money(-5, "EUR"), "-€0.05");
+        assert_eq!(money(100_000, "CHF"), "CHF 1,000.00");
+        assert_eq!(day_time(12, 1, 9, 5), "1 Dec 09:05");
+        assert_eq!(duration(200), "3 min");
+        assert_eq!(duration(-4), "0 s");
+        assert!(!has("no-such-message"));
+        assert_eq!(t("no-such-message"), "⟦no-such-message⟧");
+        set_for_test(Lang::Zh);
+        assert_eq!(money(8_900, "CNY"), "¥89.00");
+        assert_eq!(money(8_900, "EUR"), "€89.00");
+        assert_eq!(day_time(12, 1, 9, 5), "12月1日 09:05");
+        assert_eq!(duration(45), "45 秒");
+        assert_eq!(duration(600), "10 分钟");
     }
 
     fn set_for_test(lang: Lang) {

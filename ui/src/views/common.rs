@@ -10,14 +10,20 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared, now_ms};
+use crate::i18n::{self, t, t_args};
 
 /// Formats cents as a price.
 pub fn price(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents.rem_euclid(100))
 }
 
-/// A service code as people read it.
+/// A service code as people read it, in the UI's language (the catalogue's own name for a
+/// service the UI has no words for).
 pub fn service_name(code: &str) -> String {
+    let id = format!("service-{code}");
+    if i18n::has(&id) {
+        return i18n::t(&id);
+    }
     services::find(code).map_or_else(|| code.to_string(), |s| s.name)
 }
 
@@ -27,36 +33,31 @@ pub fn clock(ms: i64) -> String {
     format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
 }
 
-/// `DD.MM HH:MM` local time.
+/// Day and local time, in the UI's language (`1 Dec 14:05` / `12月1日 14:05`).
 pub fn day_clock(ms: i64) -> String {
     let d = js_sys::Date::new(&(ms as f64).into());
-    format!(
-        "{:02}.{:02} {:02}:{:02}",
-        d.get_date(),
+    i18n::day_time(
         d.get_month() + 1,
+        d.get_date(),
         d.get_hours(),
-        d.get_minutes()
+        d.get_minutes(),
     )
 }
 
-/// "3 min" / "45 s".
+/// "3 min" / "45 s", in the UI's language.
 pub fn duration(secs: i64) -> String {
-    if secs >= 60 {
-        format!("{} min", (secs + 30) / 60)
-    } else {
-        format!("{} s", secs.max(0))
-    }
+    i18n::duration(secs)
 }
 
 /// The words on the button that moves a job on.
-pub fn step_label(next: OrderStatus) -> &'static str {
-    match next {
-        OrderStatus::EnRoute => "Set off",
-        OrderStatus::Arrived => "Arrived",
-        OrderStatus::InProgress => "Start work",
-        OrderStatus::Completed => "Complete job",
-        _ => "Next",
-    }
+pub fn step_label(next: OrderStatus) -> String {
+    t(match next {
+        OrderStatus::EnRoute => "step-set-off",
+        OrderStatus::Arrived => "step-arrived",
+        OrderStatus::InProgress => "step-start-work",
+        OrderStatus::Completed => "step-complete",
+        _ => "step-next",
+    })
 }
 
 /// What every role view gets from the shell.
@@ -211,12 +212,15 @@ pub struct SyncBadgeProps {
 }
 
 /// How long ago `t` was, in words a glance can read.
-fn age(t: i64) -> String {
-    let min = (now_ms() - t).max(0) / 60_000;
+fn age(at: i64) -> String {
+    let min = (now_ms() - at).max(0) / 60_000;
     match min {
-        0 => "under a minute".into(),
-        1..=59 => format!("{min} min"),
-        _ => format!("{} h {} min", min / 60, min % 60),
+        0 => t("age-under-minute"),
+        1..=59 => t_args("minutes", &[("n", min.into())]),
+        _ => t_args(
+            "hours-minutes",
+            &[("h", (min / 60).into()), ("m", (min % 60).into())],
+        ),
     }
 }
 
@@ -226,33 +230,33 @@ fn age(t: i64) -> String {
 pub fn sync_badge(p: &SyncBadgeProps) -> Html {
     let s = &p.status;
     let state = if s.online { "online" } else { "offline" };
-    let last = s.last_sync.map_or("never synced".to_string(), |t| {
-        format!("synced {}", clock(t))
+    let last = s.last_sync.map_or(t("sync-never"), |at| {
+        t_args("sync-last", &[("time", clock(at).into())])
     });
     html! {
       <div id="sync" class={classes!("sync", state)} data-pending={s.pending.to_string()}>
         <span class="dot"></span>
-        <span id="sync-state">{ state }</span>
-        <span id="sync-pending">{ format!("{} pending", s.pending) }</span>
-        if let (true, Some(t)) = (s.pending > 0, s.oldest_pending_at) {
-          <span id="sync-oldest" class="muted">{ format!("oldest waiting {}", age(t)) }</span>
+        <span id="sync-state" data-state={state}>{ t(if s.online { "sync-online" } else { "sync-offline" }) }</span>
+        <span id="sync-pending">{ t_args("sync-pending", &[("n", s.pending.into())]) }</span>
+        if let (true, Some(t0)) = (s.pending > 0, s.oldest_pending_at) {
+          <span id="sync-oldest" class="muted">{ t_args("sync-oldest", &[("age", age(t0).into())]) }</span>
         }
         <span class="muted">{ last }</span>
         if let Some(e) = &s.last_error {
           <span id="sync-error" class="muted">{ e }</span>
         }
-        if s.unsent_fixes > 0 { <span class="muted">{ format!("{} GPS fixes to send", s.unsent_fixes) }</span> }
+        if s.unsent_fixes > 0 { <span class="muted">{ t_args("sync-fixes", &[("n", s.unsent_fixes.into())]) }</span> }
         if !s.online || s.pending > 0 {
-          <button id="sync-now" class="small" onclick={p.on_sync.reform(|_| ())}>{ "Sync now" }</button>
+          <button id="sync-now" class="small" onclick={p.on_sync.reform(|_| ())}>{ t("sync-now") }</button>
         }
         { for s.failed.iter().map(|f| {
             let seq = f.seq;
             let (dismiss, retry) = (p.on_dismiss.clone(), p.on_retry.clone());
             html! {
               <div class="failed" data-seq={seq.to_string()}>
-                { format!("Not done: {}", f.reason.clone().unwrap_or_else(|| "refused".into())) }
-                <button class="small retry" onclick={move |_| retry.emit(seq)}>{ "Retry" }</button>
-                <button class="small dismiss" onclick={move |_| dismiss.emit(seq)}>{ "Dismiss" }</button>
+                { t_args("sync-not-done", &[("reason", f.reason.clone().unwrap_or_else(|| t("sync-refused")).into())]) }
+                <button class="small retry" onclick={move |_| retry.emit(seq)}>{ t("retry") }</button>
+                <button class="small dismiss" onclick={move |_| dismiss.emit(seq)}>{ t("dismiss") }</button>
               </div>
             }
         }) }
@@ -283,27 +287,27 @@ pub fn timeline(o: &Order) -> Html {
     html! {
       <div class="timeline">
         <ol>
-          { for o.timeline.iter().map(|t| html! {
-              <li data-status={t.status.as_str()} data-at={t.at.to_string()}>
-                <span class="muted">{ clock(t.at) }</span>{ " " }{ t.status.label() }
-                { t.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default() }
+          { for o.timeline.iter().map(|e| html! {
+              <li data-status={e.status.as_str()} data-at={e.at.to_string()}>
+                <span class="muted">{ clock(e.at) }</span>{ " " }{ i18n::status(e.status) }
+                { e.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default() }
                 // Done without a signal: when it happened comes first, when it arrived after.
-                if let Some(sent) = t.sent_at {
-                  <span class="muted sent-late" title="Done offline; the platform heard of it later">
-                    { format!(" · sent {}", clock(sent)) }
+                if let Some(sent) = e.sent_at {
+                  <span class="muted sent-late" title={t("sent-late-title")}>
+                    { format!(" · {}", t_args("sent-late", &[("time", clock(sent).into())])) }
                   </span>
                 }
               </li>
           }) }
         </ol>
         if !o.job_notes.is_empty() {
-          <h4>{ "Notes" }</h4>
+          <h4>{ t("notes") }</h4>
           <ul class="notes">{ for o.job_notes.iter().map(|n| html! { <li>{ &n.text }</li> }) }</ul>
         }
         if !o.parts.is_empty() {
-          <h4>{ "Parts" }</h4>
+          <h4>{ t("parts") }</h4>
           <ul class="parts">{ for o.parts.iter().map(|p| html! {
-              <li>{ format!("{} × {} at {}", p.qty, p.name, price(p.unit_price_cents)) }</li>
+              <li>{ t_args("part-line", &[("qty", p.qty.into()), ("name", p.name.as_str().into()), ("price", price(p.unit_price_cents).into())]) }</li>
           }) }</ul>
         }
       </div>

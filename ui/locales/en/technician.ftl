@@ -1,0 +1,1 @@
+# Pitstop UI (en): technician.

@@ -1,0 +1,1 @@
+# Pitstop UI (zh-CN): signin.
