@@ -321,6 +321,9 @@ wire! {
         /// The share of an order's price its technician earns, in percent.
         #[serde(default = "default_payout_percent")]
         pub payout_percent: u8,
+        /// The currency its prices are in (ISO 4217, e.g. `EUR`, `CNY`).
+        #[serde(default = "default_currency")]
+        pub currency: String,
     }
 
     /// Body of `PUT /v1/workshops/{id}/payout`.
@@ -333,6 +336,9 @@ wire! {
     pub struct Earnings {
         pub today_cents: i64,
         pub today_jobs: u32,
+        /// The currency of the amounts (the technician's workshop's).
+        #[serde(default = "default_currency")]
+        pub currency: String,
         /// Since Monday 00:00, in the time zone the request gave.
         pub week_cents: i64,
         pub week_jobs: u32,
@@ -349,6 +355,10 @@ wire! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_length = 200))]
         pub address: String,
+        /// ISO 4217 code of its prices; the platform's default (`--currency`) when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 3))]
+        pub currency: Option<String>,
     }
 
     /// A technician as desks and admins see them (also the map marker).
@@ -516,6 +526,9 @@ wire! {
         pub window_end: Millis,
         /// The price shown before booking, in cents.
         pub price_cents: i64,
+        /// The currency of its prices (its workshop's when booked).
+        #[serde(default = "default_currency")]
+        pub currency: String,
         pub notes: String,
         pub status: OrderStatus,
         pub technician_id: Option<Id>,
@@ -608,6 +621,9 @@ wire! {
         pub lat: f64,
         pub lon: f64,
         pub price_cents: i64,
+        /// The currency of `price_cents` and `payout_cents`.
+        #[serde(default = "default_currency")]
+        pub currency: String,
         /// What the technician earns for the job (the workshop's payout rule applied to
         /// the price).
         #[serde(default)]
@@ -707,6 +723,9 @@ wire! {
         /// Whether technicians can call or text customers through a masked number.
         #[serde(default)]
         pub contact_relay: bool,
+        /// The currency of catalogue prices before a workshop is known.
+        #[serde(default = "default_currency")]
+        pub currency: String,
     }
 
     /// A place found by address search or by reverse lookup of a pin.
@@ -910,6 +929,18 @@ pub const DEFAULT_PAYOUT_PERCENT: u8 = 70;
 
 fn default_payout_percent() -> u8 {
     DEFAULT_PAYOUT_PERCENT
+}
+
+/// The currency of prices when a platform names none.
+pub const DEFAULT_CURRENCY: &str = "EUR";
+
+fn default_currency() -> String {
+    DEFAULT_CURRENCY.to_string()
+}
+
+/// Whether `code` looks like an ISO 4217 currency code (three capital letters).
+pub fn valid_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// What a technician earns of `price_cents` at `percent` (rounded down to the cent).

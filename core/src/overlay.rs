@@ -39,6 +39,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
         window_start: req.window_start,
         window_end: req.window_end,
         price_cents: price,
+        currency: pitstop_api::DEFAULT_CURRENCY.to_string(),
         notes: req.notes.clone(),
         status: OrderStatus::Pending,
         technician_id: None,

@@ -644,6 +644,19 @@ impl Store {
                 model: v.model,
             };
         }
+        // Priced like this owner's last booking from the platform (its workshop's currency).
+        let currency: Option<String> = tx
+            .row(
+                "SELECT json_extract(local, '$.currency') FROM orders WHERE id > 0 \
+                 ORDER BY updated_at DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Some(c) = currency.filter(|c| pitstop_api::valid_currency(c)) {
+            o.currency = c;
+        }
         Ok(o)
     }
 

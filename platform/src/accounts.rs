@@ -202,8 +202,19 @@ pub fn may_administer(caller: &Caller, workshop_id: Id) -> ApiResult<()> {
 }
 
 /// Creates a workshop (admins only).
-pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> ApiResult<Workshop> {
+pub fn create_workshop(
+    tx: &mut Tx<'_>,
+    cfg: &crate::Config,
+    caller: &Caller,
+    req: &NewWorkshop,
+) -> ApiResult<Workshop> {
     caller.require(&[Role::Admin], "create workshops")?;
+    let currency = req.currency.clone().unwrap_or_else(|| cfg.currency.clone());
+    if !pitstop_api::valid_currency(&currency) {
+        return Err(ApiError::invalid(
+            "`currency` is an ISO 4217 code of three capital letters, e.g. EUR or CNY.",
+        ));
+    }
     let name = text::clean(
         "workshop name",
         &req.name,
@@ -226,8 +237,9 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
     )
     .map_err(ApiError::invalid)?;
     let id = tx.row(
-        "INSERT INTO workshops (name, lat, lon, address) VALUES (?1, ?2, ?3, ?4) RETURNING id",
-        (&name, req.lat, req.lon, &address),
+        "INSERT INTO workshops (name, lat, lon, address, currency) VALUES (?1, ?2, ?3, ?4, ?5) \
+         RETURNING id",
+        (&name, req.lat, req.lon, &address, &currency),
         |r| r.get(0),
     )?;
     Ok(Workshop {
@@ -237,6 +249,7 @@ pub fn create_workshop(tx: &mut Tx<'_>, caller: &Caller, req: &NewWorkshop) -> A
         lon: req.lon,
         address,
         payout_percent: pitstop_api::DEFAULT_PAYOUT_PERCENT,
+        currency,
     })
 }
 
@@ -280,13 +293,14 @@ fn workshop_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Workshop> {
         lon: r.get(3)?,
         address: r.get(4)?,
         payout_percent: r.get(5)?,
+        currency: r.get(6)?,
     })
 }
 
 /// One workshop, or 404.
 pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
     conn.row(
-        "SELECT id, name, lat, lon, address, payout_percent FROM workshops WHERE id = ?1",
+        "SELECT id, name, lat, lon, address, payout_percent, currency FROM workshops WHERE id = ?1",
         [id],
         workshop_from_row,
     )
@@ -297,7 +311,7 @@ pub fn workshop(conn: &Connection, id: Id) -> ApiResult<Workshop> {
 /// Every workshop (public: owners pick one).
 pub fn workshops(conn: &Connection) -> ApiResult<Vec<Workshop>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, lat, lon, address, payout_percent FROM workshops ORDER BY id",
+        "SELECT id, name, lat, lon, address, payout_percent, currency FROM workshops ORDER BY id",
     )?;
     let rows = stmt.query_map([], workshop_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -52,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_identity.sql"),
     include_str!("../migrations/0005_tap_times.sql"),
     include_str!("../migrations/0006_places.sql"),
+    include_str!("../migrations/0007_currency.sql"),
 ];
 
 /// Schema version this build creates and understands.

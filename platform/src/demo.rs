@@ -165,12 +165,14 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
                     .write(|tx| {
                         accounts::create_workshop(
                             tx,
+                            platform.config(),
                             &admin_c,
                             &NewWorkshop {
                                 name: name.into(),
                                 lat,
                                 lon,
                                 address: address.into(),
+                                currency: None,
                             },
                         )
                     })?

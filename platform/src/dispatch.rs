@@ -21,7 +21,7 @@ use crate::{ApiError, ApiResult, Config};
 const OFFER_SELECT: &str = "SELECT f.id, f.order_id, f.technician_id, f.status, o.service, o.lat, o.lon, \
      o.price_cents, f.distance_m, f.created_at, f.expires_at, o.workshop_id, \
      o.window_start, o.window_end, v.make || ' ' || v.model, o.address, \
-     (SELECT w.payout_percent FROM workshops w WHERE w.id = o.workshop_id) \
+     (SELECT w.payout_percent FROM workshops w WHERE w.id = o.workshop_id), o.currency \
      FROM offers f JOIN orders o ON o.id = f.order_id JOIN vehicles v ON v.id = o.vehicle_id";
 
 /// The area of an address: its postcode and city ("10999 Berlin" of "Oranienstraße 25,
@@ -61,6 +61,7 @@ fn offer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Offer, Option<Id>)
             lat: (r.get::<_, f64>(5)? * 100.0).round() / 100.0,
             lon: (r.get::<_, f64>(6)? * 100.0).round() / 100.0,
             price_cents: r.get(7)?,
+            currency: r.get(17)?,
             payout_cents: pitstop_api::payout(
                 r.get(7)?,
                 r.get::<_, Option<u8>>(16)?

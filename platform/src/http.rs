@@ -199,7 +199,7 @@ async fn earnings(
     caller: Caller,
     Query(q): Query<EarningsQuery>,
 ) -> ApiResult<Json<Earnings>> {
-    p.read(|c| technicians::earnings(c, &caller, q.utc_offset_min.unwrap_or(0)))
+    p.read(|c| technicians::earnings(c, p.config(), &caller, q.utc_offset_min.unwrap_or(0)))
         .map(Json)
 }
 
@@ -511,7 +511,7 @@ async fn create_workshop(
     caller: Caller,
     Json(req): Json<NewWorkshop>,
 ) -> ApiResult<impl IntoResponse> {
-    p.write(|tx| accounts::create_workshop(tx, &caller, &req))
+    p.write(|tx| accounts::create_workshop(tx, p.config(), &caller, &req))
         .map(created)
 }
 
@@ -755,6 +755,7 @@ async fn public_config(State(p): State<Platform>) -> Json<PublicConfig> {
         dev_login: p.config().dev_login,
         geocoding: p.geocoding().available(),
         contact_relay: p.config().relay.is_some(),
+        currency: p.config().currency.clone(),
     })
 }
 

@@ -100,6 +100,8 @@ pub struct Config {
     pub geocoder_per_second: u32,
     /// The masked-contact relay; `None`: technicians cannot call customers.
     pub relay: Option<contact::RelayConfig>,
+    /// ISO 4217 code of prices for new workshops and for orders without a workshop.
+    pub currency: String,
 }
 
 /// Twilio settings for sending sign-in codes.
@@ -169,6 +171,7 @@ impl Default for Config {
             gazetteer: false,
             geocoder_per_second: 1,
             relay: None,
+            currency: pitstop_api::DEFAULT_CURRENCY.to_string(),
         }
     }
 }

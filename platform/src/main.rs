@@ -101,6 +101,10 @@ struct Args {
     /// OpenStreetMap Nominatim allows 1; your own server more).
     #[arg(long, default_value_t = 1)]
     geocoder_per_second: u32,
+    /// The currency of prices (ISO 4217: EUR, CNY, …) for new workshops and for orders
+    /// booked without one; each workshop keeps its own once made.
+    #[arg(long, default_value = pitstop_api::DEFAULT_CURRENCY, value_parser = parse_currency)]
+    currency: String,
     /// The masked-contact relay number technicians call or text (E.164). The telephony
     /// provider asks `POST /v1/relay/connect` where to put each call through.
     #[arg(long, requires = "relay_secret")]
@@ -250,6 +254,7 @@ async fn main() -> anyhow::Result<()> {
         },
         geocoder_url: args.geocoder_url.clone(),
         geocoder_per_second: args.geocoder_per_second.max(1),
+        currency: args.currency.clone(),
         gazetteer: args.demo,
         relay: match (&args.relay_number, &args.relay_secret) {
             (Some(number), Some(secret)) => {
@@ -340,4 +345,13 @@ async fn main() -> anyhow::Result<()> {
     };
     pitstop_platform::serve(listener, platform, shutdown).await?;
     Ok(())
+}
+
+/// `--currency`: three capital letters (ISO 4217).
+fn parse_currency(s: &str) -> Result<String, String> {
+    if pitstop_api::valid_currency(s) {
+        Ok(s.to_string())
+    } else {
+        Err("an ISO 4217 code of three capital letters, e.g. EUR or CNY".into())
+    }
 }

@@ -35,7 +35,8 @@ const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id,
      o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
      (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count, \
      o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id), \
-     (SELECT nullif(t.vehicle, '') FROM technicians t WHERE t.account_id = o.technician_id) \
+     (SELECT nullif(t.vehicle, '') FROM technicians t WHERE t.account_id = o.technician_id), \
+     o.currency \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -60,6 +61,7 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         window_start: r.get(11)?,
         window_end: r.get(12)?,
         price_cents: r.get(13)?,
+        currency: r.get(29)?,
         notes: r.get(14)?,
         status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
         technician_id: r.get(16)?,
@@ -501,8 +503,10 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
     };
     let id: Id = tx.row(
         "INSERT INTO orders (created_by, owner_id, workshop_id, vehicle_id, service, skill, lat, lon, \
-         window_start, window_end, price_cents, notes, status, created_at, updated_at, address, place_note) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13, ?14, ?15) RETURNING id",
+         window_start, window_end, price_cents, notes, status, created_at, updated_at, address, place_note, \
+         currency) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13, ?14, ?15, \
+         coalesce((SELECT currency FROM workshops WHERE id = ?3), ?16)) RETURNING id",
         rusqlite::params![
             caller.id,
             vehicle.owner_id,
@@ -518,7 +522,8 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
             req.notes.trim(),
             now,
             address,
-            place_note
+            place_note,
+            cfg.currency
         ],
         |r| r.get(0),
     )?;

@@ -151,6 +151,7 @@ pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Technician> {
 /// the technician's time zone (minutes east of UTC), so "today" is their day.
 pub fn earnings(
     conn: &Connection,
+    cfg: &crate::Config,
     caller: &Caller,
     utc_offset_min: i64,
 ) -> ApiResult<pitstop_api::Earnings> {
@@ -180,7 +181,19 @@ pub fn earnings(
     };
     let (today_cents, today_jobs) = sum(day_start)?;
     let (week_cents, week_jobs) = sum(week_start)?;
+    // The technician's workshop's currency; else that of their latest job, else the platform's.
+    let currency: Option<String> = conn
+        .query_row(
+            "SELECT coalesce(\
+               (SELECT w.currency FROM accounts a JOIN workshops w ON w.id = a.workshop_id \
+                WHERE a.id = ?1), \
+               (SELECT o.currency FROM orders o WHERE o.technician_id = ?1 ORDER BY o.id DESC LIMIT 1))",
+            [caller.id],
+            |r| r.get(0),
+        )
+        .map_err(ApiError::from)?;
     Ok(pitstop_api::Earnings {
+        currency: currency.unwrap_or_else(|| cfg.currency.clone()),
         today_cents,
         today_jobs,
         week_cents,

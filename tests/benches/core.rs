@@ -155,6 +155,7 @@ fn list_query(quick: bool) {
             window_start: 0,
             window_end: 1,
             price_cents: 8900,
+            currency: "EUR".into(),
             notes: "Blue car in the courtyard".into(),
             status: statuses[i % 4],
             technician_id: Some(2),

@@ -256,6 +256,7 @@ impl TestPlatform {
                     lat: 52.52,
                     lon: 13.40,
                     address: "Torstraße 140, 10119 Berlin".into(),
+                    currency: None,
                 },
             )
             .await

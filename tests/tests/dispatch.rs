@@ -299,3 +299,70 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
         .await
         .problem(422);
 }
+
+/// Prices carry their currency: a workshop prices in its own (set when it is made, else the
+/// platform's `--currency`), its orders and their offers and earnings say which, and an order
+/// booked without a workshop uses the platform's.
+#[tokio::test]
+async fn prices_carry_their_workshops_currency() {
+    let p = TestPlatform::start_with(|c| c.currency = "CNY".into()).await;
+    let config: PublicConfig = p.anonymous().get("/v1/config").await.unwrap();
+    assert_eq!(config.currency, "CNY");
+    let admin = p.admin().await;
+    let euro: Workshop = admin
+        .post(
+            "/v1/workshops",
+            &serde_json::json!({"name": "Kreuzberg", "lat": 52.5, "lon": 13.4, "currency": "EUR"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(euro.currency, "EUR");
+    let yuan = p.workshop("Chaoyang").await;
+    let listed: Vec<Workshop> = p.anonymous().get("/v1/workshops").await.unwrap();
+    let by_id = |id: Id| listed.iter().find(|w| w.id == id).unwrap().currency.clone();
+    assert_eq!((by_id(euro.id), by_id(yuan)), ("EUR".into(), "CNY".into()));
+    admin
+        .send(
+            reqwest::Method::POST,
+            "/v1/workshops",
+            Some(serde_json::json!({"name": "X", "lat": 0.0, "lon": 0.0, "currency": "yuan"})),
+        )
+        .await
+        .problem(422);
+
+    // A desk's walk-in is in its workshop's currency, and so is the offer for it.
+    let tech = p.login("tara", Role::Technician, Some(euro.id)).await;
+    tech.setup_technician(&["oil"], 52.50, 13.40).await;
+    let desk = p.login("dora", Role::Desk, Some(euro.id)).await;
+    let v: Vehicle = desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let walk_in: Order = desk
+        .post("/v1/orders", &new_order(v.id, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    assert_eq!(walk_in.currency, "EUR");
+    assert_eq!(tech.wait_offer(walk_in.id).await.currency, "EUR");
+    // An owner's booking with no workshop: the platform's currency.
+    let (owner, car) = p.owner_with_car("olga").await;
+    let own: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    assert_eq!(own.currency, "CNY");
+    let e: Earnings = tech
+        .get("/v1/technicians/me/earnings?utc_offset_min=0")
+        .await
+        .unwrap();
+    assert_eq!(e.currency, "EUR", "the technician's workshop's");
+    let loner = p.technician_at("lou", &["oil"], 52.50, 13.40).await;
+    let e: Earnings = loner
+        .get("/v1/technicians/me/earnings?utc_offset_min=0")
+        .await
+        .unwrap();
+    assert_eq!(
+        e.currency, "CNY",
+        "no workshop and no job yet: the platform's"
+    );
+}

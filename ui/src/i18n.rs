@@ -148,7 +148,7 @@ pub fn money(cents: i64, currency: &str) -> String {
     let units = (abs / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -187,6 +187,45 @@ pub fn duration(secs: i64) -> String {
     } else {
         t_args("seconds", &[("n", secs.max(0).into())])
     }
+}
+
+/// A skill (`oil`, `brakes`, …) in words; an unknown one as it is.
+pub fn skill(code: &str) -> String {
+    let id = format!("skill-{code}");
+    if has(&id) { t(&id) } else { code.to_string() }
+}
+
+/// A sentence the platform wrote (a timeline step's note, why an order is unassigned) in the
+/// UI's language when it is one of the platform's own; anything else (a person's note) as
+/// it is. The platform's sentences are English: this keeps them readable in Chinese.
+pub fn platform_text(s: &str) -> String {
+    match s {
+        "Booked" => return t("note-booked"),
+        "Offer accepted" => return t("note-offer-accepted"),
+        "Assigned by hand" => return t("note-assigned-by-hand"),
+        _ => {}
+    }
+    if let Some((skill_code, tail)) = s
+        .strip_prefix("No technician with the '")
+        .and_then(|rest| rest.split_once("' skill is on shift and free"))
+    {
+        let id = if tail.starts_with(" in this workshop") {
+            "reason-no-technician-workshop"
+        } else {
+            "reason-no-technician"
+        };
+        return t_args(id, &[("skill", skill(skill_code).into())]);
+    }
+    if let Some(n) = s
+        .strip_prefix("All ")
+        .and_then(|r| {
+            r.strip_suffix(" technician(s) offered this order declined or let the offer expire.")
+        })
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        return t_args("reason-all-declined", &[("n", n.into())]);
+    }
+    s.to_string()
 }
 
 /// An order status in words.
@@ -259,6 +298,34 @@ mod tests {
         assert_eq!(day_time(12, 1, 9, 5), "12月1日 09:05");
         assert_eq!(duration(45), "45 秒");
         assert_eq!(duration(600), "10 分钟");
+    }
+
+    #[test]
+    fn the_platforms_own_sentences_are_translated_and_peoples_notes_kept() {
+        set_for_test(Lang::Zh);
+        assert_eq!(platform_text("Booked"), "已下单");
+        assert_eq!(
+            platform_text(
+                "No technician with the 'oil' skill is on shift and free in this workshop."
+            ),
+            "本门店没有在岗且空闲、具备保养技能的师傅。"
+        );
+        assert_eq!(
+            platform_text(
+                "All 3 technician(s) offered this order declined or let the offer expire."
+            ),
+            "已推送给 3 位师傅，都拒绝了或没有及时接单。"
+        );
+        assert_eq!(platform_text("Blue car, gate 2"), "Blue car, gate 2");
+        set_for_test(Lang::En);
+        for s in [
+            "Booked",
+            "Offer accepted",
+            "No technician with the 'brakes' skill is on shift and free.",
+            "All 1 technician(s) offered this order declined or let the offer expire.",
+        ] {
+            assert_eq!(platform_text(s), s, "English stays the platform's words");
+        }
     }
 
     fn set_for_test(lang: Lang) {

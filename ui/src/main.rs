@@ -18,12 +18,13 @@ use pitstop_api::{Account, Id, Role, Workshop};
 use yew::prelude::*;
 
 use crate::backend::{Shared, StartInfo, query_param};
+use crate::i18n::{t, t_args};
 use crate::views::common::error_line;
 use crate::views::desk::DeskView;
 use crate::views::owner::OwnerView;
 use crate::views::signin::SignInView;
 use crate::views::technician::TechnicianView;
-use crate::views::track::TrackPage;
+use crate::views::track::{LangSwitch, TrackPage};
 
 /// The backend for where the page runs.
 fn pick_backend() -> Shared {
@@ -62,9 +63,13 @@ fn shell(p: &ShellProps) -> Html {
     let tiles = use_state(|| None::<String>);
     let dev_login = use_state(|| false);
     let geocoding = use_state(|| false);
+    let currency = use_state(|| pitstop_api::DEFAULT_CURRENCY.to_string());
     let workshops = use_state(Vec::<Workshop>::new);
     // Actions not yet sent that signing out would lose, waiting for the person to decide.
     let unsent = use_state(|| None::<Vec<String>>);
+    // The language: switching it draws every view again.
+    let lang = use_state(i18n::lang);
+    let switch = html! { <LangSwitch on_change={{ let l = lang.clone(); move |v| l.set(v) }} /> };
 
     let sign_in = {
         let (b, account, error) = (p.backend.clone(), account.clone(), error.clone());
@@ -79,13 +84,14 @@ fn shell(p: &ShellProps) -> Html {
         })
     };
     {
-        let (b, info, sign_in, tiles, dev_login, geocoding, workshops, error, account) = (
+        let (b, info, sign_in, tiles, dev_login, geocoding, currency, workshops, error, account) = (
             p.backend.clone(),
             info.clone(),
             sign_in.clone(),
             tiles.clone(),
             dev_login.clone(),
             geocoding.clone(),
+            currency.clone(),
             workshops.clone(),
             error.clone(),
             account.clone(),
@@ -115,6 +121,7 @@ fn shell(p: &ShellProps) -> Html {
                     tiles.set(c.tile_url);
                     dev_login.set(c.dev_login);
                     geocoding.set(c.geocoding);
+                    currency.set(c.currency);
                 }
                 if let Ok(w) = b.workshops().await {
                     workshops.set(w);
@@ -148,7 +155,7 @@ fn shell(p: &ShellProps) -> Html {
 
     if let Some(a) = &*account {
         let b = p.backend.clone();
-        let t = (*tiles).clone();
+        let tl = (*tiles).clone();
         let (g, maps) = (
             *geocoding,
             (*info)
@@ -158,17 +165,20 @@ fn shell(p: &ShellProps) -> Html {
         );
         let view = match a.role {
             Role::Technician => {
-                html! { <TechnicianView backend={b} account={a.clone()} tile_url={t} maps_app={maps} /> }
+                html! { <TechnicianView backend={b} account={a.clone()} tile_url={tl} maps_app={maps} /> }
             }
             Role::Desk | Role::Admin => {
                 let w = workshops
                     .iter()
                     .find(|w| Some(w.id) == a.workshop_id)
                     .cloned();
-                html! { <DeskView backend={b} account={a.clone()} tile_url={t} workshop={w} /> }
+                let c = w
+                    .as_ref()
+                    .map_or_else(|| (*currency).clone(), |w| w.currency.clone());
+                html! { <DeskView backend={b} account={a.clone()} tile_url={tl} workshop={w} currency={c} /> }
             }
             Role::Owner => {
-                html! { <OwnerView backend={b} account={a.clone()} tile_url={t} geocoding={g} /> }
+                html! { <OwnerView backend={b} account={a.clone()} tile_url={tl} geocoding={g} currency={(*currency).clone()} /> }
             }
         };
         let ask = {
@@ -180,15 +190,12 @@ fn shell(p: &ShellProps) -> Html {
                 let (force, keep) = (sign_out.clone(), unsent.clone());
                 html! {
                   <section id="sign-out-confirm" class="card warn" role="alertdialog" aria-labelledby="sign-out-title">
-                    <h3 id="sign-out-title">{ match left.len() {
-                        1 => "1 action has not reached the platform yet".to_string(),
-                        n => format!("{n} actions have not reached the platform yet"),
-                    } }</h3>
+                    <h3 id="sign-out-title">{ t_args("signout-unsent", &[("n", left.len().into())]) }</h3>
                     <ul>{ for left.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
-                    <p>{ "Signing out now deletes them from this device. Stay signed in until they are sent (they go as soon as there is a connection), or sign out and lose them." }</p>
+                    <p>{ t("signout-explain") }</p>
                     <div class="actions">
-                      <button id="sign-out-keep" class="primary" onclick={Callback::from(move |_| keep.set(None))}>{ "Stay signed in" }</button>
-                      <button id="sign-out-force" class="danger" onclick={Callback::from(move |_| force.emit(true))}>{ "Sign out and lose them" }</button>
+                      <button id="sign-out-keep" class="primary" onclick={Callback::from(move |_| keep.set(None))}>{ t("signout-keep") }</button>
+                      <button id="sign-out-force" class="danger" onclick={Callback::from(move |_| force.emit(true))}>{ t("signout-force") }</button>
                     </div>
                   </section>
                 }
@@ -197,37 +204,35 @@ fn shell(p: &ShellProps) -> Html {
         };
         return html! {
           <>
-            <nav class="account-bar" aria-label="Account">
-              <span id="account-name">{ format!("{} · {}", a.name, a.role.as_str()) }</span>
-              <button id="sign-out" onclick={ask}>{ "Sign out" }</button>
+            <nav class="account-bar" aria-label={t("account")}>
+              <span id="account-name" data-role={a.role.as_str()}>{ format!("{} · {}", a.name, t(&format!("role-{}", a.role.as_str()))) }</span>
+              { switch }
+              <button id="sign-out" onclick={ask}>{ t("signout") }</button>
             </nav>
             { confirm }
-            { view }
+            <div key={lang.tag()} class="view">{ view }</div>
           </>
         };
     }
     let Some(i) = &*info else {
-        return html! { <main><p id="status">{ "Starting…" }</p>{ error_line(&error) }</main> };
+        return html! { <main><p id="status">{ t("starting") }</p>{ error_line(&error) }</main> };
     };
     let signed_in = {
         let account = account.clone();
         Callback::from(move |a: Account| account.set(Some(a)))
     };
     html! {
+      <div key={lang.tag()} class="view">
+      <nav class="account-bar" aria-label={t("language")}>{ switch }</nav>
       <SignInView backend={p.backend.clone()}
-        platform_line={format!("{} · platform {}", i.platform, i.platform_url)}
+        platform_line={t_args("platform-line", &[("name", if i.platform == "browser" { t("platform-browser") } else { i.platform.clone() }.into()), ("url", i.platform_url.as_str().into())])}
         dev_login={*dev_login} workshops={(*workshops).clone()}
         on_signed_in={signed_in} on_dev_sign_in={sign_in} error={(*error).clone()} />
+      </div>
     }
 }
 
 fn main() {
-    // Only the share-link page is localised so far: the app's views stay English until all
-    // of them are (a half-translated screen is worse than an English one).
-    if backend::query_param("track").is_some() {
-        i18n::set(i18n::detect());
-    } else {
-        i18n::set(i18n::Lang::En);
-    }
+    i18n::set(i18n::detect());
     yew::Renderer::<App>::new().render();
 }

@@ -8,6 +8,7 @@
 //! leaves the view or the person presses "Fit". A scale bar shows distances. With
 //! `on_pick`, a click or tap on the map places a pin there.
 
+use crate::i18n::{t, t_args};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -112,9 +113,9 @@ fn scale_bar(m_per_px: f64, max_px: f64) -> (f64, String) {
         .find(|d| *d <= max_m)
         .unwrap_or(base);
     let label = if nice >= 1000.0 {
-        format!("{} km", nice / 1000.0)
+        t_args("map-km", &[("n", (nice / 1000.0).to_string().into())])
     } else {
-        format!("{nice} m")
+        t_args("map-m", &[("n", nice.to_string().into())])
     };
     (nice / m_per_px, label)
 }
@@ -125,7 +126,7 @@ pub fn map(props: &MapProps) -> Html {
     let kept = use_mut_ref(|| None::<View>);
     let redraw = use_force_update();
     if props.markers.is_empty() {
-        return html! { <div class="map empty">{ "Nothing to show on the map yet." }</div> };
+        return html! { <div class="map empty">{ t("map-empty") }</div> };
     }
     let pts: Vec<(f64, f64)> = props
         .markers
@@ -251,7 +252,7 @@ pub fn map(props: &MapProps) -> Html {
     });
     html! {
       <div class={classes!("map-wrap", props.on_pick.is_some().then_some("pickable"))}>
-        <svg class="map" viewBox={format!("0 0 {W} {H}")} role="img" aria-label="map" onclick={pick}>
+        <svg class="map" viewBox={format!("0 0 {W} {H}")} role="img" aria-label={t("map")} onclick={pick}>
           <rect class="land" x="0" y="0" width={W.to_string()} height={H.to_string()} />
           { tiles }
           { for route }
@@ -262,9 +263,9 @@ pub fn map(props: &MapProps) -> Html {
           </g>
         </svg>
         <div class="map-controls">
-          <button class="zoom-in" aria-label="Zoom in" onclick={zoom(1.0)}>{ "+" }</button>
-          <button class="zoom-out" aria-label="Zoom out" onclick={zoom(-1.0)}>{ "−" }</button>
-          <button class="zoom-fit" aria-label="Show everything" onclick={zoom(0.0)}>{ "Fit" }</button>
+          <button class="zoom-in" aria-label={t("map-zoom-in")} onclick={zoom(1.0)}>{ "+" }</button>
+          <button class="zoom-out" aria-label={t("map-zoom-out")} onclick={zoom(-1.0)}>{ "−" }</button>
+          <button class="zoom-fit" aria-label={t("map-fit-label")} onclick={zoom(0.0)}>{ t("map-fit") }</button>
         </div>
       </div>
     }

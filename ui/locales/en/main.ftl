@@ -30,3 +30,27 @@ status-arrived = arrived
 status-in_progress = in progress
 status-completed = completed
 status-cancelled = cancelled
+starting = Starting…
+account = Account
+signout = Sign out
+signout-unsent = { $n ->
+    [one] 1 action has not reached the platform yet
+   *[other] { $n } actions have not reached the platform yet
+}
+signout-explain = Signing out now deletes them from this device. Stay signed in until they are sent (they go as soon as there is a connection), or sign out and lose them.
+signout-keep = Stay signed in
+signout-force = Sign out and lose them
+platform-line = { $name } · platform { $url }
+role-technician = technician
+role-desk = desk
+role-admin = admin
+role-owner = owner
+master = Master
+map = map
+map-empty = Nothing to show on the map yet.
+map-km = { $n } km
+map-m = { $n } m
+map-zoom-in = Zoom in
+map-zoom-out = Zoom out
+map-fit-label = Show everything
+map-fit = Fit

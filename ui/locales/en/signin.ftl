@@ -1,1 +1,29 @@
-# Pitstop UI (en): signin.
+# Pitstop UI (en): signing in: address, one-time code or password, a new account's name, demo accounts.
+
+signin-bad-email = That e-mail address does not look right; check it (like name@example.com).
+signin-bad-phone = Type the mobile number with its country code, like +86 138 0013 8000, or an e-mail address.
+signin-new-here = New here? Type your name to create your account, then sign in.
+signin-address-label = Mobile number or e-mail
+signin-address-hint = Mobile numbers start with the country code, like +86 138 0013 8000.
+signin-send-code = Send me a code
+signin-use-password = Use a password instead
+signin-code-incomplete = The code has 6 digits; type all of them.
+signin-name-needed = Type your name to create your account.
+signin-code-sent = We sent a code to { $to }. It works for 10 minutes.
+signin-code-label = 6-digit code
+signin-your-name = Your name
+signin-submit = Sign in
+signin-resend-in = Send a new code in { $n } s
+signin-resend = Send a new code
+signin-other-address = Use another number or e-mail
+signin-as = Signing in as { $address }
+signin-password-label = Password
+signin-code-instead = Send me a code instead
+signin-dev-name-needed = Type a name for the demo account.
+signin-role-technician = Master
+signin-role-desk = Front desk
+signin-role-owner = Car owner
+signin-dev-title = Demo accounts (development server)
+signin-dev-name = Demo name
+signin-workshop = Workshop
+signin-dev-open = Open demo account

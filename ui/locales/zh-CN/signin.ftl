@@ -1,1 +1,29 @@
-# Pitstop UI (zh-CN): signin.
+# Pitstop 界面（zh-CN）：登录——手机号或邮箱、验证码或密码、新账号的姓名、演示账号。
+
+signin-bad-email = 邮箱地址格式不对，请检查（如 name@example.com）。
+signin-bad-phone = 请输入带国家区号的手机号（如 +86 138 0013 8000）或邮箱地址。
+signin-new-here = 新用户？请输入姓名创建账号，然后登录。
+signin-address-label = 手机号或邮箱
+signin-address-hint = 手机号需以国家区号开头，如 +86 138 0013 8000。
+signin-send-code = 发送验证码
+signin-use-password = 改用密码登录
+signin-code-incomplete = 验证码为 6 位数字，请输入完整。
+signin-name-needed = 请输入姓名以创建账号。
+signin-code-sent = 验证码已发送至 { $to }，10 分钟内有效。
+signin-code-label = 6 位验证码
+signin-your-name = 您的姓名
+signin-submit = 登录
+signin-resend-in = { $n } 秒后可重新发送
+signin-resend = 重新发送验证码
+signin-other-address = 换个手机号或邮箱
+signin-as = 登录账号：{ $address }
+signin-password-label = 密码
+signin-code-instead = 改用验证码登录
+signin-dev-name-needed = 请为演示账号输入名称。
+signin-role-technician = 师傅
+signin-role-desk = 前台
+signin-role-owner = 车主
+signin-dev-title = 演示账号（开发服务器）
+signin-dev-name = 演示账号名称
+signin-workshop = 门店
+signin-dev-open = 进入演示账号

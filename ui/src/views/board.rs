@@ -6,6 +6,7 @@ use pitstop_api::{Id, Order, OrderStatus, Technician, services};
 use yew::prelude::*;
 
 use crate::backend::now_ms;
+use crate::i18n::{self, t, t_args};
 use crate::views::common::*;
 
 /// The board's columns.
@@ -156,57 +157,57 @@ pub fn board(p: &Props) -> Html {
     };
     let columns: Vec<&(&str, &[OrderStatus])> = COLUMNS
         .iter()
-        .filter(|(t, _)| filter.column.is_empty() || filter.column == *t)
+        .filter(|(c, _)| filter.column.is_empty() || filter.column == *c)
         .collect();
     let on_shift: Vec<&Technician> = p.technicians.iter().collect();
     html! {
-      <section id="board-area" aria-label="Orders">
+      <section id="board-area" aria-label={t("board-orders")}>
         <div class="toolbar" role="search">
-          <label for="desk-search" class="sr-only">{ "Search orders" }</label>
-          <input id="desk-search" type="search" placeholder="Search plate, VIN, customer or #order"
+          <label for="desk-search" class="sr-only">{ t("board-search") }</label>
+          <input id="desk-search" type="search" placeholder={t("board-search-hint")}
             value={filter.query.clone()} oninput={on_search} />
-          <label>{ "Status" }
+          <label>{ t("board-status") }
             <select id="desk-filter-status" onchange={set(|f, v| f.column = v)}>
-              <option value="" selected={filter.column.is_empty()}>{ "All" }</option>
-              { for COLUMNS.iter().map(|(t, _)| html! { <option value={*t} selected={filter.column == *t}>{ *t }</option> }) }
+              <option value="" selected={filter.column.is_empty()}>{ t("board-all") }</option>
+              { for COLUMNS.iter().map(|(c, _)| html! { <option value={*c} selected={filter.column == *c}>{ column_title(c) }</option> }) }
             </select>
           </label>
-          <label>{ "Technician" }
+          <label>{ t("board-technician") }
             <select id="desk-filter-tech" onchange={set(|f, v| f.technician = match v.as_str() {
                 "" => None,
                 "none" => Some(None),
                 id => id.parse().ok().map(Some),
             })}>
-              <option value="" selected={filter.technician.is_none()}>{ "Anyone" }</option>
-              <option value="none" selected={filter.technician == Some(None)}>{ "Not assigned" }</option>
-              { for on_shift.iter().map(|t| html! {
-                  <option value={t.id.to_string()} selected={filter.technician == Some(Some(t.id))}>{ &t.name }</option>
+              <option value="" selected={filter.technician.is_none()}>{ t("board-anyone") }</option>
+              <option value="none" selected={filter.technician == Some(None)}>{ t("board-not-assigned") }</option>
+              { for on_shift.iter().map(|x| html! {
+                  <option value={x.id.to_string()} selected={filter.technician == Some(Some(x.id))}>{ &x.name }</option>
               }) }
             </select>
           </label>
-          <label>{ "Days" }
+          <label>{ t("board-days") }
             <select id="desk-filter-day" onchange={set(|f, v| f.day = v)}>
-              <option value="today" selected={filter.day == "today"}>{ "Today" }</option>
-              <option value="week" selected={filter.day == "week"}>{ "7 days" }</option>
-              <option value="all" selected={filter.day == "all"}>{ "All" }</option>
+              <option value="today" selected={filter.day == "today"}>{ t("board-today") }</option>
+              <option value="week" selected={filter.day == "week"}>{ t("board-7-days") }</option>
+              <option value="all" selected={filter.day == "all"}>{ t("board-all") }</option>
             </select>
           </label>
-          <label>{ "Service" }
+          <label>{ t("board-service") }
             <select id="desk-filter-service" onchange={set(|f, v| f.service = v)}>
-              <option value="" selected={filter.service.is_empty()}>{ "Any" }</option>
+              <option value="" selected={filter.service.is_empty()}>{ t("board-any") }</option>
               { for services::catalogue().into_iter().map(|s| html! {
-                  <option value={s.code.clone()} selected={filter.service == s.code}>{ s.name }</option>
+                  <option value={s.code.clone()} selected={filter.service == s.code}>{ service_name(&s.code) }</option>
               }) }
             </select>
           </label>
-          <label>{ "Sort" }
+          <label>{ t("board-sort") }
             <select id="desk-sort" onchange={set(|f, v| f.sort = v)}>
-              <option value="window" selected={filter.sort == "window"}>{ "By time" }</option>
-              <option value="newest" selected={filter.sort == "newest"}>{ "Newest change" }</option>
-              <option value="status" selected={filter.sort == "status"}>{ "By status" }</option>
+              <option value="window" selected={filter.sort == "window"}>{ t("board-by-time") }</option>
+              <option value="newest" selected={filter.sort == "newest"}>{ t("board-newest") }</option>
+              <option value="status" selected={filter.sort == "status"}>{ t("board-by-status") }</option>
             </select>
           </label>
-          <p id="board-count" class="muted" aria-live="polite">{ format!("{} of {} orders", shown.len(), p.orders.len()) }</p>
+          <p id="board-count" class="muted" aria-live="polite">{ t_args("board-count", &[("shown", shown.len().into()), ("total", p.orders.len().into())]) }</p>
         </div>
         <div id="board" class="board">
           { for columns.into_iter().map(|(title, statuses)| {
@@ -221,11 +222,11 @@ pub fn board(p: &Props) -> Html {
                   })
               };
               html! {
-                <section class="column" data-column={*title} aria-label={*title}>
-                  <h3>{ format!("{title} ({})", col.len()) }</h3>
+                <section class="column" data-column={*title} aria-label={column_title(title)}>
+                  <h3>{ format!("{} ({})", column_title(title), col.len()) }</h3>
                   { for col.iter().take(limit).map(|o| ticket(o, p.selected == Some(o.id), &p.on_select, now)) }
                   if col.len() > limit {
-                    <button type="button" class="more" onclick={more}>{ format!("Show {} more", (col.len() - limit).min(PAGE)) }</button>
+                    <button type="button" class="more" onclick={more}>{ t_args("board-show-more", &[("n", (col.len() - limit).min(PAGE).into())]) }</button>
                   }
                 </section>
               }
@@ -235,13 +236,21 @@ pub fn board(p: &Props) -> Html {
     }
 }
 
-/// "Today 14:00", "Tomorrow 09:00" or "03.12 09:00": times a desk reads at a glance.
+/// A column's title in the UI's language (its key stays the filter value).
+fn column_title(key: &str) -> String {
+    t(&format!(
+        "board-col-{}",
+        key.to_lowercase().replace(' ', "-")
+    ))
+}
+
+/// "Today 14:00", "Tomorrow 09:00" or "3 Dec 09:00": times a desk reads at a glance.
 fn when(at: i64, now: i64) -> String {
-    let day = |t: i64| js_sys::Date::new(&(t as f64).into()).to_date_string();
+    let day = |ms: i64| js_sys::Date::new(&(ms as f64).into()).to_date_string();
     if day(at) == day(now) {
-        format!("Today {}", clock(at))
+        t_args("board-today-at", &[("time", clock(at).into())])
     } else if day(at) == day(now + DAY) {
-        format!("Tomorrow {}", clock(at))
+        t_args("board-tomorrow-at", &[("time", clock(at).into())])
     } else {
         day_clock(at)
     }
@@ -254,10 +263,10 @@ fn ticket(o: &Order, selected: bool, on_select: &Callback<Id>, now: i64) -> Html
       <button type="button" class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()}
         aria-pressed={selected.to_string()} onclick={move |_| cb.emit(id)}>
         <strong>{ format!("#{} {}", o.id, service_name(&o.service)) }</strong>
-        <span class="muted">{ format!("{} · {}", o.vehicle.plate, o.status.label()) }</span>
+        <span class="muted">{ format!("{} · {}", o.vehicle.plate, i18n::status(o.status)) }</span>
         <span class="muted">{ format!("{}{}", when(o.window_start, now),
             o.technician_name.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()) }</span>
-        if let Some(r) = &o.unassigned_reason { <span class="reason">{ r }</span> }
+        if let Some(r) = &o.unassigned_reason { <span class="reason">{ i18n::platform_text(r) }</span> }
       </button>
     }
 }
@@ -288,20 +297,28 @@ pub fn candidates<'a>(
             .cmp(&(!b.1, b.2))
             .then(a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)))
     });
+    let skill_name = i18n::skill(&skill);
     list.into_iter()
-        .map(|(t, skilled, is_busy, km)| {
+        .map(|(tech, skilled, is_busy, km)| {
             let label = format!(
                 "{} — {}{}{}",
-                t.name,
-                if is_busy { "busy" } else { "free" },
-                km.map(|k| format!(" · {k:.1} km")).unwrap_or_default(),
+                tech.name,
+                t(if is_busy { "board-busy" } else { "board-free" }),
+                km.map(|k| format!(
+                    " · {}",
+                    t_args("board-km", &[("km", format!("{k:.1}").into())])
+                ))
+                .unwrap_or_default(),
                 if skilled {
-                    format!(" · {skill}")
+                    format!(" · {skill_name}")
                 } else {
-                    format!(" · no {skill} skill")
+                    format!(
+                        " · {}",
+                        t_args("board-no-skill", &[("skill", skill_name.as_str().into())])
+                    )
                 }
             );
-            (t, label)
+            (tech, label)
         })
         .collect()
 }

@@ -12,9 +12,9 @@ use yew::prelude::*;
 use crate::backend::{BackendError, Fut, Shared, now_ms};
 use crate::i18n::{self, t, t_args};
 
-/// Formats cents as a price.
-pub fn price(cents: i64) -> String {
-    format!("€{}.{:02}", cents / 100, cents.rem_euclid(100))
+/// Formats cents in `currency` the way the UI's language writes money.
+pub fn price(cents: i64, currency: &str) -> String {
+    i18n::money(cents, currency)
 }
 
 /// A service code as people read it, in the UI's language (the catalogue's own name for a
@@ -74,6 +74,9 @@ pub struct RoleProps {
     /// Whether the platform has address search.
     #[prop_or_default]
     pub geocoding: bool,
+    /// The currency of catalogue prices: the desk's workshop's, else the platform's.
+    #[prop_or_else(|| pitstop_api::DEFAULT_CURRENCY.to_string())]
+    pub currency: String,
     /// Which maps app Navigate hands a destination to on this device.
     #[prop_or(pitstop_api::geo::MapsApp::Web)]
     pub maps_app: pitstop_api::geo::MapsApp,
@@ -290,7 +293,7 @@ pub fn timeline(o: &Order) -> Html {
           { for o.timeline.iter().map(|e| html! {
               <li data-status={e.status.as_str()} data-at={e.at.to_string()}>
                 <span class="muted">{ clock(e.at) }</span>{ " " }{ i18n::status(e.status) }
-                { e.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default() }
+                { e.note.as_ref().map(|n| format!(" — {}", i18n::platform_text(n))).unwrap_or_default() }
                 // Done without a signal: when it happened comes first, when it arrived after.
                 if let Some(sent) = e.sent_at {
                   <span class="muted sent-late" title={t("sent-late-title")}>
@@ -307,7 +310,7 @@ pub fn timeline(o: &Order) -> Html {
         if !o.parts.is_empty() {
           <h4>{ t("parts") }</h4>
           <ul class="parts">{ for o.parts.iter().map(|p| html! {
-              <li>{ t_args("part-line", &[("qty", p.qty.into()), ("name", p.name.as_str().into()), ("price", price(p.unit_price_cents).into())]) }</li>
+              <li>{ t_args("part-line", &[("qty", p.qty.into()), ("name", p.name.as_str().into()), ("price", price(p.unit_price_cents, &o.currency).into())]) }</li>
           }) }</ul>
         }
       </div>

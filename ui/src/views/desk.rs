@@ -8,6 +8,7 @@ use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, Technician, Vehi
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared, now_ms};
+use crate::i18n::{self, t, t_args};
 use crate::map::{Map, Marker};
 use crate::views::board::{self, Board};
 use crate::views::common::*;
@@ -53,7 +54,7 @@ pub fn desk_view(p: &Props) -> Html {
     let submitting_state = use_state(|| false);
 
     let Some(data) = data else {
-        return html! { <main><p>{ "Loading…" }</p></main> };
+        return html! { <main><p>{ t("loading") }</p></main> };
     };
     let data = match data {
         Ok(d) => d,
@@ -104,7 +105,7 @@ pub fn desk_view(p: &Props) -> Html {
                         lat: at.0,
                         lon: at.1,
                         address,
-                        place_note: "At the workshop".into(),
+                        place_note: t("desk-at-workshop"),
                         window_start: start,
                         window_end: start + 2 * 3_600_000,
                         notes,
@@ -179,7 +180,7 @@ pub fn desk_view(p: &Props) -> Html {
     html! {
       <main class="desk">
         <header>
-          <h1>{ "Pitstop" }<span class="muted">{ format!(" · front desk · {}", p.account.name) }</span></h1>
+          <h1>{ "Pitstop" }<span class="muted">{ format!(" · {} · {}", t("desk-title"), p.account.name) }</span></h1>
           <button id="new-walk-in" class="primary" onclick={{ let s = selected.clone(); move |_| {
               s.set(None);
               // The form is below the board: once drawn, bring it into view to type in.
@@ -190,7 +191,7 @@ pub fn desk_view(p: &Props) -> Html {
                       if let Ok(input) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) { let _ = input.focus(); }
                   }
               });
-          } }}>{ "+ Walk-in" }</button>
+          } }}>{ t("desk-new-walk-in") }</button>
           <SyncBadge status={data.sync.clone()} on_dismiss={dismiss} on_retry={retry} on_sync={sync} />
         </header>
         { error_line(&error) }
@@ -198,15 +199,15 @@ pub fn desk_view(p: &Props) -> Html {
           on_select={{ let s = selected.clone(); move |id| s.set(Some(id)) }} />
         <div class="columns">
           <section class="left">
-            <h2>{ "Technicians" }</h2>
+            <h2>{ t("desk-technicians") }</h2>
             <Map markers={markers} tile_url={p.tile_url.clone()} />
-            <ul class="legend" aria-label="Map legend">
-              <li><span class="dot tech"></span>{ "free technician" }</li>
-              <li><span class="dot busy"></span>{ "busy technician" }</li>
-              <li><span class="dot order"></span>{ "open order" }</li>
-              <li><span class="dot dest"></span>{ "workshop" }</li>
+            <ul class="legend" aria-label={t("desk-legend")}>
+              <li><span class="dot tech"></span>{ t("desk-legend-free") }</li>
+              <li><span class="dot busy"></span>{ t("desk-legend-busy") }</li>
+              <li><span class="dot order"></span>{ t("desk-legend-order") }</li>
+              <li><span class="dot dest"></span>{ t("desk-legend-workshop") }</li>
             </ul>
-            <p class="muted">{ format!("{} on shift, {} busy", data.technicians.iter().filter(|t| t.on_shift).count(), busy.len()) }</p>
+            <p class="muted">{ t_args("desk-on-shift", &[("n", data.technicians.iter().filter(|x| x.on_shift).count().into()), ("busy", busy.len().into())]) }</p>
           </section>
           <section class="right">
             if let Some(o) = current {
@@ -214,33 +215,33 @@ pub fn desk_view(p: &Props) -> Html {
                 on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
             } else {
               <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
-                <h3>{ "Walk-in order" }</h3>
-                <label for="walkin-vin">{ "VIN" }</label>
-                <input id="walkin-vin" placeholder="17 characters, or empty for a known car's plate" autocomplete="off" />
-                <label for="walkin-plate">{ "Plate" }</label>
-                <input id="walkin-plate" placeholder="B-AB 123" autocomplete="off" />
+                <h3>{ t("desk-walk-in") }</h3>
+                <label for="walkin-vin">{ t("desk-vin") }</label>
+                <input id="walkin-vin" placeholder={t("desk-vin-hint")} autocomplete="off" />
+                <label for="walkin-plate">{ t("desk-plate") }</label>
+                <input id="walkin-plate" placeholder={t("desk-plate-example")} autocomplete="off" />
                 <div class="row">
-                  <label>{ "Make" }<input id="walkin-make" placeholder="Honda" class="narrow" /></label>
-                  <label>{ "Model" }<input id="walkin-model" placeholder="Accord" class="narrow" /></label>
+                  <label>{ t("desk-make") }<input id="walkin-make" placeholder={t("desk-make-example")} class="narrow" /></label>
+                  <label>{ t("desk-model") }<input id="walkin-model" placeholder={t("desk-model-example")} class="narrow" /></label>
                 </div>
-                <label for="walkin-service">{ "Service" }</label>
+                <label for="walkin-service">{ t("desk-service") }</label>
                 <select id="walkin-service">
                   { for services::catalogue().iter().enumerate().map(|(i, s)| html! {
-                      <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", s.name, price(s.price_cents)) }</option>
+                      <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", service_name(&s.code), price(s.price_cents, &p.currency)) }</option>
                   }) }
                 </select>
-                <label for="walkin-when">{ "When" }</label>
+                <label for="walkin-when">{ t("desk-when") }</label>
                 <select id="walkin-when">
-                  <option value="0" selected=true>{ "Now" }</option>
-                  <option value="1">{ "In 1 hour" }</option>
-                  <option value="3">{ "In 3 hours" }</option>
-                  <option value="24">{ "Tomorrow" }</option>
+                  <option value="0" selected=true>{ t("desk-when-now") }</option>
+                  <option value="1">{ t("desk-when-1h") }</option>
+                  <option value="3">{ t("desk-when-3h") }</option>
+                  <option value="24">{ t("desk-when-tomorrow") }</option>
                 </select>
-                <label for="walkin-notes">{ "What the customer says (optional)" }</label>
-                <input id="walkin-notes" placeholder="Squeaks when braking" />
+                <label for="walkin-notes">{ t("desk-customer-says") }</label>
+                <input id="walkin-notes" placeholder={t("desk-customer-says-example")} />
                 { error_near("walkin-error", &walkin_error) }
                 <button id="walkin-submit" class="primary" type="submit" disabled={*submitting}
-                  aria-busy={submitting.to_string()}>{ if *submitting { "Creating…" } else { "Create order" } }</button>
+                  aria-busy={submitting.to_string()}>{ t(if *submitting { "desk-creating" } else { "desk-create" }) }</button>
               </form>
             }
           </section>
@@ -265,21 +266,18 @@ async fn find_or_add_vehicle(
         return Ok(v);
     }
     if vin.is_empty() {
-        return Err(BackendError::new(
-            "refused",
-            "No car with this plate is known yet: give its VIN.",
-        ));
+        return Err(BackendError::new("refused", t("desk-plate-unknown")));
     }
     b.add_vehicle(NewVehicle {
         vin,
         plate,
         make: if make.is_empty() {
-            "Unknown".into()
+            t("desk-unknown")
         } else {
             make
         },
         model: if model.is_empty() {
-            "Unknown".into()
+            t("desk-unknown")
         } else {
             model
         },
@@ -302,10 +300,10 @@ struct DetailProps {
 
 /// Reasons a desk gives when cancelling (sent as the step's note; the owner sees it).
 const DESK_CANCEL_REASONS: &[&str] = &[
-    "The customer cancelled by phone",
-    "No technician can take it in time",
-    "Booked twice by mistake",
-    "Another reason",
+    "desk-reason-phone",
+    "desk-reason-no-technician",
+    "desk-reason-twice",
+    "desk-reason-other",
 ];
 
 #[function_component(OrderDetail)]
@@ -346,48 +344,48 @@ fn order_detail(p: &DetailProps) -> Html {
       <div key={format!("detail-{id}")} id="order-detail" class="card" data-order={id.to_string()}>
         <div class="row">
           <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
-          <button id="detail-close" type="button" onclick={close} aria-label="Close and show the walk-in form">{ "× Close" }</button>
+          <button id="detail-close" type="button" onclick={close} aria-label={t("desk-close-label")}>{ t("desk-close") }</button>
         </div>
-        <p class="muted">{ format!("{} {} · VIN {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.vin,
-            o.status.label(), price(o.price_cents)) }</p>
-        <p id="detail-place">{ if o.address.is_empty() { format!("Pin at {:.5}, {:.5}", o.lat, o.lon) } else { o.address.clone() } }
+        <p class="muted">{ format!("{} {} · {} {} · {} · {}", o.vehicle.make, o.vehicle.model, t("desk-vin"), o.vehicle.vin,
+            i18n::status(o.status), price(o.price_cents, &o.currency)) }</p>
+        <p id="detail-place">{ if o.address.is_empty() { t_args("desk-pin-at", &[("lat", format!("{:.5}", o.lat).into()), ("lon", format!("{:.5}", o.lon).into())]) } else { o.address.clone() } }
           if !o.place_note.is_empty() { <span class="muted">{ format!(" · {}", o.place_note) }</span> }
         </p>
-        <p id="detail-people" class="muted">{ format!("Customer: {} · Technician: {}",
-            o.customer_name.clone().unwrap_or_else(|| "walk-in".into()),
-            o.technician_name.clone().unwrap_or_else(|| "none yet".into())) }</p>
+        <p id="detail-people" class="muted">{ t_args("desk-people", &[
+            ("customer", o.customer_name.clone().unwrap_or_else(|| t("desk-walk-in-customer")).into()),
+            ("technician", o.technician_name.clone().unwrap_or_else(|| t("desk-none-yet")).into())]) }</p>
         if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
-        if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
+        if let Some(r) = &o.unassigned_reason { <p class="muted">{ i18n::platform_text(r) }</p> }
         { error_line(&error) }
         if o.status.check_step(OrderStatus::Cancelled).is_ok() {
           if *cancelling {
             <section id="desk-cancel-confirm" class="card warn" role="alertdialog" aria-labelledby="desk-cancel-title">
-              <h4 id="desk-cancel-title">{ "Cancel this order?" }</h4>
-              <label for="desk-cancel-reason">{ "Why (the customer sees this)" }</label>
+              <h4 id="desk-cancel-title">{ t("desk-cancel-title") }</h4>
+              <label for="desk-cancel-reason">{ t("desk-cancel-why") }</label>
               <select id="desk-cancel-reason">
                 { for DESK_CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
-                    <option value={*r} selected={i == 0}>{ *r }</option>
+                    <option value={t(r)} selected={i == 0}>{ t(r) }</option>
                 }) }
               </select>
               <div class="actions">
-                <button id="desk-cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(false) }}>{ "Keep the order" }</button>
-                <button id="desk-cancel-order" class="danger" onclick={cancel}>{ "Cancel order" }</button>
+                <button id="desk-cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(false) }}>{ t("desk-keep-order") }</button>
+                <button id="desk-cancel-order" class="danger" onclick={cancel}>{ t("desk-cancel-order") }</button>
               </div>
             </section>
           } else {
-            <button id="desk-cancel-start" onclick={{ let c = cancelling.clone(); move |_| c.set(true) }}>{ "Cancel order…" }</button>
+            <button id="desk-cancel-start" onclick={{ let c = cancelling.clone(); move |_| c.set(true) }}>{ t("desk-cancel-start") }</button>
           }
         }
         if open {
           <div class="inline">
-            <label for="assign-tech">{ "Technician (best first: has the skill, free, nearest)" }</label>
+            <label for="assign-tech">{ t("desk-assign-label") }</label>
             <select id="assign-tech">
               { for board::candidates(o, &p.technicians, &p.busy).into_iter().enumerate().map(|(i, (t, label))| html! {
                   <option value={t.id.to_string()} selected={i == 0}>{ label }</option>
               }) }
             </select>
-            <button id="assign" onclick={assign}>{ "Assign" }</button>
-            <button id="auto-dispatch" onclick={auto}>{ "Let dispatch choose" }</button>
+            <button id="assign" onclick={assign}>{ t("desk-assign") }</button>
+            <button id="auto-dispatch" onclick={auto}>{ t("desk-auto") }</button>
           </div>
         }
         { timeline(o) }

@@ -7,6 +7,7 @@ use pitstop_api::{Id, NewOrder, NewVehicle, Order, OrderStatus, SavedPlace, Vehi
 use yew::prelude::*;
 
 use crate::backend::{Fut, Shared, now_ms};
+use crate::i18n::{self, t, t_args};
 use crate::views::common::*;
 use crate::views::place::{Place, PlacePicker};
 use crate::views::track::{Target, TrackView};
@@ -29,13 +30,14 @@ fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
 /// A confirm click counts only this long after the button asked for it.
 const CONFIRM_AFTER_MS: i64 = 800;
 
-/// Reasons an owner gives when cancelling (sent as the step's note).
+/// Reasons an owner gives when cancelling, as message ids (sent as the step's note, in the
+/// owner's words).
 const CANCEL_REASONS: &[&str] = &[
-    "My plans changed",
-    "I booked by mistake",
-    "The waiting time is too long",
-    "The car is already fixed",
-    "Another reason",
+    "owner-cancel-plans-changed",
+    "owner-cancel-mistake",
+    "owner-cancel-wait-too-long",
+    "owner-cancel-already-fixed",
+    "owner-cancel-other",
 ];
 
 /// What the sync badge shows (the app's queue; in a browser, whether the platform answers).
@@ -80,11 +82,13 @@ fn windows(now: i64) -> Vec<(String, i64, i64)> {
         _ => next,
     };
     out.push((
-        format!(
-            "As soon as possible ({} {}–{})",
-            day_word(first, now),
-            clock(first),
-            clock(first + 2 * hour)
+        t_args(
+            "owner-window-asap",
+            &[
+                ("day", day_word(first, now).into()),
+                ("from", clock(first).into()),
+                ("to", clock(first + 2 * hour).into()),
+            ],
         ),
         first,
         first + 2 * hour,
@@ -95,21 +99,32 @@ fn windows(now: i64) -> Vec<(String, i64, i64)> {
         && local_hour(later) > local_hour(first)
     {
         out.push((
-            format!(
-                "Later ({} {}–{})",
-                day_word(later, now),
-                clock(later),
-                clock(later + 3 * hour)
+            t_args(
+                "owner-window-later",
+                &[
+                    ("day", day_word(later, now).into()),
+                    ("from", clock(later).into()),
+                    ("to", clock(later + 3 * hour).into()),
+                ],
             ),
             later,
             later + 3 * hour,
         ));
     }
-    for (label, h) in [("morning", OPEN_HOUR), ("afternoon", 13)] {
+    for (label, h) in [
+        ("owner-window-tomorrow-morning", OPEN_HOUR),
+        ("owner-window-tomorrow-afternoon", 13),
+    ] {
         let s = at_hour(now, 1, h);
         if s > later {
             out.push((
-                format!("Tomorrow {label} ({}–{})", clock(s), clock(s + 3 * hour)),
+                t_args(
+                    label,
+                    &[
+                        ("from", clock(s).into()),
+                        ("to", clock(s + 3 * hour).into()),
+                    ],
+                ),
                 s,
                 s + 3 * hour,
             ));
@@ -118,15 +133,17 @@ fn windows(now: i64) -> Vec<(String, i64, i64)> {
     out
 }
 
-/// "today" or "tomorrow" for `at` as seen from `now`.
-fn day_word(at: i64, now: i64) -> &'static str {
-    if js_sys::Date::new(&(at as f64).into()).get_date()
-        == js_sys::Date::new(&(now as f64).into()).get_date()
-    {
-        "today"
-    } else {
-        "tomorrow"
-    }
+/// "today" or "tomorrow" for `at` as seen from `now`, in the UI's language.
+fn day_word(at: i64, now: i64) -> String {
+    t(
+        if js_sys::Date::new(&(at as f64).into()).get_date()
+            == js_sys::Date::new(&(now as f64).into()).get_date()
+        {
+            "owner-day-today"
+        } else {
+            "owner-day-tomorrow"
+        },
+    )
 }
 
 #[function_component(OwnerView)]
@@ -179,7 +196,7 @@ pub fn owner_view(p: &Props) -> Html {
     let cancelling = use_state(|| None::<Id>);
 
     let (Some(orders), Some(cars)) = (orders, cars) else {
-        return html! { <main><p>{ "Loading…" }</p></main> };
+        return html! { <main><p>{ t("loading") }</p></main> };
     };
     let (orders, vehicles) = match (orders, cars) {
         (Ok(o), Ok(v)) => (o, v),
@@ -236,7 +253,7 @@ pub fn owner_view(p: &Props) -> Html {
                 Some(_) => confirming.set(None),
             }
             let Ok(vehicle_id) = input_value("book-vehicle").parse::<Id>() else {
-                error.set(Some("Choose a car first.".into()));
+                error.set(Some(t("owner-choose-car")));
                 return;
             };
             let w: usize = input_value("book-window").parse().unwrap_or(0);
@@ -270,42 +287,42 @@ pub fn owner_view(p: &Props) -> Html {
     let booking = if vehicles.is_empty() {
         html! {
           <form key="add-car" id="add-car" class="card" onsubmit={add_car}>
-            <h3>{ "Your car" }</h3>
-            <label for="car-vin">{ "VIN (17 characters, on the registration paper)" }</label>
+            <h3>{ t("your-car") }</h3>
+            <label for="car-vin">{ t("owner-car-vin") }</label>
             <input id="car-vin" autocomplete="off" />
-            <label for="car-plate">{ "Plate" }</label>
-            <input id="car-plate" placeholder="B-AB 123" autocomplete="off" />
-            <label for="car-make">{ "Make" }</label>
-            <input id="car-make" placeholder="Volkswagen" />
-            <label for="car-model">{ "Model" }</label>
-            <input id="car-model" placeholder="Golf" />
-            <label for="car-year">{ "Year (optional)" }</label>
+            <label for="car-plate">{ t("owner-car-plate") }</label>
+            <input id="car-plate" placeholder={t("owner-car-plate-example")} autocomplete="off" />
+            <label for="car-make">{ t("owner-car-make") }</label>
+            <input id="car-make" placeholder={t("owner-car-make-example")} />
+            <label for="car-model">{ t("owner-car-model") }</label>
+            <input id="car-model" placeholder={t("owner-car-model-example")} />
+            <label for="car-year">{ t("owner-car-year") }</label>
             <input id="car-year" class="narrow" inputmode="numeric" />
             { error_near("car-error", &form_error) }
-            <button id="add-car-submit" type="submit">{ "Add car" }</button>
+            <button id="add-car-submit" type="submit">{ t("owner-add-car") }</button>
           </form>
         }
     } else {
         html! {
           <form key="book" id="book" class="card" onsubmit={book}>
-            <h3>{ "Book a service" }</h3>
-            <label>{ "Service" }
+            <h3>{ t("owner-book-title") }</h3>
+            <label>{ t("owner-book-service") }
               <select id="book-service" onchange={on_service}>
                 { for catalogue.iter().map(|s| html! {
                     <option value={s.code.clone()} selected={s.code == chosen.code}>
-                      { format!("{} — {}", s.name, price(s.price_cents)) }
+                      { t_args("owner-service-option", &[("name", service_name(&s.code).into()), ("price", price(s.price_cents, &p.currency).into())]) }
                     </option>
                 }) }
               </select>
             </label>
-            <label>{ "Car" }
+            <label>{ t("owner-book-car") }
               <select id="book-vehicle">
                 { for vehicles.iter().enumerate().map(|(i, v)| html! {
                     <option value={v.id.to_string()} selected={i == 0}>{ format!("{} {} · {}", v.make, v.model, v.plate) }</option>
                 }) }
               </select>
             </label>
-            <label>{ "When" }
+            <label>{ t("owner-book-when") }
               <select id="book-window">
                 { for windows(now_ms()).into_iter().enumerate().map(|(i, (label, _, _))| html! {
                     <option value={i.to_string()} selected={i == 0}>{ label }</option>
@@ -315,21 +332,21 @@ pub fn owner_view(p: &Props) -> Html {
             <PlacePicker backend={p.backend.clone()} value={chosen_place.clone()} tile_url={p.tile_url.clone()}
               geocoding={p.geocoding} saved={saved.clone()} on_saved={places_changed.clone()}
               on_change={{ let place = place.clone(); move |v| place.set(Some(v)) }} />
-            <label for="book-notes">{ "Anything the master should know (optional)" }</label>
-            <input id="book-notes" placeholder="Squeaks when braking" />
+            <label for="book-notes">{ t("owner-book-notes") }</label>
+            <input id="book-notes" placeholder={t("owner-book-notes-example")} />
             <p id="book-price" class="price big">
-              { format!("{} fixed price · about {} min", price(chosen.price_cents), chosen.minutes) }
+              { t_args("owner-book-price", &[("price", price(chosen.price_cents, &p.currency).into()), ("minutes", chosen.minutes.into())]) }
             </p>
-            <ul id="book-breakdown" class="breakdown" aria-label="What the price is made of">
-              <li><span>{ "Labour" }</span><span>{ price(chosen.labour_cents()) }</span></li>
-              if chosen.parts_cents > 0 { <li><span>{ "Standard parts" }</span><span>{ price(chosen.parts_cents) }</span></li> }
-              if chosen.consumables_cents > 0 { <li><span>{ "Consumables" }</span><span>{ price(chosen.consumables_cents) }</span></li> }
-              <li class="total"><span>{ "Total, fixed" }</span><span>{ price(chosen.price_cents) }</span></li>
+            <ul id="book-breakdown" class="breakdown" aria-label={t("owner-breakdown")}>
+              <li><span>{ t("owner-labour") }</span><span>{ price(chosen.labour_cents(), &p.currency) }</span></li>
+              if chosen.parts_cents > 0 { <li><span>{ t("owner-standard-parts") }</span><span>{ price(chosen.parts_cents, &p.currency) }</span></li> }
+              if chosen.consumables_cents > 0 { <li><span>{ t("owner-consumables") }</span><span>{ price(chosen.consumables_cents, &p.currency) }</span></li> }
+              <li class="total"><span>{ t("owner-total-fixed") }</span><span>{ price(chosen.price_cents, &p.currency) }</span></li>
             </ul>
-            <p class="small muted">{ "Anything more is only added if you agree on site, and shows here." }</p>
+            <p class="small muted">{ t("owner-extras-note") }</p>
             { error_near("book-error", &form_error) }
             <button id="book-submit" type="submit" class="primary">
-              { if confirming.is_some() { format!("Confirm booking for {}", price(chosen.price_cents)) } else { "Book".to_string() } }
+              { if confirming.is_some() { t_args("owner-confirm-booking", &[("price", price(chosen.price_cents, &p.currency).into())]) } else { t("owner-book") } }
             </button>
           </form>
         }
@@ -430,7 +447,7 @@ pub fn owner_view(p: &Props) -> Html {
         <div class={classes!("columns", current.as_ref().is_some_and(|o| o.status.is_active_job()).then_some("live"))}>
           <section class="left">
             { booking }
-            <h2>{ "Your orders" }</h2>
+            <h2>{ t("owner-your-orders") }</h2>
             <ul id="orders" class="list">
               { for orders.iter().map(|o| {
                   let (sel, id) = (selected.clone(), o.id);
@@ -439,8 +456,8 @@ pub fn owner_view(p: &Props) -> Html {
                         data-order={o.id.to_string()} data-status={o.status.as_str()}>
                       <button type="button" class="row-button" onclick={move |_| sel.set(Some(id))}
                         aria-pressed={(Some(o.id) == current.as_ref().map(|c| c.id)).to_string()}>
-                        <strong>{ service_name(&o.service) }</strong>{ " · " }{ o.status.label() }
-                        <span class="muted">{ format!(" · {} · {} · {}", o.vehicle.plate, day_clock(o.window_start), price(o.price_cents)) }</span>
+                        <strong>{ service_name(&o.service) }</strong>{ " · " }{ i18n::status(o.status) }
+                        <span class="muted">{ format!(" · {} · {} · {}", o.vehicle.plate, day_clock(o.window_start), price(o.price_cents, &o.currency)) }</span>
                       </button>
                     </li>
                   }
@@ -450,45 +467,45 @@ pub fn owner_view(p: &Props) -> Html {
           <section class="right">
             if let Some(o) = current {
               <h2>{ format!("{} · {}", service_name(&o.service), o.vehicle.plate) }</h2>
-              if let Some(r) = &o.unassigned_reason { <p class="muted">{ r }</p> }
+              if let Some(r) = &o.unassigned_reason { <p class="muted">{ crate::i18n::platform_text(r) }</p> }
               if o.status.is_active_job() {
                 <TrackView backend={p.backend.clone()} target={Target::Order(o.id)} tile_url={p.tile_url.clone()} />
                 if let Some(url) = &share_url {
                   <div class="share card">
-                    <p class="small">{ "Anyone with this link sees the master arrive until the job ends:" }</p>
+                    <p class="small">{ t("owner-share-intro") }</p>
                     <p><a id="share-url" href={url.clone()} target="_blank">{ url }</a></p>
                     <div class="actions">
-                      <button id="share-copy" class="primary" onclick={copy}>{ if *copied { "Copied" } else if can_share() { "Share…" } else { "Copy link" } }</button>
-                      <button id="share-off" onclick={unshare}>{ "Turn the link off" }</button>
+                      <button id="share-copy" class="primary" onclick={copy}>{ t(if *copied { "owner-copied" } else if can_share() { "owner-share" } else { "owner-copy-link" }) }</button>
+                      <button id="share-off" onclick={unshare}>{ t("owner-share-off") }</button>
                     </div>
                   </div>
                 } else {
-                  <button id="share" onclick={share}>{ "Share live tracking" }</button>
+                  <button id="share" onclick={share}>{ t("owner-share-start") }</button>
                 }
               }
               if o.status.check_step(OrderStatus::Cancelled).is_ok() {
                 if *cancelling == Some(o.id) {
                   <section id="cancel-confirm" class="card warn" role="alertdialog" aria-labelledby="cancel-title">
-                    <h3 id="cancel-title">{ "Cancel this booking?" }</h3>
-                    <label for="cancel-reason">{ "Why (the workshop sees this)" }</label>
+                    <h3 id="cancel-title">{ t("owner-cancel-title") }</h3>
+                    <label for="cancel-reason">{ t("owner-cancel-why") }</label>
                     <select id="cancel-reason">
                       { for CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
-                          <option value={*r} selected={i == 0}>{ *r }</option>
+                          <option value={t(r)} selected={i == 0}>{ t(r) }</option>
                       }) }
                     </select>
                     <div class="actions">
-                      <button id="cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(None) }}>{ "Keep the booking" }</button>
-                      <button id="cancel-order" class="danger" onclick={cancel.clone()}>{ "Cancel booking" }</button>
+                      <button id="cancel-keep" onclick={{ let c = cancelling.clone(); move |_| c.set(None) }}>{ t("owner-cancel-keep") }</button>
+                      <button id="cancel-order" class="danger" onclick={cancel.clone()}>{ t("owner-cancel-confirm") }</button>
                     </div>
                   </section>
                 } else {
-                  <button id="cancel-start" onclick={{ let (c, id) = (cancelling.clone(), o.id); move |_| c.set(Some(id)) }}>{ "Cancel booking…" }</button>
+                  <button id="cancel-start" onclick={{ let (c, id) = (cancelling.clone(), o.id); move |_| c.set(Some(id)) }}>{ t("owner-cancel-start") }</button>
                 }
               }
               { bill(&o) }
               { timeline(&o) }
             } else {
-              <p class="muted">{ "No orders yet. Book a service to start." }</p>
+              <p class="muted">{ t("owner-no-orders") }</p>
             }
           </section>
         </div>
@@ -504,12 +521,12 @@ fn bill(o: &Order) -> Html {
         .map(|p| p.unit_price_cents * i64::from(p.qty))
         .sum();
     html! {
-      <ul id="order-bill" class="breakdown" aria-label="Price">
-        <li><span>{ format!("{} (fixed price)", service_name(&o.service)) }</span><span>{ price(o.price_cents) }</span></li>
+      <ul id="order-bill" class="breakdown" aria-label={t("owner-bill")}>
+        <li><span>{ t_args("owner-bill-fixed", &[("service", service_name(&o.service).into())]) }</span><span>{ price(o.price_cents, &o.currency) }</span></li>
         { for o.parts.iter().map(|p| html! {
-            <li><span>{ format!("Extra: {} × {}", p.qty, p.name) }</span><span>{ price(p.unit_price_cents * i64::from(p.qty)) }</span></li>
+            <li><span>{ t_args("owner-bill-extra", &[("qty", p.qty.into()), ("name", p.name.as_str().into())]) }</span><span>{ price(p.unit_price_cents * i64::from(p.qty), &o.currency) }</span></li>
         }) }
-        <li class="total"><span>{ "Total" }</span><span>{ price(o.price_cents + extras) }</span></li>
+        <li class="total"><span>{ t("owner-bill-total") }</span><span>{ price(o.price_cents + extras, &o.currency) }</span></li>
       </ul>
     }
 }
@@ -525,7 +542,9 @@ fn can_share() -> bool {
 /// clipboard. Called through `Reflect` so it works wherever either API exists.
 fn send_link(url: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let nav = web_sys::window().ok_or("no window")?.navigator();
+    let nav = web_sys::window()
+        .ok_or_else(|| t("owner-no-window"))?
+        .navigator();
     let call = |target: &wasm_bindgen::JsValue, name: &str, arg: &wasm_bindgen::JsValue| {
         js_sys::Reflect::get(target, &name.into())
             .ok()
@@ -535,17 +554,14 @@ fn send_link(url: &str) -> Result<(), String> {
     if can_share() {
         let data = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&data, &"url".into(), &url.into());
-        let _ = js_sys::Reflect::set(
-            &data,
-            &"title".into(),
-            &"Follow my master on Pitstop".into(),
-        );
+        let _ = js_sys::Reflect::set(&data, &"title".into(), &t("owner-share-title").into());
         if call(&nav, "share", &data).is_some() {
             return Ok(());
         }
     }
-    let clipboard = js_sys::Reflect::get(&nav, &"clipboard".into()).map_err(|_| "no clipboard")?;
+    let clipboard =
+        js_sys::Reflect::get(&nav, &"clipboard".into()).map_err(|_| t("owner-no-clipboard"))?;
     call(&clipboard, "writeText", &url.into())
         .map(|_| ())
-        .ok_or_else(|| "This browser cannot copy; select the link and copy it by hand.".to_string())
+        .ok_or_else(|| t("owner-cannot-copy"))
 }

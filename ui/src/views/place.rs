@@ -7,6 +7,7 @@ use pitstop_api::{GeoPlace, NewPlace, SavedPlace};
 use yew::prelude::*;
 
 use crate::backend::Shared;
+use crate::i18n::{t, t_args};
 use crate::map::{Map, Marker};
 use crate::views::common::{error_line, input_value};
 
@@ -68,11 +69,7 @@ pub fn place_picker(p: &Props) -> Html {
                 match b.geocode(q).await {
                     Ok(list) if list.is_empty() => {
                         found.set(list);
-                        error.set(Some(
-                            "Nothing found with those words. Try the street and number, or place \
-                             the pin on the map."
-                                .into(),
-                        ));
+                        error.set(Some(t("place-nothing-found")));
                     }
                     Ok(list) => {
                         error.set(None);
@@ -178,7 +175,7 @@ pub fn place_picker(p: &Props) -> Html {
         Callback::from(move |_: MouseEvent| {
             let label = input_value("place-label");
             if label.trim().is_empty() {
-                error.set(Some("Give the place a name, like Home or Work.".into()));
+                error.set(Some(t("place-name-missing")));
                 return;
             }
             let place = NewPlace {
@@ -231,7 +228,7 @@ pub fn place_picker(p: &Props) -> Html {
         lat: v.lat,
         lon: v.lon,
         label: if v.address.is_empty() {
-            "Your car".into()
+            t("your-car")
         } else {
             v.address.clone()
         },
@@ -239,29 +236,29 @@ pub fn place_picker(p: &Props) -> Html {
     }];
     html! {
       <fieldset class="place" id="book-place">
-        <legend>{ "Where is the car?" }</legend>
+        <legend>{ t("place-where") }</legend>
         if !p.saved.is_empty() {
-          <div class="row" id="saved-places" role="group" aria-label="Saved places">
+          <div class="row" id="saved-places" role="group" aria-label={t("place-saved")}>
             { for p.saved.iter().map(|s| html! {
                 <span class="saved">
                   <button type="button" class="saved-place" data-place={s.id.to_string()} onclick={use_saved(s)}
                     aria-pressed={(s.lat == v.lat && s.lon == v.lon).to_string()}>{ &s.label }</button>
-                  <button type="button" class="forget small" aria-label={format!("Forget {}", s.label)} onclick={forget(s)}>{ "×" }</button>
+                  <button type="button" class="forget small" aria-label={t_args("place-forget", &[("label", s.label.as_str().into())])} onclick={forget(s)}>{ "×" }</button>
                 </span>
             }) }
           </div>
         }
-        <label for="place-address">{ "Address" }</label>
+        <label for="place-address">{ t("place-address") }</label>
         <div class="row">
           <input id="place-address" value={v.address.clone()} oninput={on_address}
-            placeholder="Street and number, city" autocomplete="street-address" />
+            placeholder={t("place-address-example")} autocomplete="street-address" />
           if p.geocoding {
-            <button id="place-search" type="button" onclick={search} disabled={*busy}>{ "Search" }</button>
+            <button id="place-search" type="button" onclick={search} disabled={*busy}>{ t("place-search") }</button>
           }
-          <button id="place-here" type="button" onclick={here}>{ "Use my location" }</button>
+          <button id="place-here" type="button" onclick={here}>{ t("place-here") }</button>
         </div>
         if !found.is_empty() {
-          <ul class="found" id="place-results" aria-label="Addresses found">
+          <ul class="found" id="place-results" aria-label={t("place-found")}>
             { for found.iter().map(|g| html! {
                 <li><button type="button" class="place-result" onclick={choose(g.clone())}>{ &g.address }</button></li>
             }) }
@@ -270,18 +267,18 @@ pub fn place_picker(p: &Props) -> Html {
         { error_line(&error) }
         <Map markers={pin} tile_url={p.tile_url.clone()} on_pick={pick} />
         <p class="small muted" id="place-coords">
-          { format!("Tap the map to move the pin · {:.5}, {:.5}", v.lat, v.lon) }
+          { t_args("place-coords", &[("lat", format!("{:.5}", v.lat).into()), ("lon", format!("{:.5}", v.lon).into())]) }
         </p>
-        <label for="place-note">{ "How to find the car (optional)" }</label>
-        <input id="place-note" value={v.note.clone()} oninput={on_note} placeholder="Level -2, bay 41" />
+        <label for="place-note">{ t("place-note") }</label>
+        <input id="place-note" value={v.note.clone()} oninput={on_note} placeholder={t("place-note-example")} />
         if *naming {
           <div class="row">
-            <label for="place-label">{ "Name" }</label>
-            <input id="place-label" placeholder="Home" />
-            <button id="place-save" type="button" onclick={save}>{ "Save place" }</button>
+            <label for="place-label">{ t("place-label") }</label>
+            <input id="place-label" placeholder={t("place-label-example")} />
+            <button id="place-save" type="button" onclick={save}>{ t("place-save") }</button>
           </div>
         } else {
-          <button id="place-keep" type="button" onclick={{ let n = naming.clone(); move |_| n.set(true) }}>{ "Save this place for next time" }</button>
+          <button id="place-keep" type="button" onclick={{ let n = naming.clone(); move |_| n.set(true) }}>{ t("place-keep") }</button>
         }
       </fieldset>
     }

@@ -8,6 +8,7 @@ use pitstop_api::{Account, CodeSent, Id, Role, Workshop};
 use yew::prelude::*;
 
 use crate::backend::{Shared, SignInForm, now_ms};
+use crate::i18n::{t, t_args};
 use crate::views::common::input_value;
 
 #[derive(Properties, PartialEq)]
@@ -55,8 +56,8 @@ pub fn sign_in_view(p: &Props) -> Html {
             busy.clone(),
         );
         Callback::from(move |typed: String| {
-            if let Err(e) = Address::parse(&typed) {
-                error.set(Some(e));
+            if Address::parse(&typed).is_err() {
+                error.set(Some(address_problem(&typed)));
                 return;
             }
             let (b, step, address, error, busy) = (
@@ -110,9 +111,7 @@ pub fn sign_in_view(p: &Props) -> Html {
                     Ok(a) => done.emit(a),
                     Err(e) if e.message.contains("no account yet") => {
                         new_account.set(true);
-                        error.set(Some(
-                            "New here? Type your name to create your account, then sign in.".into(),
-                        ));
+                        error.set(Some(t("signin-new-here")));
                     }
                     Err(e) => error.set(Some(e.message)),
                 }
@@ -136,28 +135,29 @@ pub fn sign_in_view(p: &Props) -> Html {
             };
             let use_password = {
                 let (step, address, error) = (step.clone(), address.clone(), error.clone());
-                Callback::from(
-                    move |_| match Address::parse(&input_value("signin-address")) {
+                Callback::from(move |_| {
+                    let typed = input_value("signin-address");
+                    match Address::parse(&typed) {
                         Ok(a) => {
                             address.set(a.as_str().to_string());
                             error.set(None);
                             step.set(Step::Password);
                         }
-                        Err(e) => error.set(Some(e)),
-                    },
-                )
+                        Err(_) => error.set(Some(address_problem(&typed))),
+                    }
+                })
             };
             html! {
               <form id="signin-form" class="card" onsubmit={on_submit}>
-                <label for="signin-address">{ "Mobile number or e-mail" }</label>
+                <label for="signin-address">{ t("signin-address-label") }</label>
                 <input id="signin-address" type="text" autocomplete="username" inputmode="email"
                   value={(*address).clone()} aria-describedby="signin-address-hint" />
                 <p class="muted small" id="signin-address-hint">
-                  { "Mobile numbers start with the country code, like +86 138 0013 8000." }
+                  { t("signin-address-hint") }
                 </p>
                 { error_html }
-                <button id="signin-send" class="primary" type="submit" disabled={*busy}>{ "Send me a code" }</button>
-                <button id="signin-use-password" type="button" onclick={use_password} disabled={*busy}>{ "Use a password instead" }</button>
+                <button id="signin-send" class="primary" type="submit" disabled={*busy}>{ t("signin-send-code") }</button>
+                <button id="signin-use-password" type="button" onclick={use_password} disabled={*busy}>{ t("signin-use-password") }</button>
               </form>
             }
         }
@@ -172,12 +172,12 @@ pub fn sign_in_view(p: &Props) -> Html {
                         .filter(|c| c.is_ascii_digit())
                         .collect();
                     if code.len() != 6 {
-                        error.set(Some("The code has 6 digits; type all of them.".into()));
+                        error.set(Some(t("signin-code-incomplete")));
                         return;
                     }
                     let name = new_account.then(|| input_value("signin-newname"));
                     if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-                        error.set(Some("Type your name to create your account.".into()));
+                        error.set(Some(t("signin-name-needed")));
                         return;
                     }
                     submit_form.emit(SignInForm {
@@ -202,20 +202,20 @@ pub fn sign_in_view(p: &Props) -> Html {
             };
             html! {
               <form id="signin-form" class="card" onsubmit={on_submit}>
-                <p id="signin-sent">{ format!("We sent a code to {}. It works for 10 minutes.", sent.sent_to) }</p>
-                <label for="signin-code">{ "6-digit code" }</label>
+                <p id="signin-sent">{ t_args("signin-code-sent", &[("to", sent.sent_to.as_str().into())]) }</p>
+                <label for="signin-code">{ t("signin-code-label") }</label>
                 <input id="signin-code" type="text" inputmode="numeric" autocomplete="one-time-code"
                   maxlength="6" pattern="[0-9]*" />
                 if *new_account {
-                  <label for="signin-newname">{ "Your name" }</label>
+                  <label for="signin-newname">{ t("signin-your-name") }</label>
                   <input id="signin-newname" type="text" autocomplete="name" maxlength="80" />
                 }
                 { error_html }
-                <button id="signin-submit" class="primary" type="submit" disabled={*busy}>{ "Sign in" }</button>
+                <button id="signin-submit" class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
                 <button id="signin-resend" type="button" onclick={resend} disabled={*busy || wait_s > 0}>
-                  { if wait_s > 0 { format!("Send a new code in {wait_s} s") } else { "Send a new code".to_string() } }
+                  { if wait_s > 0 { t_args("signin-resend-in", &[("n", wait_s.into())]) } else { t("signin-resend") } }
                 </button>
-                <button id="signin-back" type="button" onclick={back}>{ "Use another number or e-mail" }</button>
+                <button id="signin-back" type="button" onclick={back}>{ t("signin-other-address") }</button>
               </form>
             }
         }
@@ -239,12 +239,12 @@ pub fn sign_in_view(p: &Props) -> Html {
             };
             html! {
               <form id="signin-form" class="card" onsubmit={on_submit}>
-                <p>{ format!("Signing in as {}", *address) }</p>
-                <label for="signin-password">{ "Password" }</label>
+                <p>{ t_args("signin-as", &[("address", address.as_str().into())]) }</p>
+                <label for="signin-password">{ t("signin-password-label") }</label>
                 <input id="signin-password" type="password" autocomplete="current-password" />
                 { error_html }
-                <button id="signin-submit" class="primary" type="submit" disabled={*busy}>{ "Sign in" }</button>
-                <button id="signin-back" type="button" onclick={back}>{ "Send me a code instead" }</button>
+                <button id="signin-submit" class="primary" type="submit" disabled={*busy}>{ t("signin-submit") }</button>
+                <button id="signin-back" type="button" onclick={back}>{ t("signin-code-instead") }</button>
               </form>
             }
         }
@@ -262,6 +262,16 @@ pub fn sign_in_view(p: &Props) -> Html {
         }
       </main>
     }
+}
+
+/// Why `Address::parse` refused what was typed, in the UI's language: it refuses an e-mail
+/// address (anything with an `@`) that does not look right, or else a mobile number.
+fn address_problem(typed: &str) -> String {
+    t(if typed.contains('@') {
+        "signin-bad-email"
+    } else {
+        "signin-bad-phone"
+    })
 }
 
 #[derive(Properties, PartialEq)]
@@ -285,7 +295,7 @@ fn dev_sign_in(p: &DevProps) -> Html {
             e.prevent_default();
             let name = input_value("signin-name");
             if name.trim().is_empty() {
-                error.set(Some("Type a name for the demo account.".into()));
+                error.set(Some(t("signin-dev-name-needed")));
                 return;
             }
             let ws = input_value("signin-workshop").parse().ok();
@@ -295,7 +305,7 @@ fn dev_sign_in(p: &DevProps) -> Html {
             on_sign_in.emit((name.trim().to_string(), *role, ws));
         })
     };
-    let tab = |r: Role, label: &'static str, id: &'static str| {
+    let tab = |r: Role, label: String, id: &'static str| {
         html! {
           <button type="button" id={id} aria-pressed={(*role == r).to_string()}
             class={classes!("tab", (*role == r).then_some("active"))} onclick={pick(r)}>{ label }</button>
@@ -303,23 +313,23 @@ fn dev_sign_in(p: &DevProps) -> Html {
     };
     html! {
       <details id="dev-signin" class="card">
-        <summary>{ "Demo accounts (development server)" }</summary>
+        <summary>{ t("signin-dev-title") }</summary>
         <div class="tabs">
-          { tab(Role::Technician, "Master", "role-technician") }
-          { tab(Role::Desk, "Front desk", "role-desk") }
-          { tab(Role::Owner, "Car owner", "role-owner") }
+          { tab(Role::Technician, t("signin-role-technician"), "role-technician") }
+          { tab(Role::Desk, t("signin-role-desk"), "role-desk") }
+          { tab(Role::Owner, t("signin-role-owner"), "role-owner") }
         </div>
         <form id="signin" onsubmit={submit}>
-          <label for="signin-name">{ "Demo name" }</label>
+          <label for="signin-name">{ t("signin-dev-name") }</label>
           <input id="signin-name" />
           if *role == Role::Desk {
-            <label for="signin-workshop">{ "Workshop" }</label>
+            <label for="signin-workshop">{ t("signin-workshop") }</label>
             <select id="signin-workshop">
               { for p.workshops.iter().enumerate().map(|(i, w)| html! { <option value={w.id.to_string()} selected={i == 0}>{ &w.name }</option> }) }
             </select>
           }
           if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
-          <button id="signin-submit-dev" class="primary" type="submit">{ "Open demo account" }</button>
+          <button id="signin-submit-dev" class="primary" type="submit">{ t("signin-dev-open") }</button>
         </form>
       </details>
     }

@@ -8,6 +8,7 @@ use pitstop_api::{ContactRelay, Order, OrderStatus, ShiftChange, Tracking};
 use yew::prelude::*;
 
 use crate::backend::{BackendError, Fut, Shared};
+use crate::i18n::{self, t, t_args};
 use crate::map::{Map, Marker};
 use crate::views::common::*;
 
@@ -99,7 +100,7 @@ pub fn technician_view(p: &Props) -> Html {
     let (dismiss, retry, sync) = badge_callbacks(&p.backend, &error, &bump);
 
     let Some(data) = data else {
-        return html! { <main class="phone"><p>{ "Loading…" }</p></main> };
+        return html! { <main class="phone"><p>{ t("loading") }</p></main> };
     };
     let data = match data {
         Ok(d) => d,
@@ -147,59 +148,59 @@ pub fn technician_view(p: &Props) -> Html {
         { error_line(&error) }
         <section class="shift">
           <button id="shift" class={classes!(if *on_shift { "on" } else { "off" })} onclick={toggle_shift}>
-            { if *on_shift { "On shift — tap to go off" } else { "Go on shift" } }
+            { t(if *on_shift { "tech-shift-on" } else { "tech-shift-go-on" }) }
           </button>
           if *confirm_off {
             <div id="off-shift-confirm" class="card warn" role="alertdialog" aria-labelledby="off-shift-title">
-              <h3 id="off-shift-title">{ "You have a job in progress" }</h3>
-              <p>{ "Going off shift does not hand the job back: you stay its technician and the customer keeps waiting for you. Finish it first, or ask the desk to reassign it." }</p>
+              <h3 id="off-shift-title">{ t("tech-off-shift-title") }</h3>
+              <p>{ t("tech-off-shift-text") }</p>
               <div class="actions">
-                <button id="off-shift-stay" class="primary" onclick={{ let c = confirm_off.clone(); move |_| c.set(false) }}>{ "Stay on shift" }</button>
-                <button id="off-shift-anyway" onclick={{ let s = set_shift.clone(); move |_| s.emit(false) }}>{ "Go off shift anyway" }</button>
+                <button id="off-shift-stay" class="primary" onclick={{ let c = confirm_off.clone(); move |_| c.set(false) }}>{ t("tech-off-shift-stay") }</button>
+                <button id="off-shift-anyway" onclick={{ let s = set_shift.clone(); move |_| s.emit(false) }}>{ t("tech-off-shift-anyway") }</button>
               </div>
             </div>
           }
         </section>
         <section id="offers">
-          <h2>{ "Offers" }</h2>
-          if offers.is_empty() { <p class="muted">{ "No offers right now." }</p> }
+          <h2>{ t("tech-offers") }</h2>
+          if offers.is_empty() { <p class="muted">{ t("tech-no-offers") }</p> }
           { for offers.iter().map(|o| offer_card(o, now - data.loaded_at, &p.backend, &error, &bump)) }
         </section>
         <section id="jobs">
-          <h2>{ "Active job" }</h2>
-          if jobs.is_empty() { <p class="muted">{ "No active job." }</p> }
+          <h2>{ t("tech-active-job") }</h2>
+          if jobs.is_empty() { <p class="muted">{ t("tech-no-active-job") }</p> }
           { for jobs.iter().map(|o| html! {
               <JobCard backend={p.backend.clone()} order={(*o).clone()} on_done={bump.clone()}
                 tick={tick} tile_url={p.tile_url.clone()} maps_app={p.maps_app} />
           }) }
         </section>
-        <section id="earnings" aria-label="Earnings">
+        <section id="earnings" aria-label={t("tech-earnings")}>
           { match &earnings {
               Some(Ok(e)) => html! {
                 <p class="row">
-                  <span id="earned-today">{ format!("Today {} · {} {}", price(e.today_cents), e.today_jobs, if e.today_jobs == 1 { "job" } else { "jobs" }) }</span>
-                  <span id="earned-week" class="muted">{ format!("This week {} · {} {}", price(e.week_cents), e.week_jobs, if e.week_jobs == 1 { "job" } else { "jobs" }) }</span>
+                  <span id="earned-today">{ t_args("tech-earned-today", &[("amount", price(e.today_cents, &e.currency).into()), ("n", e.today_jobs.into())]) }</span>
+                  <span id="earned-week" class="muted">{ t_args("tech-earned-week", &[("amount", price(e.week_cents, &e.currency).into()), ("n", e.week_jobs.into())]) }</span>
                 </p>
               },
-              Some(Err(_)) => html! { <p class="muted">{ "Earnings show when the platform can be reached." }</p> },
+              Some(Err(_)) => html! { <p class="muted">{ t("tech-earnings-offline") }</p> },
               None => html! {},
           } }
         </section>
         <section id="history">
-          <h2>{ "History" }</h2>
-          if history.is_empty() { <p class="muted">{ "No past jobs yet." }</p> }
+          <h2>{ t("tech-history") }</h2>
+          if history.is_empty() { <p class="muted">{ t("tech-no-history") }</p> }
           <ul class="history">
             { for history.iter().map(|o| html! {
                 <li data-order={o.id.to_string()}>
                   <details>
-                    <summary>{ format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, o.status.label()) }</summary>
+                    <summary>{ format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, i18n::status(o.status)) }</summary>
                     <p>{ if o.address.is_empty() { format!("{:.5}, {:.5}", o.lat, o.lon) } else { o.address.clone() } }</p>
                     if !o.job_notes.is_empty() {
                       <ul class="notes">{ for o.job_notes.iter().map(|n| html! { <li>{ &n.text }</li> }) }</ul>
                     }
                     if !o.parts.is_empty() {
                       <ul class="parts">{ for o.parts.iter().map(|x| html! {
-                          <li>{ format!("{} × {} at {}", x.qty, x.name, price(x.unit_price_cents)) }</li>
+                          <li>{ t_args("part-line", &[("qty", x.qty.into()), ("name", x.name.as_str().into()), ("price", price(x.unit_price_cents, &o.currency).into())]) }</li>
                       }) }</ul>
                     }
                     { timeline(o) }
@@ -231,16 +232,18 @@ fn offer_card(
     });
     let state = match v.local {
         Some(LocalAnswer::Accepting) => {
-            html! { <p class="answer">{ "Accepted — waiting for the platform…" }</p> }
+            html! { <p class="answer">{ t("tech-offer-accepting") }</p> }
         }
-        Some(LocalAnswer::Declining) => html! { <p class="answer">{ "Declined" }</p> },
+        Some(LocalAnswer::Declining) => {
+            html! { <p class="answer">{ t("tech-offer-declined") }</p> }
+        }
         Some(LocalAnswer::Refused) => html! {
-            <p class="answer error">{ format!("Not yours: {}", v.reason.clone().unwrap_or_default()) }</p>
+            <p class="answer error">{ t_args("tech-offer-refused", &[("reason", v.reason.clone().unwrap_or_default().into())]) }</p>
         },
         None => html! {
             <div class="actions">
-              <button class="accept" onclick={accept}>{ "Accept" }</button>
-              <button class="decline" onclick={decline}>{ "Decline" }</button>
+              <button class="accept" onclick={accept}>{ t("tech-accept") }</button>
+              <button class="decline" onclick={decline}>{ t("tech-decline") }</button>
             </div>
         },
     };
@@ -249,40 +252,44 @@ fn offer_card(
     let share = (left_s as f64 / total_s as f64).clamp(0.0, 1.0);
     let service = service_name(&o.service);
     // Said once when the offer comes and once more at 10 s, not every second.
+    let km = format!("{:.1}", o.distance_m / 1000.0);
     let announce = if left_s <= 10 {
-        format!("Ten seconds or less to answer the {service} offer")
+        t_args("tech-offer-urgent", &[("service", service.as_str().into())])
     } else {
-        format!(
-            "New offer: {service}, {:.1} km away, you earn {}",
-            o.distance_m / 1000.0,
-            price(o.payout_cents)
+        t_args(
+            "tech-offer-new",
+            &[
+                ("service", service.as_str().into()),
+                ("km", km.as_str().into()),
+                ("amount", price(o.payout_cents, &o.currency).into()),
+            ],
         )
     };
     let urgent = left_s <= 10;
     html! {
       <article class="offer" id={format!("offer-{id}")} data-order={o.order_id.to_string()}
-        aria-label={format!("Offer: {service}")}>
+        aria-label={t_args("tech-offer-label", &[("service", service.as_str().into())])}>
         <div class="row">
           <strong>{ service.clone() }</strong>
-          <span class="pay" id={format!("offer-pay-{id}")}>{ format!("You earn {}", price(o.payout_cents)) }</span>
+          <span class="pay" id={format!("offer-pay-{id}")}>{ t_args("tech-you-earn", &[("amount", price(o.payout_cents, &o.currency).into())]) }</span>
         </div>
         <ul class="facts">
           if o.window_start > 0 {
-            <li>{ format!("When: {}–{}", day_clock(o.window_start), clock(o.window_end)) }</li>
+            <li>{ t_args("tech-offer-when", &[("start", day_clock(o.window_start).into()), ("end", clock(o.window_end).into())]) }</li>
           }
-          if !o.vehicle.is_empty() { <li>{ format!("Car: {}", o.vehicle) }</li> }
-          <li>{ if o.area.is_empty() { format!("{:.1} km away", o.distance_m / 1000.0) } else { format!("{} · {:.1} km away", o.area, o.distance_m / 1000.0) } }</li>
-          if o.minutes > 0 { <li>{ format!("About {} of work · customer pays {}", duration(i64::from(o.minutes) * 60), price(o.price_cents)) }</li> }
+          if !o.vehicle.is_empty() { <li>{ t_args("tech-offer-car", &[("car", o.vehicle.as_str().into())]) }</li> }
+          <li>{ if o.area.is_empty() { t_args("tech-offer-away", &[("km", km.as_str().into())]) } else { t_args("tech-offer-area-away", &[("area", o.area.as_str().into()), ("km", km.as_str().into())]) } }</li>
+          if o.minutes > 0 { <li>{ t_args("tech-offer-work", &[("duration", duration(i64::from(o.minutes) * 60).into()), ("price", price(o.price_cents, &o.currency).into())]) }</li> }
         </ul>
         if v.local.is_none() {
           <div class={classes!("countdown-bar", urgent.then_some("urgent"))} role="progressbar"
-            aria-label="Time left to answer" aria-valuemin="0" aria-valuemax={total_s.to_string()}
-            aria-valuenow={left_s.to_string()} aria-valuetext={format!("{left_s} seconds left")}>
+            aria-label={t("tech-time-left")} aria-valuemin="0" aria-valuemax={total_s.to_string()}
+            aria-valuenow={left_s.to_string()} aria-valuetext={t_args("tech-seconds-left", &[("n", left_s.into())])}>
             <span style={format!("width: {:.1}%", share * 100.0)}></span>
           </div>
           <p class="row">
             <span class={classes!("countdown", urgent.then_some("urgent"))} data-seconds={left_s.to_string()}>
-              { format!("{left_s} s to answer") }
+              { t_args("tech-seconds-to-answer", &[("n", left_s.into())]) }
             </span>
           </p>
           <p class="sr-only" aria-live="assertive">{ announce }</p>
@@ -341,7 +348,10 @@ fn getting_there(
                             r
                         }
                         Err(e) => {
-                            error.set(Some(format!("Could not reach the customer: {}", e.message)));
+                            error.set(Some(t_args(
+                                "tech-contact-failed",
+                                &[("error", e.message.into())],
+                            )));
                             return;
                         }
                     },
@@ -364,41 +374,73 @@ fn getting_there(
         label: o.vehicle.plate.clone(),
         class: "dest",
     }];
-    if let Some(f) = track.and_then(|t| t.fix.as_ref()) {
+    if let Some(f) = track.and_then(|tr| tr.fix.as_ref()) {
         markers.push(Marker {
             id: "marker-tech".into(),
             lat: f.lat,
             lon: f.lon,
-            label: "You".into(),
+            label: t("tech-marker-you"),
             class: "tech",
         });
     }
-    let distance = match track.and_then(|t| t.distance_m.zip(t.eta_s)) {
-        Some((_, 0)) => "You are there".to_string(),
-        Some((d, eta)) => format!("{:.1} km · about {}", d / 1000.0, duration(eta)),
-        None => "Your position is not known yet".to_string(),
+    let distance = match track.and_then(|tr| tr.distance_m.zip(tr.eta_s)) {
+        Some((_, 0)) => t("tech-you-are-there"),
+        Some((d, eta)) => t_args(
+            "tech-distance-eta",
+            &[
+                ("km", format!("{:.1}", d / 1000.0).into()),
+                ("duration", duration(eta).into()),
+            ],
+        ),
+        None => t("tech-position-unknown"),
     };
     html! {
-      <section class="where" aria-label="Where the car is">
-        <p id="job-address"><strong>{ if o.address.is_empty() { "Pin on the map (no address given)".to_string() } else { o.address.clone() } }</strong></p>
+      <section class="where" aria-label={t("tech-where-label")}>
+        <p id="job-address"><strong>{ if o.address.is_empty() { t("tech-pin-only") } else { o.address.clone() } }</strong></p>
         if !o.place_note.is_empty() { <p id="job-place-note" class="customer-notes">{ &o.place_note }</p> }
         <p id="job-distance" class="muted">{ distance }</p>
         <Map markers={markers} route={Some(("marker-tech".to_string(), "marker-dest".to_string()))} tile_url={p.tile_url.clone()} />
         <div class="go">
-          <a id="navigate" class="button primary" href={nav.clone()} onclick={open(nav.clone())}>{ "Navigate" }</a>
+          <a id="navigate" class="button primary" href={nav.clone()} onclick={open(nav.clone())}>{ t("tech-navigate") }</a>
           if o.owner_id.is_some() {
-            <button id="call-customer" type="button" onclick={reach(false)}>{ "Call customer" }</button>
-            <button id="message-customer" type="button" onclick={reach(true)}>{ "Message" }</button>
+            <button id="call-customer" type="button" onclick={reach(false)}>{ t("tech-call-customer") }</button>
+            <button id="message-customer" type="button" onclick={reach(true)}>{ t("tech-message-customer") }</button>
           }
         </div>
         if let Some(r) = &**contact {
           <p id="contact-relay" class="small">
-            <a id="call-link" href={r.call_uri.clone()}>{ format!("Call {} and key in {}#", r.number, r.pin) }</a>
-            { " · the customer's own number stays private; this works until the job ends." }
+            <a id="call-link" href={r.call_uri.clone()}>{ t_args("tech-call-relay", &[("number", r.number.as_str().into()), ("pin", r.pin.as_str().into())]) }</a>
+            { format!(" · {}", t("tech-relay-private")) }
           </p>
         }
       </section>
     }
+}
+
+/// Why `pitstop_api::text::clean` refused a part name, in the UI's language. The rule stays
+/// in `clean`: its three cases (a control character, nothing visible, too long) are told
+/// apart by asking it again, without the length limit.
+fn part_name_problem(name: &str) -> String {
+    use pitstop_api::text::{Lines, MAX_LABEL_CHARS, clean};
+    let passes = |s: &str| clean("part name", s, usize::MAX, Lines::One, true).is_ok();
+    let v = name.trim();
+    // Between two visible letters only a control character is refused.
+    if let Some(c) = v.chars().find(|c| !passes(&format!("x{c}x"))) {
+        return t_args(
+            "tech-part-name-control",
+            &[("code", format!("{:04X}", c as u32).into())],
+        );
+    }
+    if !passes(v) {
+        return t("tech-part-name-empty");
+    }
+    t_args(
+        "tech-part-name-long",
+        &[
+            ("n", v.chars().count().into()),
+            ("max", MAX_LABEL_CHARS.into()),
+        ],
+    )
 }
 
 /// How long the step button stays disabled after a tap.
@@ -420,8 +462,8 @@ fn job_card(p: &JobProps) -> Html {
             move |(b, id, _, _)| {
                 let (b, id) = (b.clone(), *id);
                 wasm_bindgen_futures::spawn_local(async move {
-                    if let Ok(t) = b.tracking(id).await {
-                        track.set(t);
+                    if let Ok(tr) = b.tracking(id).await {
+                        track.set(tr);
                     }
                 });
             },
@@ -504,14 +546,16 @@ fn job_card(p: &JobProps) -> Html {
             let name = input_value("part-name");
             // The platform's rules, checked here so nothing is queued that it would refuse
             // (and a price typed as words is never saved as 0.00).
-            if let Err(e) = pitstop_api::text::clean(
+            if pitstop_api::text::clean(
                 "part name",
                 &name,
                 pitstop_api::text::MAX_LABEL_CHARS,
                 pitstop_api::text::Lines::One,
                 true,
-            ) {
-                error.set(Some(e));
+            )
+            .is_err()
+            {
+                error.set(Some(part_name_problem(&name)));
                 return;
             }
             let Some(qty) = input_value("part-qty")
@@ -520,15 +564,11 @@ fn job_card(p: &JobProps) -> Html {
                 .ok()
                 .filter(|q| (1..=1000).contains(q))
             else {
-                error.set(Some(
-                    "The quantity is a whole number from 1 to 1000.".into(),
-                ));
+                error.set(Some(t("tech-qty-invalid")));
                 return;
             };
             let Some(cents) = pitstop_api::money::parse_cents(&input_value("part-price")) else {
-                error.set(Some(
-                    "Type the price of one part as a number, like 12.50 (up to 1,000,000).".into(),
-                ));
+                error.set(Some(t("tech-price-invalid")));
                 return;
             };
             clear_input("part-name");
@@ -548,7 +588,7 @@ fn job_card(p: &JobProps) -> Html {
       <article class="job" id={format!("job-{id}")} data-status={o.status.as_str()}>
         <div class="row">
           <strong>{ service_name(&o.service) }</strong>
-          <span id="job-status" class={classes!("status", o.status.as_str())}>{ o.status.label() }</span>
+          <span id="job-status" class={classes!("status", o.status.as_str())}>{ i18n::status(o.status) }</span>
         </div>
         <p class="muted">
           { format!("{} {} · {} · {}", o.vehicle.make, o.vehicle.model, o.vehicle.plate,
@@ -561,8 +601,9 @@ fn job_card(p: &JobProps) -> Html {
           <div id="complete-undo" class="card warn" role="status" aria-live="polite">
             // Whole seconds left, rounded up (use_clock re-renders every second; its `now`
             // can be a second old, so read the clock here).
-            { format!("Completing the job in {} s. ", ((until - crate::backend::now_ms() + 999) / 1000).max(1)) }
-            <button id="undo-complete" class="primary" onclick={undo}>{ "Undo" }</button>
+            // Fluent trims a message's trailing space: it stays here, before the button.
+            { format!("{} ", t_args("tech-completing", &[("n", ((until - crate::backend::now_ms() + 999) / 1000).max(1).into())])) }
+            <button id="undo-complete" class="primary" onclick={undo}>{ t("tech-undo") }</button>
           </div>
         } else if let Some(next) = next {
           <button id="next-step" class="primary" data-next={next.as_str()} onclick={step}
@@ -570,20 +611,20 @@ fn job_card(p: &JobProps) -> Html {
         }
         { timeline(o) }
         <form class="inline" onsubmit={add_note}>
-          <label for="note-text" class="sr-only">{ "Note" }</label>
-          <input id="note-text" placeholder="Add a note" />
-          <button id="add-note" type="submit">{ "Add note" }</button>
+          <label for="note-text" class="sr-only">{ t("tech-note") }</label>
+          <input id="note-text" placeholder={t("tech-note-placeholder")} />
+          <button id="add-note" type="submit">{ t("tech-add-note") }</button>
         </form>
         <form class="inline" onsubmit={add_part}>
-          <label for="part-name" class="sr-only">{ "Part" }</label>
-          <input id="part-name" placeholder="Part" />
-          <label for="part-qty" class="sr-only">{ "Quantity" }</label>
+          <label for="part-name" class="sr-only">{ t("tech-part") }</label>
+          <input id="part-name" placeholder={t("tech-part")} />
+          <label for="part-qty" class="sr-only">{ t("tech-quantity") }</label>
           <input id="part-qty" type="number" min="1" value="1" class="narrow" />
-          <label for="part-price" class="sr-only">{ "Price of one, in euros" }</label>
-          <input id="part-price" placeholder="€ each" class="narrow" inputmode="decimal" />
-          <button id="add-part" type="submit">{ "Add part" }</button>
+          <label for="part-price" class="sr-only">{ t("tech-unit-price") }</label>
+          <input id="part-price" placeholder={t("tech-unit-price-placeholder")} class="narrow" inputmode="decimal" />
+          <button id="add-part" type="submit">{ t("tech-add-part") }</button>
         </form>
-        <p class="muted">{ format!("Price {} · parts {}", price(o.price_cents), price(parts_total)) }</p>
+        <p class="muted">{ t_args("tech-price-parts", &[("price", price(o.price_cents, &o.currency).into()), ("parts", price(parts_total, &o.currency).into())]) }</p>
       </article>
     }
 }

@@ -111,7 +111,10 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
             id: "marker-tech".into(),
             lat: f.lat,
             lon: f.lon,
-            label: t.technician_name.clone().unwrap_or_else(|| "Master".into()),
+            label: t
+                .technician_name
+                .clone()
+                .unwrap_or_else(|| i18n::t("master")),
             class: "tech",
         });
     }
