@@ -405,6 +405,12 @@ pub async fn earnings(
     Ok(state.client()?.earnings(utc_offset_min).await?)
 }
 
+/// The tracking link this device made for an order, while it works (offline too).
+#[tauri::command]
+pub fn saved_share(state: State<'_, AppState>, order: Id) -> Result<Option<String>> {
+    Ok(state.client()?.saved_share(order)?)
+}
+
 /// Turns an order's tracking links off; needs the platform.
 #[tauri::command]
 pub async fn revoke_share(state: State<'_, AppState>, order: Id) -> Result<()> {

@@ -124,6 +124,7 @@ pub fn run() {
             commands::workshops,
             commands::earnings,
             commands::revoke_share,
+            commands::saved_share,
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Pitstop app");

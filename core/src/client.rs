@@ -527,7 +527,21 @@ impl Client {
             .post(&format!("/v1/orders/{order}/share"), &())
             .await?;
         let url = format!("{}{}", self.shared.remote.base(), link.path);
+        // Kept on the device: the same link is shown after a restart, until it expires or
+        // is turned off, rather than a new one per tap.
+        let saved = serde_json::to_string(&(&url, link.expires_at))?;
+        self.shared.store()?.put_state(&share_key(order), &saved)?;
         Ok((link, url))
+    }
+
+    /// The tracking link this device made for `order`, while it still works (offline too).
+    pub fn saved_share(&self, order: Id) -> Result<Option<String>> {
+        let saved = self.shared.store()?.state(&share_key(order))?;
+        let now = crate::store::now_ms() + self.shared.store()?.clock_offset()?;
+        Ok(saved
+            .and_then(|s| serde_json::from_str::<(String, i64)>(&s).ok())
+            .filter(|(_, expires_at)| *expires_at > now)
+            .map(|(url, _)| url))
     }
 
     /// Turns every tracking link of `order` off.
@@ -535,7 +549,8 @@ impl Client {
         self.shared
             .remote
             .delete(&format!("/v1/orders/{order}/share"))
-            .await
+            .await?;
+        self.shared.store()?.delete_state(&share_key(order))
     }
 
     /// Whether the technician is on shift as this device last set it (works offline);
@@ -826,4 +841,9 @@ mod cache_file_tests {
         assert_eq!(a, cache_file(dir, "HTTPS://pitstop.example/", 75));
         assert!(a.to_string_lossy().ends_with("-75.db"), "{}", a.display());
     }
+}
+
+/// Where the device keeps the tracking link it made for an order.
+fn share_key(order: Id) -> String {
+    format!("share:{order}")
 }

@@ -251,6 +251,13 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a value in `sync_state`.
+    pub fn delete_state(&mut self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sync_state WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// The highest change-log cursor applied.
     pub fn cursor(&self) -> Result<i64> {
         Ok(self

@@ -521,7 +521,14 @@ async fn owner_books_at_the_shown_price_and_tracks_the_master() {
     assert!(url.starts_with(&format!("{}/app/?track=", p.base)), "{url}");
     find(c, "#share-copy").await.unwrap();
     app.screenshot("owner-tracking").await.unwrap();
-    // The link stays the same until the owner turns it off; then it stops working.
+    // The link stays the same until the owner turns it off, also when the view is drawn
+    // afresh (here: in Chinese, then English again); then it stops working.
+    click(c, "#lang-zh").await.unwrap();
+    let again = find(c, "#share-url").await.unwrap().text().await.unwrap();
+    assert_eq!(again, url, "the same link, not a new one");
+    app.screenshot("owner-tracking-zh-CN").await.unwrap();
+    click(c, "#lang-en").await.unwrap();
+    find(c, "#share-url").await.unwrap();
     click(c, "#share-off").await.unwrap();
     find(c, "#share").await.unwrap();
     let token = url.rsplit('=').next().unwrap();
@@ -654,9 +661,36 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     .unwrap();
     let last = cancelled.timeline.last().unwrap();
     assert_eq!(last.note.as_deref(), Some("Booked twice by mistake"));
-    // Closing the panel brings the walk-in form back.
-    click(c, "#detail-close").await.unwrap();
+    // The detail is a drawer over the board: the walk-in form stays reachable under it,
+    // and Close (or Escape) puts the drawer away.
     find(c, "#walk-in").await.unwrap();
+    click(c, "#detail-close").await.unwrap();
+    until("the drawer to close", || async {
+        c.find(fantoccini::Locator::Css("#order-detail"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .unwrap();
+    click(c, &format!(".ticket[data-order='{}']", order.id))
+        .await
+        .unwrap();
+    find(c, "#order-detail").await.unwrap();
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
+    until("Escape to close the drawer", || async {
+        c.find(fantoccini::Locator::Css("#order-detail"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .unwrap();
 
     app.close().await;
     p.stop().await;

@@ -778,3 +778,58 @@ async fn the_own_job_shows_the_distance_from_the_shift_start_before_any_fix() {
         "{d} against {want}"
     );
 }
+
+/// One tracking link per order: the device keeps the link it made (the same after a
+/// restart, offline too) until it is turned off, and turning it off stops it on the platform.
+#[tokio::test]
+async fn a_tracking_link_is_kept_across_restarts_until_turned_off() {
+    let p = TestPlatform::start().await;
+    let (owner, car) = p.owner_with_car("olga").await;
+    let order: Order = owner
+        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        pitstop_core::Client::open(pitstop_core::ClientConfig {
+            cache: dir.path().join("c.db"),
+            platform: p.base.clone(),
+            token: owner.token.clone().unwrap(),
+            account_id: owner.id(),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let core = open();
+    assert_eq!(core.saved_share(order.id).unwrap(), None);
+    let (link, url) = core.share(order.id).await.unwrap();
+    assert!(url.ends_with(&link.path));
+    drop(core);
+    let core = open();
+    assert_eq!(
+        core.saved_share(order.id).unwrap(),
+        Some(url.clone()),
+        "after a restart"
+    );
+    assert_eq!(
+        core.saved_share(order.id + 1).unwrap(),
+        None,
+        "only that order's"
+    );
+    let t: Tracking = p
+        .anonymous()
+        .get(&format!("/v1/track/{}", link.token))
+        .await
+        .unwrap();
+    assert_eq!(t.order_id, order.id);
+    core.revoke_shares(order.id).await.unwrap();
+    assert_eq!(core.saved_share(order.id).unwrap(), None);
+    p.anonymous()
+        .send(
+            reqwest::Method::GET,
+            &format!("/v1/track/{}", link.token),
+            None,
+        )
+        .await
+        .problem(404);
+}

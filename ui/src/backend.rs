@@ -132,6 +132,9 @@ pub trait Backend {
     fn share(&self, order: Id) -> Fut<'_, String>;
     /// Turns every tracking link of the order off.
     fn revoke_share(&self, order: Id) -> Fut<'_, ()>;
+    /// The tracking link made earlier for `order` while it still works: one link per
+    /// order, the same after a restart, until it is turned off.
+    fn saved_share(&self, order: Id) -> Fut<'_, Option<String>>;
     /// Tracking through a share link's token (no sign-in).
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking>;
 

@@ -47,6 +47,8 @@ pub struct HttpBackend {
     online: Rc<Cell<bool>>,
     last_ok: Rc<Cell<Option<i64>>>,
     last_error: Rc<RefCell<Option<String>>>,
+    /// Tracking links made in this page, by order (the browser keeps no session either).
+    shares: Rc<RefCell<std::collections::HashMap<Id, String>>>,
 }
 
 impl HttpBackend {
@@ -55,6 +57,7 @@ impl HttpBackend {
             base: base.trim_end_matches('/').to_string(),
             token: Default::default(),
             renew: Default::default(),
+            shares: Default::default(),
             online: Default::default(),
             last_ok: Default::default(),
             last_error: Default::default(),
@@ -219,6 +222,7 @@ impl Backend for HttpBackend {
             let _: Result<serde_json::Value, _> = self.post("/v1/auth/sign-out", &()).await;
             *self.token.borrow_mut() = None;
             *self.renew.borrow_mut() = None;
+            self.shares.borrow_mut().clear();
             Ok(Vec::new())
         })
     }
@@ -422,8 +426,14 @@ impl Backend for HttpBackend {
     fn share(&self, order: Id) -> Fut<'_, String> {
         Box::pin(async move {
             let l: ShareLink = self.post(&format!("/v1/orders/{order}/share"), &()).await?;
-            Ok(format!("{}{}", self.base, l.path))
+            let url = format!("{}{}", self.base, l.path);
+            self.shares.borrow_mut().insert(order, url.clone());
+            Ok(url)
         })
+    }
+    fn saved_share(&self, order: Id) -> Fut<'_, Option<String>> {
+        let url = self.shares.borrow().get(&order).cloned();
+        Box::pin(async move { Ok(url) })
     }
     fn revoke_share(&self, order: Id) -> Fut<'_, ()> {
         Box::pin(async move {
@@ -434,7 +444,9 @@ impl Backend for HttpBackend {
                 ))
                 .send()
                 .await;
-            self.answer(r).await
+            self.answer::<()>(r).await?;
+            self.shares.borrow_mut().remove(&order);
+            Ok(())
         })
     }
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking> {

@@ -279,6 +279,9 @@ impl Backend for TauriBackend {
     fn revoke_share(&self, order: Id) -> Fut<'_, ()> {
         Box::pin(invoke("revoke_share", json!({ "order": order })))
     }
+    fn saved_share(&self, order: Id) -> Fut<'_, Option<String>> {
+        Box::pin(invoke("saved_share", json!({ "order": order })))
+    }
     fn shared_tracking(&self, token: String) -> Fut<'_, Tracking> {
         Box::pin(async move { self.platform().await?.shared_tracking(token).await })
     }

@@ -210,10 +210,6 @@ pub fn desk_view(p: &Props) -> Html {
             <p class="muted">{ t_args("desk-on-shift", &[("n", data.technicians.iter().filter(|x| x.on_shift).count().into()), ("busy", busy.len().into())]) }</p>
           </section>
           <section class="right">
-            if let Some(o) = current {
-              <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} busy={busy.clone()} on_done={bump.clone()}
-                on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
-            } else {
               <form key="walk-in" id="walk-in" class="card" onsubmit={walk_in}>
                 <h3>{ t("desk-walk-in") }</h3>
                 <label for="walkin-vin">{ t("desk-vin") }</label>
@@ -243,9 +239,13 @@ pub fn desk_view(p: &Props) -> Html {
                 <button id="walkin-submit" class="primary" type="submit" disabled={*submitting}
                   aria-busy={submitting.to_string()}>{ t(if *submitting { "desk-creating" } else { "desk-create" }) }</button>
               </form>
-            }
           </section>
         </div>
+        // The open order slides in as a drawer over the board; the walk-in form stays put.
+        if let Some(o) = current {
+          <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} busy={busy.clone()} on_done={bump.clone()}
+            on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
+        }
       </main>
     }
 }
@@ -340,10 +340,32 @@ fn order_detail(p: &DetailProps) -> Html {
         let c = p.on_close.clone();
         Callback::from(move |_: MouseEvent| c.emit(()))
     };
+    // Escape closes the drawer from anywhere inside it.
+    let on_key = {
+        let c = p.on_close.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                c.emit(());
+            }
+        })
+    };
+    {
+        // Opening a ticket moves the focus into the drawer (keyboard and screen readers).
+        use_effect_with(id, |_| {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("detail-close"))
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    }
     html! {
-      <div key={format!("detail-{id}")} id="order-detail" class="card" data-order={id.to_string()}>
+      <aside key={format!("detail-{id}")} id="order-detail" class="card drawer" data-order={id.to_string()}
+        role="dialog" aria-labelledby="detail-title" onkeydown={on_key}>
         <div class="row">
-          <h3>{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
+          <h3 id="detail-title">{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
           <button id="detail-close" type="button" onclick={close} aria-label={t("desk-close-label")}>{ t("desk-close") }</button>
         </div>
         <p class="muted">{ format!("{} {} · {} {} · {} · {}", o.vehicle.make, o.vehicle.model, t("desk-vin"), o.vehicle.vin,
@@ -389,6 +411,6 @@ fn order_detail(p: &DetailProps) -> Html {
           </div>
         }
         { timeline(o) }
-      </div>
+      </aside>
     }
 }

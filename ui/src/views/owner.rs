@@ -369,6 +369,25 @@ pub fn owner_view(p: &Props) -> Html {
     let share_url = current
         .as_ref()
         .and_then(|o| share_urls.get(&o.id).cloned());
+    {
+        // The link made before (also before a restart) comes back rather than a new one.
+        let (b, share_urls) = (p.backend.clone(), share_urls.clone());
+        let id = current
+            .as_ref()
+            .filter(|o| !o.status.is_terminal())
+            .map(|o| o.id);
+        use_effect_with(id, move |id| {
+            if let Some(id) = *id {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(Some(url)) = b.saved_share(id).await {
+                        let mut m = (*share_urls).clone();
+                        m.entry(id).or_insert(url);
+                        share_urls.set(m);
+                    }
+                });
+            }
+        });
+    }
     let share = {
         let (b, error, share_urls) = (p.backend.clone(), error.clone(), share_urls.clone());
         let id = current.as_ref().map(|o| o.id);
