@@ -825,6 +825,11 @@ impl Client {
     }
 }
 
+/// Where the device keeps the tracking link it made for an order.
+fn share_key(order: Id) -> String {
+    format!("share:{order}")
+}
+
 #[cfg(test)]
 mod cache_file_tests {
     use super::cache_file;
@@ -841,9 +846,4 @@ mod cache_file_tests {
         assert_eq!(a, cache_file(dir, "HTTPS://pitstop.example/", 75));
         assert!(a.to_string_lossy().ends_with("-75.db"), "{}", a.display());
     }
-}
-
-/// Where the device keeps the tracking link it made for an order.
-fn share_key(order: Id) -> String {
-    format!("share:{order}")
 }
