@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_cache.sql"),
     include_str!("../../migrations/0002_lines.sql"),
     include_str!("../../migrations/0003_view_once.sql"),
+    include_str!("../../migrations/0004_fewer_indexes.sql"),
 ];
 
 /// Now in Unix milliseconds.
@@ -172,6 +173,8 @@ impl Store {
         }
         migrations().to_latest(&mut conn)?;
         let mut store = Self { conn, me };
+        // A first sync the app was killed in: its indexes come back before anything reads.
+        store.end_bulk_landing()?;
         if (1..2).contains(&found) {
             // Views written by version 1 embedded pending actions' lines; the upgrade took
             // them out, so put them back from the outbox.
@@ -255,6 +258,63 @@ impl Store {
     pub fn delete_state(&mut self, key: &str) -> Result<()> {
         self.conn
             .execute("DELETE FROM sync_state WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    /// Starts a first sync's bulk landing when the cache holds no orders and no cursor: the
+    /// secondary indexes and the (search) triggers of `orders` and `order_lines` are dropped
+    /// (their definitions kept in `sync_state`) so that pages land into bare tables, and
+    /// [`Self::end_bulk_landing`] builds them once, sorted, at the end. Building an index at
+    /// the end costs a fraction of keeping it through 150,000 inserts, and the triggers
+    /// would do nothing before the search index exists. Answers whether it started.
+    pub fn begin_bulk_landing(&mut self) -> Result<bool> {
+        let fresh: bool = self.conn.row(
+            "SELECT NOT EXISTS (SELECT 1 FROM orders) AND NOT EXISTS (SELECT 1 FROM order_lines) \
+             AND NOT EXISTS (SELECT 1 FROM sync_state WHERE key IN ('cursor', 'bulk_indexes'))",
+            [],
+            |r| r.get(0),
+        )?;
+        if !fresh {
+            return Ok(false);
+        }
+        let tx = self.begin()?;
+        let indexes: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT type || ' \"' || replace(name, '\"', '') || '\"', sql FROM sqlite_master \
+                 WHERE type IN ('index', 'trigger') AND tbl_name IN ('orders', 'order_lines') \
+                 AND sql IS NOT NULL ORDER BY type, name",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Self::set_state(
+            &tx,
+            "bulk_indexes",
+            &serde_json::to_string(&indexes.iter().map(|i| &i.1).collect::<Vec<_>>())?,
+        )?;
+        for (name, _) in &indexes {
+            tx.execute_batch(&format!("DROP {name}"))?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Ends a bulk landing (also one a killed app left behind, on the next open): builds
+    /// the indexes it dropped. Nothing to do when none is under way.
+    pub fn end_bulk_landing(&mut self) -> Result<()> {
+        let Some(saved) = self.state("bulk_indexes")? else {
+            return Ok(());
+        };
+        let statements: Vec<String> = serde_json::from_str(&saved).unwrap_or_default();
+        let tx = self.begin()?;
+        for sql in statements {
+            // `IF NOT EXISTS`: one built before a kill is not built twice.
+            let sql = sql
+                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
+            tx.execute_batch(&sql)?;
+        }
+        tx.exec("DELETE FROM sync_state WHERE key = 'bulk_indexes'", [])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -1111,8 +1171,16 @@ impl Store {
     /// Stores a newer server snapshot (without recomputing the view); false if not newer. A
     /// snapshot that carries its job sheet has the lines taken out into `order_lines`.
     fn store_snapshot(tx: &Transaction<'_>, o: &Order) -> Result<bool> {
+        Self::store_snapshot_raw(tx, o, None)
+    }
+
+    /// [`Self::store_snapshot`]; `raw`: the order's JSON as the platform sent it, stored as
+    /// it is when the order carries no lines of its own (encoding it again cost a tenth of
+    /// a first sync).
+    fn store_snapshot_raw(tx: &Transaction<'_>, o: &Order, raw: Option<&str>) -> Result<bool> {
         let mut head;
-        let o = if o.job_notes.is_empty() && o.parts.is_empty() && o.timeline.is_empty() {
+        let bare = o.job_notes.is_empty() && o.parts.is_empty() && o.timeline.is_empty();
+        let o = if bare {
             o
         } else {
             head = o.clone();
@@ -1133,7 +1201,10 @@ impl Store {
             &head
         };
         let (status, plate, vin, customer) = order_columns(o);
-        let json = serde_json::to_string(o)?;
+        let json = match raw.filter(|_| bare) {
+            Some(raw) => raw.to_string(),
+            None => serde_json::to_string(o)?,
+        };
         // One statement: a row that only holds a local view, or an older snapshot, takes
         // this one; a duplicate or older delivery changes nothing.
         let n = tx.exec(
@@ -1149,8 +1220,14 @@ impl Store {
     }
 
     /// `queued`: whether any action is pending at all (else no view needs recomputing).
-    fn upsert_order(tx: &Transaction<'_>, me: Id, o: &Order, queued: bool) -> Result<bool> {
-        if !Self::store_snapshot(tx, o)? {
+    fn upsert_order(
+        tx: &Transaction<'_>,
+        me: Id,
+        o: &Order,
+        raw: Option<&str>,
+        queued: bool,
+    ) -> Result<bool> {
+        if !Self::store_snapshot_raw(tx, o, raw)? {
             return Ok(false); // a duplicate or an older delivery
         }
         // Only orders with local actions in flight need the overlay recomputed.
@@ -1168,12 +1245,22 @@ impl Store {
 
     /// Stores a platform line if it is new or newer; false for a duplicate.
     fn upsert_line(tx: &Transaction<'_>, l: &JobLine) -> Result<bool> {
-        Self::upsert_line_with(tx, l, true)
+        Self::upsert_line_with(tx, l, None, true)
     }
 
-    /// [`Self::upsert_line`]; `legacy`: whether id-less steps may be cached (else a real
-    /// step has none to replace, and the lookup is skipped).
-    fn upsert_line_with(tx: &Transaction<'_>, l: &JobLine, legacy: bool) -> Result<bool> {
+    /// [`Self::upsert_line`]; `raw`: the line's JSON as the platform sent it (stored as it
+    /// is); `legacy`: whether id-less steps may be cached (else a real step has none to
+    /// replace, and the lookup is skipped).
+    fn upsert_line_with(
+        tx: &Transaction<'_>,
+        l: &JobLine,
+        raw: Option<&str>,
+        legacy: bool,
+    ) -> Result<bool> {
+        let data = match raw {
+            Some(raw) => raw.to_string(),
+            None => serde_json::to_string(l)?,
+        };
         let n = tx
             .prepare_cached(
                 "INSERT INTO order_lines (kind, id, order_id, at, version, mutation_id, data) \
@@ -1189,7 +1276,7 @@ impl Store {
                 l.at,
                 l.version,
                 l.mutation_id.map(|m| m.to_string()),
-                serde_json::to_string(l)?,
+                data,
             ))?;
         if legacy && n > 0 && l.id > 0 && matches!(l.body, pitstop_api::LineBody::Step { .. }) {
             // Real step lines replace the id-less ones a version 1 cache had.
@@ -1227,6 +1314,17 @@ impl Store {
     /// Lands pulled or streamed changes in one transaction and advances the cursor. The same
     /// path for pull and stream; duplicates and stale deliveries change nothing.
     pub fn apply_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<Applied> {
+        // What a pull lands can always be pulled again: its commit need not wait for the
+        // disk (WAL with NORMAL stays consistent; a power cut may only lose the newest
+        // pages, and the cursor with them). The next FULL commit, e.g. a tap, makes them
+        // durable too. Local actions keep FULL.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let landed = self.land_changes(changes, next_cursor);
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        landed
+    }
+
+    fn land_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<Applied> {
         let me = self.me;
         let mut applied = Applied::default();
         // Within one page only the newest snapshot of each order matters.
@@ -1257,7 +1355,7 @@ impl Store {
                 ChangeBody::Order(o) => {
                     // A snapshot with an embedded timeline stores id-less steps.
                     legacy |= !o.timeline.is_empty();
-                    if Self::upsert_order(&tx, me, o, queued)? {
+                    if Self::upsert_order(&tx, me, o, c.raw_body.as_deref(), queued)? {
                         applied.orders.push(o.id);
                     }
                 }
@@ -1278,7 +1376,7 @@ impl Store {
                 }
                 ChangeBody::Technician(_) => {}
                 ChangeBody::Line(l) => {
-                    if Self::upsert_line_with(&tx, l, legacy)? {
+                    if Self::upsert_line_with(&tx, l, c.raw_body.as_deref(), legacy)? {
                         applied.orders.push(l.order_id);
                         lined.push(l.order_id);
                     }
@@ -1440,7 +1538,55 @@ mod tests {
             cursor,
             at: 0,
             body: ChangeBody::Order(o),
+            raw_body: None,
         }
+    }
+
+    /// The indexes and triggers on the order tables, by name.
+    fn schema_objects(store: &Store) -> Vec<String> {
+        store
+            .conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') \
+                 AND tbl_name IN ('orders', 'order_lines') AND sql IS NOT NULL ORDER BY name",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_first_sync_lands_without_indexes_and_gets_them_back_even_after_a_kill() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut store = Store::open(&path, 1).unwrap();
+        let all = schema_objects(&store);
+        assert!(all.contains(&"orders_status".to_string()), "{all:?}");
+        assert!(all.contains(&"order_search_insert".to_string()), "{all:?}");
+        assert!(
+            !all.contains(&"orders_plate".to_string()),
+            "gone since version 4"
+        );
+        assert!(store.begin_bulk_landing().unwrap());
+        assert!(schema_objects(&store).is_empty());
+        // The raw JSON a page carried is what is stored and read back.
+        let o = order(1, 1, "B-PS 1234", "Anna Schmidt");
+        let mut c = change(1, o.clone());
+        c.raw_body = Some(serde_json::to_string(&o).unwrap().into());
+        store.apply_changes(&[c], 1).unwrap();
+        assert_eq!(store.order(1).unwrap().unwrap().vehicle.plate, "B-PS 1234");
+        // Killed here: the next open builds them again, before anything reads.
+        drop(store);
+        let mut store = Store::open(&path, 1).unwrap();
+        assert_eq!(schema_objects(&store), all);
+        assert_eq!(store.state("bulk_indexes").unwrap(), None);
+        // Only a cache with nothing in it lands in bulk; ending twice is harmless.
+        assert!(!store.begin_bulk_landing().unwrap());
+        store.end_bulk_landing().unwrap();
+        assert_eq!(schema_objects(&store), all);
+        assert_eq!(store.search("1234", 10).unwrap().len(), 1);
     }
 
     /// A fresh cache holding orders 1 (B-PS 1234, Anna Schmidt) and 2 (M-XY 77, Ben Ortiz).
@@ -1532,6 +1678,7 @@ mod tests {
                 sent_at: None,
                 body: pitstop_api::LineBody::Note { text: text.into() },
             }),
+            raw_body: None,
         }
     }
 
@@ -1671,6 +1818,7 @@ mod tests {
                     note: Some("Booked".into()),
                 },
             }),
+            raw_body: None,
         };
         store.apply_changes(&[step], 10).unwrap();
         let view = store.order(7).unwrap().unwrap();

@@ -171,13 +171,45 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         pushed: push_all(shared).await?,
         ..Round::default()
     };
-    let mut resynced = false;
     // The next page is fetched while this one lands: the platform builds and the network
     // carries page N+1 while the device writes page N (a first sync is mostly this loop).
     let fetch = |cursor: i64| {
         let remote = shared.remote.clone();
         tokio::spawn(async move { (cursor, remote.pull(cursor, PULL_PAGE).await) })
     };
+    // A first sync into an empty cache lands into bare tables; the indexes are built at
+    // the end, whether the pull finished or failed.
+    shared.store()?.begin_bulk_landing()?;
+    let pulled = pull_pages(shared, &mut r, fetch).await;
+    shared.store()?.end_bulk_landing()?;
+    pulled?;
+    if let Some(offset) = shared.remote.clock_offset() {
+        shared.store()?.set_clock_offset(offset)?;
+    }
+    // Fixes are the position lane's while it has a stream open; otherwise (offline
+    // leftovers, no lane) they go up here as one compact batch.
+    if shared.lane.lock().await.is_none() {
+        let (n, bytes) = upload_fixes(shared).await?;
+        r.fixes_uploaded += n;
+        r.fix_bytes += bytes;
+    }
+    shared.set_live(|l| {
+        l.online = true;
+        l.last_sync = Some(now_ms());
+        l.last_error = None;
+    });
+    shared.save_live();
+    Ok(r)
+}
+
+/// Pulls every page from the store's cursor, fetching the next while one lands; restarts
+/// once from 0 when the platform refuses the cursor.
+async fn pull_pages(
+    shared: &Arc<Shared>,
+    r: &mut Round,
+    fetch: impl Fn(i64) -> tokio::task::JoinHandle<(i64, Result<pitstop_api::SyncPage>)>,
+) -> Result<()> {
+    let mut resynced = false;
     let mut next = Some(fetch(shared.store()?.cursor()?));
     while let Some(pending) = next.take() {
         let (cursor, page) = pending
@@ -207,23 +239,7 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         r.pulled += page.changes.len();
         shared.publish_applied(applied);
     }
-    if let Some(offset) = shared.remote.clock_offset() {
-        shared.store()?.set_clock_offset(offset)?;
-    }
-    // Fixes are the position lane's while it has a stream open; otherwise (offline
-    // leftovers, no lane) they go up here as one compact batch.
-    if shared.lane.lock().await.is_none() {
-        let (n, bytes) = upload_fixes(shared).await?;
-        r.fixes_uploaded += n;
-        r.fix_bytes += bytes;
-    }
-    shared.set_live(|l| {
-        l.online = true;
-        l.last_sync = Some(now_ms());
-        l.last_error = None;
-    });
-    shared.save_live();
-    Ok(r)
+    Ok(())
 }
 
 /// Runs rounds until `stop` flips: after each success it waits for a local action, a live

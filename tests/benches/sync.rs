@@ -383,6 +383,7 @@ fn search(quick: bool) {
             cursor: i as i64 + 1,
             at: 0,
             body: ChangeBody::Order(o),
+            raw_body: None,
         });
         if changes.len() == 1000 {
             store.apply_changes(&changes, i as i64 + 1).unwrap();
