@@ -486,6 +486,10 @@ wire! {
         /// The owner's name, for desks and search; `None` for walk-ins without an account.
         #[serde(default)]
         pub customer_name: Option<String>,
+        /// Whether the customer can be called through the masked relay (an owner or a
+        /// walk-in customer with a phone number); the number itself is never sent.
+        #[serde(default)]
+        pub customer_contact: bool,
         pub workshop_id: Option<Id>,
         pub vehicle_id: Id,
         pub vehicle: VehicleSummary,
@@ -557,6 +561,15 @@ wire! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
         pub notes: String,
+        /// A walk-in customer's name (desk bookings; an owner's booking is theirs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+        pub customer_name: Option<String>,
+        /// A walk-in customer's phone (E.164), for masked calls: it is never shown to
+        /// anyone, only put through by the relay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(max_length = 20))]
+        pub customer_phone: Option<String>,
     }
 
     /// Body of `POST /v1/orders/{id}/status`.

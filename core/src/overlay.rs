@@ -23,6 +23,7 @@ pub fn provisional_order(id: Id, req: &NewOrder, me: Id, at: Millis) -> Order {
         id,
         owner_id: Some(me),
         customer_name: None,
+        customer_contact: false,
         workshop_id: None,
         vehicle_id: req.vehicle_id,
         vehicle: VehicleSummary {
@@ -76,6 +77,8 @@ pub fn provisional_job(offer: &pitstop_api::Offer, me: Id, at: Millis) -> Order 
         window_start: offer.created_at,
         window_end: offer.expires_at,
         notes: String::new(),
+        customer_name: None,
+        customer_phone: None,
     };
     let mut o = provisional_order(offer.order_id, &req, me, at);
     o.owner_id = None;
@@ -232,6 +235,8 @@ pub(crate) fn sample_booking() -> NewOrder {
         window_start: 0,
         window_end: 1,
         notes: String::new(),
+        customer_name: None,
+        customer_phone: None,
     }
 }
 

@@ -1,7 +1,9 @@
-//! Masked contact: the technician on a job calls or texts its customer through the
-//! platform's relay number and a PIN, never seeing the customer's number. The relay (a
-//! telephony provider's webhook) asks [`connect`] where to put a call through; that works
-//! only while the job runs and only from the technician's own phone.
+//! Masked contact: the technician on a job, or the front desk of the order's workshop, calls
+//! or texts its customer (an owner with a phone number, or a walk-in customer whose phone
+//! the desk took) through the platform's relay number and a PIN, never seeing the number.
+//! The relay (a telephony provider's webhook) asks [`connect`] where to put a call through;
+//! that works only from the caller's own phone, for a technician only while the job runs,
+//! for the desk until the order is done or cancelled.
 
 use pitstop_api::address::Address;
 use pitstop_api::{ContactRelay, Id, RelayConnect, RelayTarget, Role};
@@ -42,7 +44,35 @@ fn phone_of(conn: &Connection, account: Id) -> ApiResult<Option<String>> {
         .flatten())
 }
 
-/// The caller's (the assigned technician's) way to reach the customer of order `id`.
+/// Whether `account` may still reach the customer of `order`: its technician while the job
+/// runs, a desk of its workshop until it ends.
+fn may_reach(order: &pitstop_api::Order, role: Role, account: Id, workshop: Option<Id>) -> bool {
+    match role {
+        Role::Technician => order.technician_id == Some(account) && order.status.is_active_job(),
+        Role::Desk => {
+            workshop.is_some() && order.workshop_id == workshop && !order.status.is_terminal()
+        }
+        _ => false,
+    }
+}
+
+/// The customer's number: the owner's account's, else the walk-in customer's.
+fn customer_phone(conn: &Connection, order: &pitstop_api::Order) -> ApiResult<Option<String>> {
+    if let Some(owner) = order.owner_id {
+        return phone_of(conn, owner);
+    }
+    Ok(conn
+        .row(
+            "SELECT customer_phone FROM orders WHERE id = ?1",
+            [order.id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The caller's (the assigned technician's, or the workshop desk's) way to reach the
+/// customer of order `id`.
 pub fn open(
     tx: &mut Tx<'_>,
     relay: Option<&RelayConfig>,
@@ -56,19 +86,19 @@ pub fn open(
         )
     })?;
     let order = orders::get_head(tx, caller, id)?;
-    if caller.role != Role::Technician || order.technician_id != Some(caller.id) {
+    let own_job = caller.role == Role::Technician && order.technician_id == Some(caller.id);
+    let own_desk = caller.role == Role::Desk
+        && caller.workshop_id.is_some()
+        && order.workshop_id == caller.workshop_id;
+    if !own_job && !own_desk {
         return Err(ApiError::forbidden(
-            "Only the technician on this job can reach its customer.",
+            "Only the technician on this job or its workshop's desk can reach its customer.",
         ));
     }
-    if !order.status.is_active_job() {
+    if !may_reach(&order, caller.role, caller.id, caller.workshop_id) {
         return Err(ended());
     }
-    let has_phone = match order.owner_id {
-        Some(owner) => phone_of(tx, owner)?.is_some(),
-        None => false,
-    };
-    if !has_phone {
+    if customer_phone(tx, &order)?.is_none() {
         return Err(ApiError::conflict(
             "This customer has no phone number with Pitstop; ask the workshop to reach them.",
         ));
@@ -143,26 +173,23 @@ pub fn connect(conn: &Connection, req: &RelayConnect) -> ApiResult<RelayTarget> 
         Ok(Address::Phone(p)) => p,
         _ => return Err(ApiError::invalid("`from` is a phone number in E.164 form.")),
     };
-    // The caller's number names the technician; the PIN names the job. A wrong number and
-    // a wrong PIN get the same answer, so neither can be probed.
-    let (order_id, technician): (Id, Id) = conn
+    // The caller's number names the account (a technician or a desk; `technician_id` holds
+    // either); the PIN names the order. A wrong number and a wrong PIN get the same
+    // answer, so neither can be probed.
+    let (order_id, account, role, workshop): (Id, Id, String, Option<Id>) = conn
         .row(
-            "SELECT r.order_id, r.technician_id FROM contact_relays r \
+            "SELECT r.order_id, r.technician_id, a.role, a.workshop_id FROM contact_relays r \
              JOIN accounts a ON a.id = r.technician_id WHERE a.phone = ?1 AND r.pin = ?2",
             [from.as_str(), req.pin.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or_else(unknown)?;
     let order = orders::load_head(conn, order_id)?.ok_or_else(unknown)?;
-    if order.technician_id != Some(technician) || !order.status.is_active_job() {
+    let role = Role::parse(&role).ok_or_else(unknown)?;
+    if !may_reach(&order, role, account, workshop) {
         return Err(ended());
     }
-    let to = order
-        .owner_id
-        .map(|o| phone_of(conn, o))
-        .transpose()?
-        .flatten()
-        .ok_or_else(ended)?;
+    let to = customer_phone(conn, &order)?.ok_or_else(ended)?;
     Ok(RelayTarget { to })
 }

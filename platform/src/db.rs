@@ -53,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_tap_times.sql"),
     include_str!("../migrations/0006_places.sql"),
     include_str!("../migrations/0007_currency.sql"),
+    include_str!("../migrations/0008_walk_in_customers.sql"),
 ];
 
 /// Schema version this build creates and understands.

@@ -71,6 +71,9 @@ const WORKSHOPS: [(&str, f64, f64, &str); 3] = [
     ),
 ];
 /// Where to find a car at a demo address.
+/// Walk-in customers the simulated desks take.
+const WALK_IN_NAMES: [&str; 4] = ["Wei Zhang", "Anna Schmidt", "Li Na", "Jonas Weber"];
+
 const PLACE_NOTES: [&str; 4] = [
     "",
     "Courtyard, second gate",
@@ -193,6 +196,14 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     for (i, ws) in ws_ids.iter().enumerate() {
         let s = login(format!("desk-{}", i + 1), Role::Desk, Some(*ws))?;
         let c = caller(&s);
+        // A made-up number: the relay recognises the desk's calls to walk-in customers by it.
+        platform.write(|tx| {
+            tx.exec(
+                "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
+                (c.id, format!("+4915570000{:03}", i + 1)),
+            )?;
+            Ok(())
+        })?;
         let veh = ensure_vehicle(platform, &c, &mut rng)?;
         seeded.desk_tokens.push((s.account.name.clone(), s.token));
         seeded.desks.push((c, veh));
@@ -394,6 +405,16 @@ fn book(platform: &Platform, seeded: &Seeded, rng: &mut StdRng) -> ApiResult<()>
         window_start: now,
         window_end: now + 2 * 3600 * 1000,
         notes: String::new(),
+        // A desk's walk-in: a made-up customer the relay can put calls through to.
+        customer_name: (who.role == Role::Desk).then(|| {
+            WALK_IN_NAMES
+                .choose(rng)
+                .copied()
+                .unwrap_or("Walk-in")
+                .to_string()
+        }),
+        customer_phone: (who.role == Role::Desk)
+            .then(|| format!("+4915580{:06}", rng.random_range(0..1_000_000))),
     };
     let order = platform.write(|tx| orders::create(tx, platform.config(), &who, &req))?;
     tracing::info!(order = order.id, service, by = %who.name, status = ?order.status, "demo: booked");

@@ -842,7 +842,8 @@ async fn delete_place(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The assigned technician's masked way to call or text the customer (while the job runs).
+/// The assigned technician's (while the job runs) or the workshop desk's (until the order
+/// ends) masked way to call or text the customer.
 #[utoipa::path(post, path = "/v1/orders/{id}/contact", tag = "orders", security(("bearer" = [])), params(("id" = Id, Path)),
     responses((status = 200, body = ContactRelay), (status = 403), (status = 404), (status = 409), (status = 410), (status = 503)))]
 async fn contact_customer(

@@ -33,10 +33,13 @@ pub fn load(conn: &Connection, id: Id) -> ApiResult<Option<Order>> {
 const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id, v.vin, v.plate, v.make, v.model, \
      o.service, o.lat, o.lon, o.window_start, o.window_end, o.price_cents, o.notes, \
      o.status, o.technician_id, o.unassigned_reason, o.created_at, o.updated_at, o.version, \
-     (SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.note_count, o.part_count, o.step_count, \
+     coalesce((SELECT a.name FROM accounts a WHERE a.id = o.owner_id), o.customer_name), \
+     o.note_count, o.part_count, o.step_count, \
      o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id), \
      (SELECT nullif(t.vehicle, '') FROM technicians t WHERE t.account_id = o.technician_id), \
-     o.currency \
+     o.currency, \
+     (o.customer_phone IS NOT NULL OR \
+      (SELECT a.phone FROM accounts a WHERE a.id = o.owner_id) IS NOT NULL) \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -45,6 +48,7 @@ fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
         id: r.get(0)?,
         owner_id: r.get(1)?,
         customer_name: r.get(21)?,
+        customer_contact: r.get(30)?,
         workshop_id: r.get(2)?,
         vehicle_id: r.get(3)?,
         vehicle: VehicleSummary {
@@ -455,6 +459,36 @@ fn check_text(field: &str, s: &str) -> ApiResult<()> {
 }
 
 /// Books an order and starts dispatch. Owners book for their cars; desks for their
+/// A walk-in customer's name and phone from a desk's booking (an owner books as
+/// themselves, so theirs are ignored): the name one line of text, the phone E.164.
+fn walk_in_customer(
+    caller: &Caller,
+    req: &NewOrder,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    if !matches!(caller.role, Role::Desk | Role::Admin) {
+        return Ok((None, None));
+    }
+    let name = match req.customer_name.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => Some(
+            text::clean("customer name", n, text::MAX_NAME_CHARS, Lines::One, true)
+                .map_err(ApiError::invalid)?,
+        ),
+    };
+    let phone = match req.customer_phone.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) => match pitstop_api::address::Address::parse(p) {
+            Ok(pitstop_api::address::Address::Phone(p)) => Some(p.as_str().to_string()),
+            _ => {
+                return Err(ApiError::invalid(
+                    "`customer_phone` is a phone number with its country code, e.g. +49 30 1234567.",
+                ));
+            }
+        },
+    };
+    Ok((name, phone))
+}
+
 /// workshop's walk-ins (the order then belongs to that workshop).
 pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) -> ApiResult<Order> {
     caller.require(&[Role::Owner, Role::Desk, Role::Admin], "book orders")?;
@@ -497,6 +531,7 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
     let address = place("address", &req.address)?;
     let place_note = place("place note", &req.place_note)?;
     let vehicle = vehicles::get_bookable(tx, caller, req.vehicle_id)?;
+    let (walk_in_name, walk_in_phone) = walk_in_customer(caller, req)?;
     let workshop_id = match caller.role {
         Role::Desk => caller.workshop_id,
         _ => vehicle.workshop_id,
@@ -504,9 +539,9 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
     let id: Id = tx.row(
         "INSERT INTO orders (created_by, owner_id, workshop_id, vehicle_id, service, skill, lat, lon, \
          window_start, window_end, price_cents, notes, status, created_at, updated_at, address, place_note, \
-         currency) \
+         currency, customer_name, customer_phone) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?13, ?14, ?15, \
-         coalesce((SELECT currency FROM workshops WHERE id = ?3), ?16)) RETURNING id",
+         coalesce((SELECT currency FROM workshops WHERE id = ?3), ?16), ?17, ?18) RETURNING id",
         rusqlite::params![
             caller.id,
             vehicle.owner_id,
@@ -523,7 +558,9 @@ pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) ->
             now,
             address,
             place_note,
-            cfg.currency
+            cfg.currency,
+            walk_in_name,
+            walk_in_phone
         ],
         |r| r.get(0),
     )?;

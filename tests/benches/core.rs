@@ -137,6 +137,7 @@ fn list_query(quick: bool) {
             id: i as Id + 1,
             owner_id: Some(1),
             customer_name: Some(format!("Customer {i}")),
+            customer_contact: false,
             workshop_id: None,
             vehicle_id: 1,
             vehicle: VehicleSummary {

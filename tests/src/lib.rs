@@ -304,6 +304,8 @@ pub fn new_order(vehicle: Id, service: &str, lat: f64, lon: f64) -> NewOrder {
         window_start: now,
         window_end: now + 2 * 3600 * 1000,
         notes: "Blue car in the courtyard".into(),
+        customer_name: None,
+        customer_phone: None,
     }
 }
 

@@ -385,3 +385,86 @@ async fn the_owner_sees_who_is_coming_and_in_which_car() {
         .await;
     r.problem(422);
 }
+
+/// A walk-in customer has no account: the desk takes their name and phone, the board shows
+/// the name, and both the technician on the job and the workshop's desk reach them through
+/// the relay. The number itself is in no answer anyone gets.
+#[tokio::test]
+async fn a_walk_in_customer_is_reached_through_the_relay_by_the_desk_and_the_technician() {
+    let p = with_relay("relay-secret-123").await;
+    let ws = p.workshop("Mitte").await;
+    let other_ws = p.workshop("Kreuzberg").await;
+    let desk = p.login("dora", Role::Desk, Some(ws)).await;
+    let stranger = p.login("sven", Role::Desk, Some(other_ws)).await;
+    p.set_phone(desk.id(), "+491705550000");
+    let tech = p.login("tara", Role::Technician, Some(ws)).await;
+    tech.setup_technician(&["oil"], 52.50, 13.40).await;
+    p.set_phone(tech.id(), "+491709999999");
+    let v: Vehicle = desk
+        .post("/v1/vehicles", &pitstop_tests::new_vehicle())
+        .await
+        .unwrap();
+    let mut req = new_order(v.id, "oil_change", 52.5, 13.4);
+    req.customer_phone = Some("0170 123".into());
+    desk.send(Method::POST, "/v1/orders", Some(json!(req)))
+        .await
+        .problem(422);
+    req.customer_name = Some("Wei Zhang".into());
+    req.customer_phone = Some("+49 170 7654321".into());
+    let order: Order = desk.post("/v1/orders", &req).await.unwrap();
+    assert_eq!(order.customer_name.as_deref(), Some("Wei Zhang"));
+    assert!(order.customer_contact);
+
+    // The desk calls through the relay; a desk of another workshop cannot.
+    let path = format!("/v1/orders/{}/contact", order.id);
+    let by_desk: ContactRelay = desk.post(&path, &json!({})).await.unwrap();
+    stranger
+        .send(Method::POST, &path, Some(json!({})))
+        .await
+        .problem(404);
+    let connect = |pin: String, from: &str| {
+        let (http, base, body) = (
+            p.anonymous().http,
+            p.base.clone(),
+            json!({"pin": pin, "from": from}),
+        );
+        async move {
+            let r = http
+                .post(format!("{base}/v1/relay/connect"))
+                .bearer_auth("relay-secret-123")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = connect(by_desk.pin.clone(), "+491705550000").await;
+    assert_eq!((status, body["to"].as_str()), (200, Some("+491707654321")));
+
+    // The technician on the job too; the number is in nothing they or the desk read.
+    tech.win(order.id).await;
+    let by_tech: ContactRelay = tech.post(&path, &json!({})).await.unwrap();
+    let (status, body) = connect(by_tech.pin.clone(), "+491709999999").await;
+    assert_eq!((status, body["to"].as_str()), (200, Some("+491707654321")));
+    let seen = serde_json::to_string(&tech.order(order.id).await).unwrap()
+        + &serde_json::to_string(&desk.order(order.id).await).unwrap()
+        + &serde_json::to_string(&by_tech).unwrap()
+        + &serde_json::to_string(&by_desk).unwrap();
+    assert!(!seen.contains("7654321"), "{seen}");
+    let (all, _) = tech.pull_all(0, 1000).await;
+    assert!(!serde_json::to_string(&all).unwrap().contains("7654321"));
+
+    // Once the order ends, neither PIN works.
+    assert!(
+        desk.step(order.id, OrderStatus::Cancelled)
+            .await
+            .status
+            .is_success()
+    );
+    assert_eq!(connect(by_desk.pin, "+491705550000").await.0, 410);
+    assert_eq!(connect(by_tech.pin, "+491709999999").await.0, 410);
+}

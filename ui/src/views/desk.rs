@@ -88,6 +88,8 @@ pub fn desk_view(p: &Props) -> Html {
             let make = input_value("walkin-make");
             let model = input_value("walkin-model");
             let notes = input_value("walkin-notes");
+            let customer = input_value("walkin-customer").trim().to_string();
+            let phone = input_value("walkin-phone").trim().to_string();
             // A second click while the first is on its way books nothing more; once booked
             // the form is emptied for the next customer.
             if *submitting {
@@ -109,6 +111,8 @@ pub fn desk_view(p: &Props) -> Html {
                         window_start: start,
                         window_end: start + 2 * 3_600_000,
                         notes,
+                        customer_name: Some(customer).filter(|c| !c.is_empty()),
+                        customer_phone: Some(phone).filter(|p| !p.is_empty()),
                     })
                     .await
                 }
@@ -120,6 +124,8 @@ pub fn desk_view(p: &Props) -> Html {
                         "walkin-make",
                         "walkin-model",
                         "walkin-notes",
+                        "walkin-customer",
+                        "walkin-phone",
                     ] {
                         clear_input(id);
                     }
@@ -233,6 +239,10 @@ pub fn desk_view(p: &Props) -> Html {
                   <option value="3">{ t("desk-when-3h") }</option>
                   <option value="24">{ t("desk-when-tomorrow") }</option>
                 </select>
+                <div class="row">
+                  <label>{ t("desk-customer-name") }<input id="walkin-customer" class="narrow" autocomplete="off" /></label>
+                  <label>{ t("desk-customer-phone") }<input id="walkin-phone" class="narrow" type="tel" inputmode="tel" autocomplete="off" placeholder={t("desk-customer-phone-example")} /></label>
+                </div>
                 <label for="walkin-notes">{ t("desk-customer-says") }</label>
                 <input id="walkin-notes" placeholder={t("desk-customer-says-example")} />
                 { error_near("walkin-error", &walkin_error) }
@@ -320,6 +330,20 @@ fn order_detail(p: &DetailProps) -> Html {
     });
     let open = !o.status.is_terminal() && !o.status.is_active_job();
     let cancelling = use_state(|| false);
+    // The customer's masked number: the desk dials the relay and keys in the PIN.
+    let contact = use_state(|| None::<pitstop_api::ContactRelay>);
+    let call = {
+        let (b, error, contact) = (p.backend.clone(), error.clone(), contact.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (b, error, contact) = (b.clone(), error.clone(), contact.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match b.contact(id).await {
+                    Ok(r) => contact.set(Some(r)),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
     let cancel = {
         let (b, error, done, cancelling) = (
             p.backend.clone(),
@@ -376,6 +400,16 @@ fn order_detail(p: &DetailProps) -> Html {
         <p id="detail-people" class="muted">{ t_args("desk-people", &[
             ("customer", o.customer_name.clone().unwrap_or_else(|| t("desk-walk-in-customer")).into()),
             ("technician", o.technician_name.clone().unwrap_or_else(|| t("desk-none-yet")).into())]) }</p>
+        if o.customer_contact && !o.status.is_terminal() {
+          <div class="inline">
+            <button id="desk-call-customer" type="button" onclick={call}>{ t("desk-call-customer") }</button>
+            if let Some(r) = &*contact {
+              <p id="desk-contact-relay" class="small">
+                <a href={r.call_uri.clone()}>{ t_args("desk-call-relay", &[("number", r.number.as_str().into()), ("pin", r.pin.as_str().into())]) }</a>
+              </p>
+            }
+          </div>
+        }
         if !o.notes.is_empty() { <p class="customer-notes">{ &o.notes }</p> }
         if let Some(r) = &o.unassigned_reason { <p class="muted">{ i18n::platform_text(r) }</p> }
         { error_line(&error) }

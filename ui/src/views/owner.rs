@@ -271,6 +271,8 @@ pub fn owner_view(p: &Props) -> Html {
                 window_start: start,
                 window_end: end,
                 notes: input_value("book-notes"),
+                customer_name: None,
+                customer_phone: None,
             };
             let b = b.clone();
             // The new booking is what the owner wants to see next.

@@ -402,7 +402,7 @@ fn getting_there(
         <Map markers={markers} route={Some(("marker-tech".to_string(), "marker-dest".to_string()))} tile_url={p.tile_url.clone()} />
         <div class="go">
           <a id="navigate" class="button primary" href={nav.clone()} onclick={open(nav.clone())}>{ t("tech-navigate") }</a>
-          if o.owner_id.is_some() {
+          if o.owner_id.is_some() || o.customer_contact {
             <button id="call-customer" type="button" onclick={reach(false)}>{ t("tech-call-customer") }</button>
             <button id="message-customer" type="button" onclick={reach(true)}>{ t("tech-message-customer") }</button>
           }
