@@ -564,7 +564,9 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     ui::type_into(c, "#walkin-plate", "B-WI 7").await.unwrap();
     ui::type_into(c, "#walkin-make", "Honda").await.unwrap();
     ui::type_into(c, "#walkin-model", "Accord").await.unwrap();
-    ui::type_into(c, "#walkin-customer", "Wei Zhang").await.unwrap();
+    ui::type_into(c, "#walkin-customer", "Wei Zhang")
+        .await
+        .unwrap();
     ui::type_into(c, "#walkin-phone", "+49 170 7654321")
         .await
         .unwrap();
@@ -655,7 +657,10 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     // The walk-in's phone is for the relay only: a Call button, never the number.
     find(c, "#desk-call-customer").await.unwrap();
     let page = c.source().await.unwrap();
-    assert!(!page.contains("7654321"), "the customer's number is not on the page");
+    assert!(
+        !page.contains("7654321"),
+        "the customer's number is not on the page"
+    );
     click(c, "#desk-cancel-start").await.unwrap();
     ui::select(c, "#desk-cancel-reason", "Booked twice by mistake")
         .await

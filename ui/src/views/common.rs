@@ -237,7 +237,7 @@ pub fn sync_badge(p: &SyncBadgeProps) -> Html {
         t_args("sync-last", &[("time", clock(at).into())])
     });
     html! {
-      <div id="sync" class={classes!("sync", state)} data-pending={s.pending.to_string()}>
+      <div id="sync" class={classes!("sync", state)} data-pending={s.pending.to_string()} role="status" aria-live="polite">
         <span class="dot"></span>
         <span id="sync-state" data-state={state}>{ t(if s.online { "sync-online" } else { "sync-offline" }) }</span>
         <span id="sync-pending">{ t_args("sync-pending", &[("n", s.pending.into())]) }</span>
