@@ -199,7 +199,18 @@ pub fn skill(code: &str) -> String {
 /// UI's language when it is one of the platform's own; anything else (a person's note) as
 /// it is. The platform's sentences are English: this keeps them readable in Chinese.
 pub fn platform_text(s: &str) -> String {
+    if lang() == Lang::En {
+        return s.to_string(); // they are English already, with every detail
+    }
     match s {
+        // The app's own sentences about the connection and the device (pitstop-core).
+        "cannot reach the platform; your changes are kept and will be sent when the connection is back" =>
+        {
+            return t("error-offline");
+        }
+        "the device storage is full, so this was not saved; free some space and try again" => {
+            return t("error-storage-full");
+        }
         "Booked" => return t("note-booked"),
         "Offer accepted" => return t("note-offer-accepted"),
         "Assigned by hand" => return t("note-assigned-by-hand"),
@@ -215,6 +226,13 @@ pub fn platform_text(s: &str) -> String {
             "reason-no-technician"
         };
         return t_args(id, &[("skill", skill(skill_code).into())]);
+    }
+    if let Some(status) = s
+        .strip_prefix("the platform is having trouble (HTTP ")
+        .and_then(|r| r.split_once(')'))
+        .and_then(|(n, _)| n.parse::<u16>().ok())
+    {
+        return t_args("error-server", &[("status", status.into())]);
     }
     if let Some(n) = s
         .strip_prefix("All ")
@@ -317,6 +335,14 @@ mod tests {
             "已推送给 3 位师傅，都拒绝了或没有及时接单。"
         );
         assert_eq!(platform_text("Blue car, gate 2"), "Blue car, gate 2");
+        assert_eq!(
+            platform_text("the platform is having trouble (HTTP 503); retrying in 5 s"),
+            "平台暂时出现问题（HTTP 503），稍后自动重试。"
+        );
+        assert!(platform_text(
+            "cannot reach the platform; your changes are kept and will be sent when the connection is back"
+        )
+        .starts_with("无法连接平台"));
         set_for_test(Lang::En);
         for s in [
             "Booked",

@@ -44,3 +44,6 @@ reason-no-technician = No technician with the '{ $skill }' skill is on shift and
 reason-no-technician-workshop = No technician with the '{ $skill }' skill is on shift and free in this workshop.
 reason-all-declined = All { $n } technician(s) offered this order declined or let the offer expire.
 platform-browser = browser
+error-offline = cannot reach the platform; your changes are kept and will be sent when the connection is back
+error-storage-full = the device storage is full, so this was not saved; free some space and try again
+error-server = the platform is having trouble (HTTP { $status }); retrying soon

@@ -44,3 +44,6 @@ reason-no-technician = 没有在岗且空闲、具备{ $skill }技能的师傅�
 reason-no-technician-workshop = 本门店没有在岗且空闲、具备{ $skill }技能的师傅。
 reason-all-declined = 已推送给 { $n } 位师傅，都拒绝了或没有及时接单。
 platform-browser = 浏览器
+error-offline = 无法连接平台；您的操作已保存，连接恢复后会自动发送
+error-storage-full = 设备存储空间已满，这次操作没有保存；请清理空间后重试
+error-server = 平台暂时出现问题（HTTP { $status }），稍后自动重试。

@@ -192,7 +192,9 @@ pub fn action<E: 'static>(
 /// An error line, when there is one.
 pub fn error_line(error: &Option<String>) -> Html {
     match error {
-        Some(e) => html! { <p class="error" id="error" role="alert">{ e }</p> },
+        Some(e) => {
+            html! { <p class="error" id="error" role="alert">{ i18n::platform_text(e) }</p> }
+        }
         None => html! {},
     }
 }
@@ -201,7 +203,9 @@ pub fn error_line(error: &Option<String>) -> Html {
 /// for `aria-describedby`).
 pub fn error_near(id: &str, error: &Option<String>) -> Html {
     match error {
-        Some(e) => html! { <p class="error" id={id.to_string()} role="alert">{ e }</p> },
+        Some(e) => {
+            html! { <p class="error" id={id.to_string()} role="alert">{ i18n::platform_text(e) }</p> }
+        }
         None => html! {},
     }
 }
@@ -246,7 +250,7 @@ pub fn sync_badge(p: &SyncBadgeProps) -> Html {
         }
         <span class="muted">{ last }</span>
         if let Some(e) = &s.last_error {
-          <span id="sync-error" class="muted">{ e }</span>
+          <span id="sync-error" class="muted">{ i18n::platform_text(e) }</span>
         }
         if s.unsent_fixes > 0 { <span class="muted">{ t_args("sync-fixes", &[("n", s.unsent_fixes.into())]) }</span> }
         if !s.online || s.pending > 0 {
