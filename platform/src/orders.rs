@@ -458,7 +458,6 @@ fn check_text(field: &str, s: &str) -> ApiResult<()> {
         .map_err(ApiError::invalid)
 }
 
-/// Books an order and starts dispatch. Owners book for their cars; desks for their
 /// A walk-in customer's name and phone from a desk's booking (an owner books as
 /// themselves, so theirs are ignored): the name one line of text, the phone E.164.
 fn walk_in_customer(
@@ -489,6 +488,7 @@ fn walk_in_customer(
     Ok((name, phone))
 }
 
+/// Books an order and starts dispatch. Owners book for their cars; desks for their
 /// workshop's walk-ins (the order then belongs to that workshop).
 pub fn create(tx: &mut Tx<'_>, cfg: &Config, caller: &Caller, req: &NewOrder) -> ApiResult<Order> {
     caller.require(&[Role::Owner, Role::Desk, Role::Admin], "book orders")?;
