@@ -81,6 +81,18 @@ async fn shown(c: &fantoccini::Client, css: &str) -> String {
     find(c, css).await.unwrap().text().await.unwrap()
 }
 
+/// Waits until nothing on the page matches `css` (a closed drawer or question).
+async fn gone(c: &fantoccini::Client, css: &str, what: &str) {
+    until(what, || async {
+        c.find(fantoccini::Locator::Css(css))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .unwrap();
+}
+
 /// Clicks the job's step button and waits until the button offers the step after it.
 async fn step_in_app(app: &App, expect_next: Option<OrderStatus>) -> anyhow::Result<()> {
     // The button stays disabled a moment after each step (no double steps): wait it out.
@@ -679,14 +691,7 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
     // and Close (or Escape) puts the drawer away.
     find(c, "#walk-in").await.unwrap();
     click(c, "#detail-close").await.unwrap();
-    until("the drawer to close", || async {
-        c.find(fantoccini::Locator::Css("#order-detail"))
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await
-    .unwrap();
+    gone(c, "#order-detail", "the drawer to close").await;
     click(c, &format!(".ticket[data-order='{}']", order.id))
         .await
         .unwrap();
@@ -697,14 +702,7 @@ async fn desk_creates_a_walk_in_and_assigns_it_by_hand() {
         .send_keys("\u{E00C}")
         .await
         .unwrap();
-    until("Escape to close the drawer", || async {
-        c.find(fantoccini::Locator::Css("#order-detail"))
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await
-    .unwrap();
+    gone(c, "#order-detail", "Escape to close the drawer").await;
 
     app.close().await;
     p.stop().await;
@@ -1027,14 +1025,7 @@ async fn technician_sees_where_the_car_is_navigates_and_calls_through_a_masked_n
         .await
         .unwrap();
     click(c, "#off-shift-stay").await.unwrap();
-    until("the question to go away", || async {
-        c.find(fantoccini::Locator::Css("#off-shift-confirm"))
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await
-    .unwrap();
+    gone(c, "#off-shift-confirm", "the question to go away").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let me: Vec<Technician> = admin.get("/v1/technicians").await.unwrap();
     assert!(

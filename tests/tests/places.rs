@@ -204,6 +204,28 @@ async fn saved_places_belong_to_their_owner() {
     assert_eq!(r.status.as_u16(), 204);
 }
 
+/// What the relay's `POST /v1/relay/connect` answers: status and body.
+async fn relay_connect(
+    p: &TestPlatform,
+    token: &str,
+    pin: &str,
+    from: &str,
+) -> (u16, serde_json::Value) {
+    let r = p
+        .anonymous()
+        .http
+        .post(format!("{}/v1/relay/connect", p.base))
+        .bearer_auth(token)
+        .json(&json!({"pin": pin, "from": from}))
+        .send()
+        .await
+        .unwrap();
+    (
+        r.status().as_u16(),
+        r.json::<serde_json::Value>().await.unwrap(),
+    )
+}
+
 /// A platform with a masked-contact relay.
 async fn with_relay(secret: &str) -> TestPlatform {
     let secret = secret.to_string();
@@ -260,40 +282,24 @@ async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_j
 
     // The relay puts the call through, only when it is the relay asking, from the
     // technician's phone, with the job's PIN.
-    let connect = |token: &str, pin: &str, from: &str| {
-        let (http, base, token, body) = (
-            p.anonymous().http,
-            p.base.clone(),
-            token.to_string(),
-            json!({"pin": pin, "from": from}),
-        );
-        async move {
-            let r = http
-                .post(format!("{base}/v1/relay/connect"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (
-                r.status().as_u16(),
-                r.json::<serde_json::Value>().await.unwrap(),
-            )
-        }
-    };
-    let (status, body) = connect("relay-secret-123", &relay.pin, "+491709999999").await;
+    let (status, body) = relay_connect(&p, "relay-secret-123", &relay.pin, "+491709999999").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["to"], "+491701234567");
-    assert_eq!(connect("wrong", &relay.pin, "+491709999999").await.0, 401);
+    assert_eq!(
+        relay_connect(&p, "wrong", &relay.pin, "+491709999999")
+            .await
+            .0,
+        401
+    );
     // Another phone with the right PIN, or the right phone with a wrong PIN: the same 404.
     assert_eq!(
-        connect("relay-secret-123", &relay.pin, "+491700000000")
+        relay_connect(&p, "relay-secret-123", &relay.pin, "+491700000000")
             .await
             .0,
         404
     );
     assert_eq!(
-        connect("relay-secret-123", "000000", "+491709999999")
+        relay_connect(&p, "relay-secret-123", "000000", "+491709999999")
             .await
             .0
             / 100,
@@ -309,7 +315,7 @@ async fn the_technician_reaches_the_customer_through_a_masked_number_while_the_j
     ] {
         assert!(tech.step(order.id, s).await.status.is_success());
     }
-    let (status, body) = connect("relay-secret-123", &relay.pin, "+491709999999").await;
+    let (status, body) = relay_connect(&p, "relay-secret-123", &relay.pin, "+491709999999").await;
     assert_eq!(status, 410, "{body}");
     assert!(
         tech.send(Method::POST, &path, Some(json!({})))
@@ -422,33 +428,13 @@ async fn a_walk_in_customer_is_reached_through_the_relay_by_the_desk_and_the_tec
         .send(Method::POST, &path, Some(json!({})))
         .await
         .problem(404);
-    let connect = |pin: String, from: &str| {
-        let (http, base, body) = (
-            p.anonymous().http,
-            p.base.clone(),
-            json!({"pin": pin, "from": from}),
-        );
-        async move {
-            let r = http
-                .post(format!("{base}/v1/relay/connect"))
-                .bearer_auth("relay-secret-123")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (
-                r.status().as_u16(),
-                r.json::<serde_json::Value>().await.unwrap(),
-            )
-        }
-    };
-    let (status, body) = connect(by_desk.pin.clone(), "+491705550000").await;
+    let (status, body) = relay_connect(&p, "relay-secret-123", &by_desk.pin, "+491705550000").await;
     assert_eq!((status, body["to"].as_str()), (200, Some("+491707654321")));
 
     // The technician on the job too; the number is in nothing they or the desk read.
     tech.win(order.id).await;
     let by_tech: ContactRelay = tech.post(&path, &json!({})).await.unwrap();
-    let (status, body) = connect(by_tech.pin.clone(), "+491709999999").await;
+    let (status, body) = relay_connect(&p, "relay-secret-123", &by_tech.pin, "+491709999999").await;
     assert_eq!((status, body["to"].as_str()), (200, Some("+491707654321")));
     let seen = serde_json::to_string(&tech.order(order.id).await).unwrap()
         + &serde_json::to_string(&desk.order(order.id).await).unwrap()
@@ -465,6 +451,16 @@ async fn a_walk_in_customer_is_reached_through_the_relay_by_the_desk_and_the_tec
             .status
             .is_success()
     );
-    assert_eq!(connect(by_desk.pin, "+491705550000").await.0, 410);
-    assert_eq!(connect(by_tech.pin, "+491709999999").await.0, 410);
+    assert_eq!(
+        relay_connect(&p, "relay-secret-123", &by_desk.pin, "+491705550000")
+            .await
+            .0,
+        410
+    );
+    assert_eq!(
+        relay_connect(&p, "relay-secret-123", &by_tech.pin, "+491709999999")
+            .await
+            .0,
+        410
+    );
 }
