@@ -83,6 +83,7 @@ pub fn provisional_job(offer: &pitstop_api::Offer, me: Id, at: Millis) -> Order 
     let mut o = provisional_order(offer.order_id, &req, me, at);
     o.owner_id = None;
     o.price_cents = offer.price_cents;
+    o.currency = offer.currency.clone();
     o.status = OrderStatus::Assigned;
     o.technician_id = Some(me);
     o.timeline = vec![TimelineEntry {

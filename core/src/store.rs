@@ -151,6 +151,34 @@ fn order_columns(o: &Order) -> (String, String, String, String) {
     )
 }
 
+/// Builds the indexes and triggers a bulk landing dropped (see
+/// [`Store::begin_bulk_landing`]), if one is under way.
+fn restore_bulk_indexes(conn: &mut Connection) -> Result<()> {
+    let saved: Option<String> = conn
+        .row(
+            "SELECT value FROM sync_state WHERE key = 'bulk_indexes'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(saved) = saved else {
+        return Ok(());
+    };
+    let statements: Vec<String> = serde_json::from_str(&saved).unwrap_or_default();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+
+    for sql in statements {
+        // `IF NOT EXISTS`: one built before a kill is not built twice.
+        let sql = sql
+            .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+            .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
+        tx.execute_batch(&sql)?;
+    }
+    tx.exec("DELETE FROM sync_state WHERE key = 'bulk_indexes'", [])?;
+    tx.commit()?;
+    Ok(())
+}
+
 impl Store {
     /// Opens or creates the cache at `path` for account `me` and brings its schema up to date.
     pub fn open(path: &Path, me: Id) -> Result<Self> {
@@ -171,10 +199,16 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
+        if found >= 1 {
+            // A first sync the app was killed in: its indexes come back before anything
+            // reads, and before migrations that expect them. Should that fail (a full
+            // disk), the cache still opens; the next open tries again.
+            if let Err(e) = restore_bulk_indexes(&mut conn) {
+                tracing::warn!(error = %e, "rebuilding the indexes of an unfinished first sync");
+            }
+        }
         migrations().to_latest(&mut conn)?;
         let mut store = Self { conn, me };
-        // A first sync the app was killed in: its indexes come back before anything reads.
-        store.end_bulk_landing()?;
         if (1..2).contains(&found) {
             // Views written by version 1 embedded pending actions' lines; the upgrade took
             // them out, so put them back from the outbox.
@@ -278,6 +312,12 @@ impl Store {
             return Ok(false);
         }
         let tx = self.begin()?;
+        // A cache emptied for a resync may still say its search index is built: it is
+        // not, for what lands now, so it is built again after this sync.
+        tx.execute_batch(
+            "DELETE FROM sync_state WHERE key IN ('search_ready', 'search_built_to'); \
+             DELETE FROM order_search;",
+        )?;
         let indexes: Vec<(String, String)> = tx
             .prepare(
                 "SELECT type || ' \"' || replace(name, '\"', '') || '\"', sql FROM sqlite_master \
@@ -301,21 +341,7 @@ impl Store {
     /// Ends a bulk landing (also one a killed app left behind, on the next open): builds
     /// the indexes it dropped. Nothing to do when none is under way.
     pub fn end_bulk_landing(&mut self) -> Result<()> {
-        let Some(saved) = self.state("bulk_indexes")? else {
-            return Ok(());
-        };
-        let statements: Vec<String> = serde_json::from_str(&saved).unwrap_or_default();
-        let tx = self.begin()?;
-        for sql in statements {
-            // `IF NOT EXISTS`: one built before a kill is not built twice.
-            let sql = sql
-                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-                .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
-            tx.execute_batch(&sql)?;
-        }
-        tx.exec("DELETE FROM sync_state WHERE key = 'bulk_indexes'", [])?;
-        tx.commit()?;
-        Ok(())
+        restore_bulk_indexes(&mut self.conn)
     }
 
     /// The highest change-log cursor applied.
@@ -714,7 +740,7 @@ impl Store {
         // Priced like this owner's last booking from the platform (its workshop's currency).
         let currency: Option<String> = tx
             .row(
-                "SELECT json_extract(local, '$.currency') FROM orders WHERE id > 0 \
+                "SELECT json_extract(COALESCE(local, server), '$.currency') FROM orders WHERE id > 0 \
                  ORDER BY updated_at DESC LIMIT 1",
                 [],
                 |r| r.get(0),
@@ -1569,8 +1595,11 @@ mod tests {
             !all.contains(&"orders_plate".to_string()),
             "gone since version 4"
         );
+        // Emptied for a resync after a search index was built: it is built again later.
+        store.put_state("search_ready", "1").unwrap();
         assert!(store.begin_bulk_landing().unwrap());
         assert!(schema_objects(&store).is_empty());
+        assert_eq!(store.state("search_ready").unwrap(), None);
         // The raw JSON a page carried is what is stored and read back.
         let o = order(1, 1, "B-PS 1234", "Anna Schmidt");
         let mut c = change(1, o.clone());

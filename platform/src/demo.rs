@@ -196,11 +196,12 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
     for (i, ws) in ws_ids.iter().enumerate() {
         let s = login(format!("desk-{}", i + 1), Role::Desk, Some(*ws))?;
         let c = caller(&s);
-        // A made-up number: the relay recognises the desk's calls to walk-in customers by it.
+        // A made-up number (all demo numbers are in Ofcom's range for drama, +44 7700
+        // 900xxx, which no phone has): the relay recognises the desk's calls by it.
         platform.write(|tx| {
             tx.exec(
                 "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
-                (c.id, format!("+4915570000{:03}", i + 1)),
+                (c.id, format!("+447700900{:03}", 300 + i % 100)),
             )?;
             Ok(())
         })?;
@@ -218,14 +219,17 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
         };
         let s = login(format!("tech-{:02}", i + 1), Role::Technician, ws)?;
         let c = caller(&s);
-        // A made-up mobile number: the relay recognises a technician's calls by it.
-        platform.write(|tx| {
-            tx.exec(
-                "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
-                (c.id, format!("+4915560000{:03}", i + 1)),
-            )?;
-            Ok(())
-        })?;
+        // A made-up mobile number: the relay recognises a technician's calls by it (the
+        // first hundred; the range has room for no more).
+        if i < 100 {
+            platform.write(|tx| {
+                tx.exec(
+                    "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
+                    (c.id, format!("+447700900{:03}", 100 + i)),
+                )?;
+                Ok(())
+            })?;
+        }
         let n = rng.random_range(2..=4);
         let mine: Vec<String> = skills
             .choose_multiple(&mut rng, n)
@@ -255,13 +259,15 @@ pub fn seed(platform: &Platform, cfg: &DemoConfig) -> ApiResult<Seeded> {
         let s = login(format!("owner-{:02}", i + 1), Role::Owner, None)?;
         let c = caller(&s);
         // A made-up mobile number, so a technician can "call" them through the relay.
-        platform.write(|tx| {
-            tx.exec(
-                "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
-                (c.id, format!("+4915550000{:03}", i + 1)),
-            )?;
-            Ok(())
-        })?;
+        if i < 100 {
+            platform.write(|tx| {
+                tx.exec(
+                    "UPDATE accounts SET phone = ?2 WHERE id = ?1 AND phone IS NULL",
+                    (c.id, format!("+447700900{:03}", 200 + i)),
+                )?;
+                Ok(())
+            })?;
+        }
         let veh = ensure_vehicle(platform, &c, &mut rng)?;
         seeded.owner_tokens.push((s.account.name.clone(), s.token));
         seeded.owners.push((c, veh));
@@ -414,7 +420,7 @@ fn book(platform: &Platform, seeded: &Seeded, rng: &mut StdRng) -> ApiResult<()>
                 .to_string()
         }),
         customer_phone: (who.role == Role::Desk)
-            .then(|| format!("+4915580{:06}", rng.random_range(0..1_000_000))),
+            .then(|| format!("+447700900{:03}", rng.random_range(400..1000))),
     };
     let order = platform.write(|tx| orders::create(tx, platform.config(), &who, &req))?;
     tracing::info!(order = order.id, service, by = %who.name, status = ?order.status, "demo: booked");

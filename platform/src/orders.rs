@@ -38,8 +38,8 @@ const HEAD_SELECT: &str = "SELECT o.id, o.owner_id, o.workshop_id, o.vehicle_id,
      o.address, o.place_note, (SELECT a.name FROM accounts a WHERE a.id = o.technician_id), \
      (SELECT nullif(t.vehicle, '') FROM technicians t WHERE t.account_id = o.technician_id), \
      o.currency, \
-     (o.customer_phone IS NOT NULL OR \
-      (SELECT a.phone FROM accounts a WHERE a.id = o.owner_id) IS NOT NULL) \
+     CASE WHEN o.owner_id IS NULL THEN o.customer_phone IS NOT NULL \
+          ELSE (SELECT a.phone FROM accounts a WHERE a.id = o.owner_id) IS NOT NULL END \
      FROM orders o JOIN vehicles v ON v.id = o.vehicle_id";
 
 fn head_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Order> {
@@ -370,6 +370,13 @@ pub fn set_status(
         "UPDATE orders SET status = ?2, step_count = step_count + 1 WHERE id = ?1",
         (id, status.as_str()),
     )?;
+    if status.is_terminal() {
+        // A walk-in's phone was kept for calls about this order only.
+        tx.exec(
+            "UPDATE orders SET customer_phone = NULL WHERE id = ?1",
+            [id],
+        )?;
+    }
     // Not before the step it follows: a late-sent step keeps the timeline in order.
     let previous: pitstop_api::Millis = tx.row(
         "SELECT COALESCE(MAX(at), 0) FROM order_timeline WHERE order_id = ?1",

@@ -258,6 +258,10 @@ impl App {
         // Software rendering: Xvfb has no GPU.
         .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        // The window tests read English; a machine set to another language would change
+        // the app's (it follows the system's).
+        .env("LANGUAGE", "en")
+        .env("LC_ALL", "C.UTF-8")
         .stdout(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);

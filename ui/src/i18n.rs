@@ -125,6 +125,37 @@ pub fn t_args(id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     })
 }
 
+/// Messages whose English text is what gets sent to the platform (cancel reasons, the
+/// walk-in's place note): stored and shared in one language, shown in the reader's.
+const SENT_IN_ENGLISH: &[&str] = &[
+    "desk-at-workshop",
+    "desk-reason-phone",
+    "desk-reason-no-technician",
+    "desk-reason-twice",
+    "desk-reason-other",
+    "owner-cancel-plans-changed",
+    "owner-cancel-mistake",
+    "owner-cancel-wait-too-long",
+    "owner-cancel-already-fixed",
+    "owner-cancel-other",
+];
+
+thread_local! {
+    static ENGLISH: FluentBundle<FluentResource> = bundle(Lang::En);
+}
+
+/// Message `id` in English, whatever the UI's language: what is sent to the platform for
+/// fixed choices, so everyone reads the same words (each in their own language).
+pub fn english(id: &str) -> String {
+    ENGLISH.with(|b| {
+        let Some(pattern) = b.get_message(id).and_then(|m| m.value()) else {
+            return missing(id);
+        };
+        let mut errors = vec![];
+        b.format_pattern(pattern, None, &mut errors).into_owned()
+    })
+}
+
 /// What a message without text shows: loud enough for a test (and a person) to notice.
 fn missing(id: &str) -> String {
     format!("⟦{id}⟧")
@@ -227,6 +258,9 @@ pub fn platform_text(s: &str) -> String {
         };
         return t_args(id, &[("skill", skill(skill_code).into())]);
     }
+    if let Some(id) = SENT_IN_ENGLISH.iter().find(|id| english(id) == s) {
+        return t(id);
+    }
     if let Some(status) = s
         .strip_prefix("the platform is having trouble (HTTP ")
         .and_then(|r| r.split_once(')'))
@@ -326,7 +360,7 @@ mod tests {
             platform_text(
                 "No technician with the 'oil' skill is on shift and free in this workshop."
             ),
-            "本门店没有在岗且空闲、具备保养技能的师傅。"
+            "本门店没有在岗且空闲、具备机油保养技能的师傅。"
         );
         assert_eq!(
             platform_text(
@@ -335,6 +369,12 @@ mod tests {
             "已推送给 3 位师傅，都拒绝了或没有及时接单。"
         );
         assert_eq!(platform_text("Blue car, gate 2"), "Blue car, gate 2");
+        assert_eq!(english("owner-cancel-mistake"), "I booked by mistake");
+        assert_eq!(
+            platform_text("I booked by mistake"),
+            t("owner-cancel-mistake")
+        );
+        assert_eq!(platform_text("At the workshop"), "在门店");
         assert_eq!(
             platform_text("the platform is having trouble (HTTP 503); retrying in 5 s"),
             "平台暂时出现问题（HTTP 503），稍后自动重试。"

@@ -107,7 +107,7 @@ pub fn desk_view(p: &Props) -> Html {
                         lat: at.0,
                         lon: at.1,
                         address,
-                        place_note: t("desk-at-workshop"),
+                        place_note: i18n::english("desk-at-workshop"),
                         window_start: start,
                         window_end: start + 2 * 3_600_000,
                         notes,
@@ -182,6 +182,8 @@ pub fn desk_view(p: &Props) -> Html {
     let current = (*selected)
         .and_then(|id| data.orders.iter().find(|o| o.id == id))
         .cloned();
+    // One drawer per order: a PIN or a half-made cancel of one order never shows on another.
+    let detail_key = current.as_ref().map_or(0, |o| o.id);
 
     html! {
       <main class="desk">
@@ -253,7 +255,7 @@ pub fn desk_view(p: &Props) -> Html {
         </div>
         // The open order slides in as a drawer over the board; the walk-in form stays put.
         if let Some(o) = current {
-          <OrderDetail backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} busy={busy.clone()} on_done={bump.clone()}
+          <OrderDetail key={detail_key} backend={p.backend.clone()} order={o} technicians={data.technicians.clone()} busy={busy.clone()} on_done={bump.clone()}
             on_close={{ let s = selected.clone(); move |_| s.set(None) }} />
         }
       </main>
@@ -282,12 +284,12 @@ async fn find_or_add_vehicle(
         vin,
         plate,
         make: if make.is_empty() {
-            t("desk-unknown")
+            i18n::english("desk-unknown")
         } else {
             make
         },
         model: if model.is_empty() {
-            t("desk-unknown")
+            i18n::english("desk-unknown")
         } else {
             model
         },
@@ -395,7 +397,7 @@ fn order_detail(p: &DetailProps) -> Html {
         <p class="muted">{ format!("{} {} · {} {} · {} · {}", o.vehicle.make, o.vehicle.model, t("desk-vin"), o.vehicle.vin,
             i18n::status(o.status), price(o.price_cents, &o.currency)) }</p>
         <p id="detail-place">{ if o.address.is_empty() { t_args("desk-pin-at", &[("lat", format!("{:.5}", o.lat).into()), ("lon", format!("{:.5}", o.lon).into())]) } else { o.address.clone() } }
-          if !o.place_note.is_empty() { <span class="muted">{ format!(" · {}", o.place_note) }</span> }
+          if !o.place_note.is_empty() { <span class="muted">{ format!(" · {}", i18n::platform_text(&o.place_note)) }</span> }
         </p>
         <p id="detail-people" class="muted">{ t_args("desk-people", &[
             ("customer", o.customer_name.clone().unwrap_or_else(|| t("desk-walk-in-customer")).into()),
@@ -420,7 +422,7 @@ fn order_detail(p: &DetailProps) -> Html {
               <label for="desk-cancel-reason">{ t("desk-cancel-why") }</label>
               <select id="desk-cancel-reason">
                 { for DESK_CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
-                    <option value={t(r)} selected={i == 0}>{ t(r) }</option>
+                    <option value={i18n::english(r)} selected={i == 0}>{ t(r) }</option>
                 }) }
               </select>
               <div class="actions">

@@ -30,8 +30,8 @@ fn load_orders(b: Shared) -> Fut<'static, Vec<Order>> {
 /// A confirm click counts only this long after the button asked for it.
 const CONFIRM_AFTER_MS: i64 = 800;
 
-/// Reasons an owner gives when cancelling, as message ids (sent as the step's note, in the
-/// owner's words).
+/// Reasons an owner gives when cancelling, as message ids (sent as the step's note in
+/// English, shown to each reader in their language).
 const CANCEL_REASONS: &[&str] = &[
     "owner-cancel-plans-changed",
     "owner-cancel-mistake",
@@ -511,7 +511,7 @@ pub fn owner_view(p: &Props) -> Html {
                     <label for="cancel-reason">{ t("owner-cancel-why") }</label>
                     <select id="cancel-reason">
                       { for CANCEL_REASONS.iter().enumerate().map(|(i, r)| html! {
-                          <option value={t(r)} selected={i == 0}>{ t(r) }</option>
+                          <option value={crate::i18n::english(r)} selected={i == 0}>{ t(r) }</option>
                       }) }
                     </select>
                     <div class="actions">

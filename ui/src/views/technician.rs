@@ -397,7 +397,7 @@ fn getting_there(
     html! {
       <section class="where" aria-label={t("tech-where-label")}>
         <p id="job-address"><strong>{ if o.address.is_empty() { t("tech-pin-only") } else { o.address.clone() } }</strong></p>
-        if !o.place_note.is_empty() { <p id="job-place-note" class="customer-notes">{ &o.place_note }</p> }
+        if !o.place_note.is_empty() { <p id="job-place-note" class="customer-notes">{ crate::i18n::platform_text(&o.place_note) }</p> }
         <p id="job-distance" class="muted">{ distance }</p>
         <Map markers={markers} route={Some(("marker-tech".to_string(), "marker-dest".to_string()))} tile_url={p.tile_url.clone()} />
         <div class="go">
@@ -620,8 +620,8 @@ fn job_card(p: &JobProps) -> Html {
           <input id="part-name" placeholder={t("tech-part")} />
           <label for="part-qty" class="sr-only">{ t("tech-quantity") }</label>
           <input id="part-qty" type="number" min="1" value="1" class="narrow" />
-          <label for="part-price" class="sr-only">{ t("tech-unit-price") }</label>
-          <input id="part-price" placeholder={t("tech-unit-price-placeholder")} class="narrow" inputmode="decimal" />
+          <label for="part-price" class="sr-only">{ t_args("tech-unit-price", &[("currency", o.currency.as_str().into())]) }</label>
+          <input id="part-price" placeholder={t_args("tech-unit-price-placeholder", &[("currency", o.currency.as_str().into())])} class="narrow" inputmode="decimal" />
           <button id="add-part" type="submit">{ t("tech-add-part") }</button>
         </form>
         <p class="muted">{ t_args("tech-price-parts", &[("price", price(o.price_cents, &o.currency).into()), ("parts", price(parts_total, &o.currency).into())]) }</p>
