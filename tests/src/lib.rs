@@ -514,6 +514,19 @@ impl Client {
         assert!(r.status.is_success(), "en route: {}", r.body);
     }
 
+    /// Takes an assigned job through every step to completed, checking each is accepted.
+    pub async fn finish_job(&self, order: Id) {
+        for s in [
+            OrderStatus::EnRoute,
+            OrderStatus::Arrived,
+            OrderStatus::InProgress,
+            OrderStatus::Completed,
+        ] {
+            let r = self.step(order, s).await;
+            assert!(r.status.is_success(), "{s:?}: {}", r.body);
+        }
+    }
+
     /// A browser tracking link for `order`.
     pub async fn share(&self, order: Id) -> ShareLink {
         self.post(&format!("/v1/orders/{order}/share"), &())

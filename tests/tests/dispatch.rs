@@ -200,11 +200,7 @@ async fn pending_offers_expire_after_a_restart() {
 async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
     let p = TestPlatform::start().await;
     let tech = p.technician_at("tara", &["oil"], 52.50, 13.40).await;
-    let (owner, car) = p.owner_with_car("olga").await;
-    let order: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
+    let (owner, order) = p.book("olga").await;
     let offer = tech.wait_offer(order.id).await;
     assert_eq!(
         offer.payout_cents,
@@ -245,14 +241,7 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
         "all of it once the job is theirs"
     );
     assert_eq!(mine.place_note, "Courtyard, second gate");
-    for s in [
-        OrderStatus::EnRoute,
-        OrderStatus::Arrived,
-        OrderStatus::InProgress,
-        OrderStatus::Completed,
-    ] {
-        assert!(tech.step(order.id, s).await.status.is_success());
-    }
+    tech.finish_job(order.id).await;
     let e: Earnings = tech
         .get("/v1/technicians/me/earnings?utc_offset_min=60")
         .await
@@ -345,11 +334,7 @@ async fn prices_carry_their_workshops_currency() {
     assert_eq!(walk_in.currency, "EUR");
     assert_eq!(tech.wait_offer(walk_in.id).await.currency, "EUR");
     // An owner's booking with no workshop: the platform's currency.
-    let (owner, car) = p.owner_with_car("olga").await;
-    let own: Order = owner
-        .post("/v1/orders", &new_order(car, "oil_change", 52.5, 13.4))
-        .await
-        .unwrap();
+    let (_owner, own) = p.book("olga").await;
     assert_eq!(own.currency, "CNY");
     let e: Earnings = tech
         .get("/v1/technicians/me/earnings?utc_offset_min=0")
