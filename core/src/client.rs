@@ -456,7 +456,7 @@ impl Client {
         self.shared.remote.get("/v1/technicians").await
     }
 
-    /// Address search through the platform's geocoder (`lang`: an `Accept-Language`).
+    /// Address search through the platform's geocoder.
     pub async fn geocode(&self, query: &str) -> Result<Vec<GeoPlace>> {
         let q = pitstop_api::geo::percent(query);
         self.shared.remote.get(&format!("/v1/geocode?q={q}")).await

@@ -151,27 +151,26 @@ fn order_columns(o: &Order) -> (String, String, String, String) {
     )
 }
 
+/// A value from `sync_state` (also inside a transaction, which derefs to a connection).
+fn state_in(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 /// Builds the indexes and triggers a bulk landing dropped (see
 /// [`Store::begin_bulk_landing`]), if one is under way.
 fn restore_bulk_indexes(conn: &mut Connection) -> Result<()> {
-    let saved: Option<String> = conn
-        .row(
-            "SELECT value FROM sync_state WHERE key = 'bulk_indexes'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(saved) = saved else {
+    let Some(saved) = state_in(conn, "bulk_indexes")? else {
         return Ok(());
     };
-    let statements: Vec<String> = serde_json::from_str(&saved).unwrap_or_default();
+    // Unreadable, the key stays: better an error each open than indexes lost for good.
+    let statements: Vec<String> = serde_json::from_str(&saved)?;
+    // Dropped in one transaction and built in one: all of them are missing, or none.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-
     for sql in statements {
-        // `IF NOT EXISTS`: one built before a kill is not built twice.
-        let sql = sql
-            .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-            .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
         tx.execute_batch(&sql)?;
     }
     tx.exec("DELETE FROM sync_state WHERE key = 'bulk_indexes'", [])?;
@@ -247,12 +246,7 @@ impl Store {
 
     /// A value from `sync_state`.
     pub fn state(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        state_in(&self.conn, key)
     }
 
     fn set_state(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
@@ -701,7 +695,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Recomputes an order's visible state from its server snapshot and pending actions.
     /// Keeps the account's vehicle list (read online) so that booking works offline and an
     /// offline booking shows its car.
     pub fn put_vehicles(&mut self, vehicles: &[pitstop_api::Vehicle]) -> Result<()> {
@@ -718,17 +711,10 @@ impl Store {
 
     /// A booking made on this device shows its car from the kept vehicle list.
     fn with_known_vehicle(tx: &Transaction<'_>, mut o: Order) -> Result<Order> {
-        let list: Option<String> = tx
-            .row(
-                "SELECT value FROM sync_state WHERE key = 'vehicles'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let list: Vec<pitstop_api::Vehicle> = match list {
-            Some(j) => serde_json::from_str(&j).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        // Only for show: an unreadable list leaves the car blank rather than refuse the booking.
+        let list: Vec<pitstop_api::Vehicle> = state_in(tx, "vehicles")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
         if let Some(v) = list.into_iter().find(|v| v.id == o.vehicle_id) {
             o.vehicle = pitstop_api::VehicleSummary {
                 vin: v.vin,
@@ -753,6 +739,7 @@ impl Store {
         Ok(o)
     }
 
+    /// Recomputes an order's visible state from its server snapshot and pending actions.
     fn refresh_order(tx: &Transaction<'_>, me: Id, id: Id) -> Result<()> {
         let server: Option<Option<String>> = tx
             .row("SELECT server FROM orders WHERE id = ?1", [id], |r| {

@@ -178,10 +178,12 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         tokio::spawn(async move { (cursor, remote.pull(cursor, PULL_PAGE).await) })
     };
     // A first sync into an empty cache lands into bare tables; the indexes are built at
-    // the end, whether the pull finished or failed.
-    shared.store()?.begin_bulk_landing()?;
-    let pulled = pull_pages(shared, &mut r, fetch).await;
-    shared.store()?.end_bulk_landing()?;
+    // the end, whether the pull finished or failed. Only asked when there is no cursor.
+    let mut bulk = shared.store()?.cursor()? == 0 && shared.store()?.begin_bulk_landing()?;
+    let pulled = pull_pages(shared, &mut r, &mut bulk, fetch).await;
+    if bulk {
+        shared.store()?.end_bulk_landing()?;
+    }
     pulled?;
     if let Some(offset) = shared.remote.clock_offset() {
         shared.store()?.set_clock_offset(offset)?;
@@ -203,10 +205,12 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
 }
 
 /// Pulls every page from the store's cursor, fetching the next while one lands; restarts
-/// once from 0 when the platform refuses the cursor.
+/// once from 0 when the platform refuses the cursor (landing in bulk, `bulk`, when that
+/// left the cache empty).
 async fn pull_pages(
     shared: &Arc<Shared>,
     r: &mut Round,
+    bulk: &mut bool,
     fetch: impl Fn(i64) -> tokio::task::JoinHandle<(i64, Result<pitstop_api::SyncPage>)>,
 ) -> Result<()> {
     let mut resynced = false;
@@ -224,6 +228,7 @@ async fn pull_pages(
                 // the platform that issued it): start again from 0, keeping the outbox.
                 tracing::warn!(cursor, %detail, "cursor refused; resyncing from 0");
                 shared.store()?.reset_for_resync()?;
+                *bulk |= shared.store()?.begin_bulk_landing()?;
                 resynced = true;
                 next = Some(fetch(0));
                 continue;

@@ -44,15 +44,22 @@ fn phone_of(conn: &Connection, account: Id) -> ApiResult<Option<String>> {
         .flatten())
 }
 
-/// Whether `account` may still reach the customer of `order`: its technician while the job
-/// runs, a desk of its workshop until it ends.
-fn may_reach(order: &pitstop_api::Order, role: Role, account: Id, workshop: Option<Id>) -> bool {
+/// Whether `order` is one `account` (as `role`, of `workshop`) reaches customers for: its
+/// technician's job, or its workshop's order for that workshop's desk.
+fn is_theirs(order: &pitstop_api::Order, role: Role, account: Id, workshop: Option<Id>) -> bool {
     match role {
-        Role::Technician => order.technician_id == Some(account) && order.status.is_active_job(),
-        Role::Desk => {
-            workshop.is_some() && order.workshop_id == workshop && !order.status.is_terminal()
-        }
+        Role::Technician => order.technician_id == Some(account),
+        Role::Desk => workshop.is_some() && order.workshop_id == workshop,
         _ => false,
+    }
+}
+
+/// Whether the order is still open to calls from `role`: the technician while the job runs,
+/// the desk until it ends.
+fn still_open(order: &pitstop_api::Order, role: Role) -> bool {
+    match role {
+        Role::Technician => order.status.is_active_job(),
+        _ => !order.status.is_terminal(),
     }
 }
 
@@ -86,19 +93,15 @@ pub fn open(
         )
     })?;
     let order = orders::get_head(tx, caller, id)?;
-    let own_job = caller.role == Role::Technician && order.technician_id == Some(caller.id);
-    let own_desk = caller.role == Role::Desk
-        && caller.workshop_id.is_some()
-        && order.workshop_id == caller.workshop_id;
-    if !own_job && !own_desk {
+    if !is_theirs(&order, caller.role, caller.id, caller.workshop_id) {
         return Err(ApiError::forbidden(
             "Only the technician on this job or its workshop's desk can reach its customer.",
         ));
     }
-    if !may_reach(&order, caller.role, caller.id, caller.workshop_id) {
+    if !still_open(&order, caller.role) {
         return Err(ended());
     }
-    if customer_phone(tx, &order)?.is_none() {
+    if !order.customer_contact {
         return Err(ApiError::conflict(
             "This customer has no phone number with Pitstop; ask the workshop to reach them.",
         ));
@@ -187,7 +190,7 @@ pub fn connect(conn: &Connection, req: &RelayConnect) -> ApiResult<RelayTarget> 
         .ok_or_else(unknown)?;
     let order = orders::load_head(conn, order_id)?.ok_or_else(unknown)?;
     let role = Role::parse(&role).ok_or_else(unknown)?;
-    if !may_reach(&order, role, account, workshop) {
+    if !is_theirs(&order, role, account, workshop) || !still_open(&order, role) {
         return Err(ended());
     }
     let to = customer_phone(conn, &order)?.ok_or_else(ended)?;

@@ -24,6 +24,11 @@ const OFFER_SELECT: &str = "SELECT f.id, f.order_id, f.technician_id, f.status, 
      (SELECT w.payout_percent FROM workshops w WHERE w.id = o.workshop_id), o.currency \
      FROM offers f JOIN orders o ON o.id = f.order_id JOIN vehicles v ON v.id = o.vehicle_id";
 
+/// Gives order ?1 to technician ?2 and fixes what they earn by its workshop's payout rule
+/// (?3, the default percent, without one); the caller adds the `WHERE`.
+const ASSIGN: &str = "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL, payout_cents = \
+     price_cents * coalesce((SELECT payout_percent FROM workshops w WHERE w.id = orders.workshop_id), ?3) / 100";
+
 /// The area of an address: its postcode and city ("10999 Berlin" of "Oranienstraße 25,
 /// 10999 Berlin", or of Nominatim's "25, Oranienstraße, Kreuzberg, Berlin, 10999,
 /// Deutschland"), never the street: what a technician sees before the job is theirs.
@@ -266,10 +271,12 @@ pub fn accept(tx: &mut Tx<'_>, caller: &Caller, offer_id: Id) -> ApiResult<Order
         return Err(ApiError::conflict("This offer was answered a moment ago."));
     }
     let won = tx.exec(
-        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL, payout_cents = \
-         price_cents * coalesce((SELECT payout_percent FROM workshops w WHERE w.id = orders.workshop_id), 70) / 100 \
-         WHERE id = ?1 AND status = 'offered'",
-        (offer.order_id, caller.id),
+        &format!("{ASSIGN} WHERE id = ?1 AND status = 'offered'"),
+        (
+            offer.order_id,
+            caller.id,
+            pitstop_api::DEFAULT_PAYOUT_PERCENT,
+        ),
     )?;
     if won != 1 {
         // Dropping the transaction undoes the offer update above.
@@ -393,10 +400,8 @@ pub fn assign_by_hand(
     }
     withdraw_pending(tx, order_id)?;
     tx.exec(
-        "UPDATE orders SET technician_id = ?2, unassigned_reason = NULL, payout_cents = \
-         price_cents * coalesce((SELECT payout_percent FROM workshops w WHERE w.id = orders.workshop_id), 70) / 100 \
-         WHERE id = ?1",
-        (order_id, tech),
+        &format!("{ASSIGN} WHERE id = ?1"),
+        (order_id, tech, pitstop_api::DEFAULT_PAYOUT_PERCENT),
     )?;
     set_status(
         tx,
