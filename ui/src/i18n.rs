@@ -142,6 +142,9 @@ const SENT_IN_ENGLISH: &[&str] = &[
 
 thread_local! {
     static ENGLISH: FluentBundle<FluentResource> = bundle(Lang::En);
+    /// The English text of each [`SENT_IN_ENGLISH`] message, made once.
+    static SENT: Vec<(String, &'static str)> =
+        SENT_IN_ENGLISH.iter().map(|id| (english(id), *id)).collect();
 }
 
 /// Message `id` in English, whatever the UI's language: what is sent to the platform for
@@ -168,7 +171,14 @@ pub fn t(id: &str) -> String {
 
 /// Whether the catalogue has message `id` (for optional texts such as service names).
 pub fn has(id: &str) -> bool {
-    !t(id).starts_with('⟦')
+    let lang = lang();
+    BUNDLE.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.as_ref().is_none_or(|(l, _)| *l != lang) {
+            *cell = Some((lang, bundle(lang)));
+        }
+        cell.as_ref().is_some_and(|(_, b)| b.has_message(id))
+    })
 }
 
 /// An amount of money in `currency` (ISO 4217), e.g. `€89.00`, `CN¥89.00` in English and
@@ -258,7 +268,7 @@ pub fn platform_text(s: &str) -> String {
         };
         return t_args(id, &[("skill", skill(skill_code).into())]);
     }
-    if let Some(id) = SENT_IN_ENGLISH.iter().find(|id| english(id) == s) {
+    if let Some(id) = SENT.with(|sent| sent.iter().find(|(text, _)| text == s).map(|e| e.1)) {
         return t(id);
     }
     if let Some(status) = s

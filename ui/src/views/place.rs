@@ -9,7 +9,7 @@ use yew::prelude::*;
 use crate::backend::Shared;
 use crate::i18n::{t, t_args};
 use crate::map::{Map, Marker};
-use crate::views::common::{error_line, input_value};
+use crate::views::common::{error_near, input_value};
 
 /// A pin moved less than this keeps its address (it was put on the right side of the
 /// building, not somewhere else).
@@ -264,7 +264,7 @@ pub fn place_picker(p: &Props) -> Html {
             }) }
           </ul>
         }
-        { error_line(&error) }
+        { error_near("place-error", &error) }
         <Map markers={pin} tile_url={p.tile_url.clone()} on_pick={pick} />
         <p class="small muted" id="place-coords">
           { t_args("place-coords", &[("lat", format!("{:.5}", v.lat).into()), ("lon", format!("{:.5}", v.lon).into())]) }

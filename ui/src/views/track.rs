@@ -74,15 +74,6 @@ fn ago(ms: i64) -> String {
     }
 }
 
-/// "3 min" / "45 s", in the page's language.
-fn span(secs: i64) -> String {
-    if secs >= 60 {
-        t_args("minutes", &[("n", ((secs + 30) / 60).into())])
-    } else {
-        t_args("seconds", &[("n", secs.max(0).into())])
-    }
-}
-
 /// One tracking state, re-drawn every second so the position's age stays true.
 #[function_component(Live)]
 fn live(p: &LiveProps) -> Html {
@@ -127,12 +118,15 @@ fn tracking(t: &Tracking, tile_url: Option<String>, now: i64) -> Html {
         (Some(s), Some(d)) if stale => t_args(
             "eta-old",
             &[
-                ("duration", span(s).into()),
+                ("duration", i18n::duration(s).into()),
                 ("km", km(d).into()),
                 ("ago", ago(age.unwrap_or_default()).into()),
             ],
         ),
-        (Some(s), Some(d)) => t_args("eta", &[("duration", span(s).into()), ("km", km(d).into())]),
+        (Some(s), Some(d)) => t_args(
+            "eta",
+            &[("duration", i18n::duration(s).into()), ("km", km(d).into())],
+        ),
         _ if t.technician_id.is_some() => i18n::t("waiting-first-position"),
         _ => String::new(),
     };
