@@ -7,7 +7,7 @@
 //! size in both languages (`target/screenshots/<view>-<lang>.png`).
 
 use pitstop_api::*;
-use pitstop_tests::ui::{Browser, find, screenshot};
+use pitstop_tests::ui::{self, Browser, find, screenshot};
 use pitstop_tests::{TestPlatform, fix_batch, new_order};
 
 /// The axe-core script, from the tools folder `scripts/setup.sh` fills.
@@ -186,6 +186,17 @@ async fn every_view_in_both_languages_passes_axe_and_is_fully_translated() {
             format!("{}{}", p.base, link.path),
             "#marker-tech",
         ),
+        // The job card (tom is en route) and the desk's drawer (a ticket opened).
+        (
+            "technician-job",
+            format!("{}/app/?role=technician&name=tom", p.base),
+            "#job-address",
+        ),
+        (
+            "desk-drawer",
+            format!("{}/app/?role=desk&name=dora&workshop={ws}", p.base),
+            ".ticket",
+        ),
     ];
     let english = english_words();
     // The test's own data (names, address, notes) is not the UI's to translate.
@@ -206,6 +217,10 @@ async fn every_view_in_both_languages_passes_axe_and_is_fully_translated() {
             find(c, ready)
                 .await
                 .unwrap_or_else(|e| panic!("{name} ({lang}): {e}"));
+            if *name == "desk-drawer" {
+                ui::click(c, ready).await.unwrap();
+                find(c, "#order-detail").await.unwrap();
+            }
             screenshot(c, &format!("{name}-{lang}")).await.unwrap();
             let html_lang = c
                 .execute("return document.documentElement.lang", vec![])

@@ -83,3 +83,4 @@ desk-customer-phone = Phone (optional)
 desk-customer-phone-example = +49 170 1234567
 desk-call-customer = Call the customer
 desk-call-relay = Call { $number } and key in { $pin }# (the customer's number stays private)
+desk-no-candidates = No technician is on shift to assign by hand; dispatch can offer it as soon as one is.

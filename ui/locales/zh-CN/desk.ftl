@@ -83,3 +83,4 @@ desk-customer-phone = 电话（可选）
 desk-customer-phone-example = +86 138 0013 8000
 desk-call-customer = 联系客户
 desk-call-relay = 拨打 { $number } 后输入 { $pin }#（不显示客户号码）
+desk-no-candidates = 目前没有在岗师傅可以手动指派；一有师傅上班，自动派单即可推送。

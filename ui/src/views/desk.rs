@@ -331,6 +331,7 @@ fn order_detail(p: &DetailProps) -> Html {
         Some(Box::pin(async move { b.dispatch(id, None).await }))
     });
     let open = !o.status.is_terminal() && !o.status.is_active_job();
+    let candidates = board::candidates(o, &p.technicians, &p.busy);
     let cancelling = use_state(|| false);
     // The customer's masked number: the desk dials the relay and keys in the PIN.
     let contact = use_state(|| None::<pitstop_api::ContactRelay>);
@@ -434,11 +435,14 @@ fn order_detail(p: &DetailProps) -> Html {
             <button id="desk-cancel-start" onclick={{ let c = cancelling.clone(); move |_| c.set(true) }}>{ t("desk-cancel-start") }</button>
           }
         }
-        if open {
+        if open && candidates.is_empty() {
+          <p id="assign-none" class="muted">{ t("desk-no-candidates") }</p>
+          <button id="auto-dispatch" onclick={auto.clone()}>{ t("desk-auto") }</button>
+        } else if open {
           <div class="inline">
             <label for="assign-tech">{ t("desk-assign-label") }</label>
             <select id="assign-tech">
-              { for board::candidates(o, &p.technicians, &p.busy).into_iter().enumerate().map(|(i, (t, label))| html! {
+              { for candidates.into_iter().enumerate().map(|(i, (t, label))| html! {
                   <option value={t.id.to_string()} selected={i == 0}>{ label }</option>
               }) }
             </select>
