@@ -342,7 +342,9 @@ impl Client {
     /// Builds the search index now if it is not built yet (the sync worker does this after
     /// its first round); returns whether it did.
     pub fn build_search_index(&self) -> Result<bool> {
-        self.shared.store()?.build_search_index()
+        let mut store = self.shared.store()?;
+        store.settle_wal()?;
+        store.build_search_index()
     }
 
     /// The offer inbox with time left.

@@ -255,8 +255,12 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
         let wait = match round(&shared).await {
             Ok(_) => {
                 delays = backoff();
-                // After the first full sync, off the pull path: the search index, one chunk
-                // per turn of the store so reads and landings go on meanwhile.
+                // After the first full sync, off the pull path: the WAL copied into the
+                // database, then the search index, one chunk per turn of the store so
+                // reads and landings go on meanwhile.
+                if let Err(e) = shared.store().and_then(|mut s| s.settle_wal()) {
+                    tracing::warn!(error = %e, "checkpointing after a first sync");
+                }
                 loop {
                     match shared
                         .store()
