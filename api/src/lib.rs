@@ -480,16 +480,20 @@ wire! {
     }
 
     /// A service order and, once assigned, the job a technician works.
+    /// Fields without a value are left out of its JSON (a missing one reads as none):
+    /// a first sync carries 50,000 of them.
     pub struct Order {
         pub id: Id,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub owner_id: Option<Id>,
         /// The owner's name, for desks and search; `None` for walk-ins without an account.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub customer_name: Option<String>,
         /// Whether the customer can be called through the masked relay (an owner or a
         /// walk-in customer with a phone number); the number itself is never sent.
         #[serde(default)]
         pub customer_contact: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub workshop_id: Option<Id>,
         pub vehicle_id: Id,
         pub vehicle: VehicleSummary,
@@ -514,14 +518,16 @@ wire! {
         pub currency: String,
         pub notes: String,
         pub status: OrderStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub technician_id: Option<Id>,
         /// The assigned technician's name, for the customer and the desk.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub technician_name: Option<String>,
         /// The car the assigned technician drives, if they said.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub technician_vehicle: Option<String>,
         /// Why dispatch gave up, when `status` is `unassigned`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unassigned_reason: Option<String>,
         /// The job sheet. Filled in REST answers and on devices (assembled from
         /// [`JobLine`]s); empty in change-log snapshots, where each line is its own change.
@@ -908,10 +914,12 @@ pub struct JobLine {
     pub id: Id,
     pub order_id: Id,
     pub at: Millis,
+    /// Left out of the JSON when none (platform lines), like `mutation_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_id: Option<Id>,
     /// The client mutation that created it, so a device that still holds that action as
     /// pending never shows it twice.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mutation_id: Option<Uuid>,
     /// Bumped if the line is ever edited; a client keeps the highest.
     pub version: i64,

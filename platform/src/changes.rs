@@ -134,49 +134,54 @@ pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResul
 /// Changes visible to `audiences` after `cursor`, oldest first, at most `limit` and, past
 /// the first, at most [`MAX_SYNC_PAGE_BYTES`] of JSON; and whether more follow.
 ///
-/// One index range scan per audience (`(audience, cursor) > …`, at most `limit + 1` rows
-/// each), merged and de-duplicated here, then point lookups of the bodies: the cost depends
-/// on the page size, not on how much of the log lies ahead or belongs to others.
+/// One index range scan per audience (`(audience, cursor) > …`) joined to the bodies,
+/// merged in cursor order and de-duplicated here, stopped at `limit` changes or
+/// [`MAX_SYNC_PAGE_BYTES`]: the cost depends on the page size, not on how much of the log
+/// lies ahead or belongs to others, and no row is read that the page does not carry.
 pub fn read(
     conn: &Connection,
     audiences: &[String],
     cursor: i64,
     limit: u32,
 ) -> ApiResult<(Vec<RawChange>, bool)> {
-    let limit = limit + 1; // one more tells whether another page follows
-    let mut cursors: Vec<i64> = Vec::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT cursor FROM change_audience WHERE audience = ?1 AND cursor > ?2 ORDER BY cursor LIMIT ?3",
-        )?;
-        for a in audiences {
-            let rows = stmt.query_map((a, cursor, i64::from(limit)), |r| r.get::<_, i64>(0))?;
-            for c in rows {
-                cursors.push(c?);
+    const SQL: &str = "SELECT c.cursor, c.at, c.kind, c.data FROM change_audience a \
+         JOIN changes c ON c.cursor = a.cursor \
+         WHERE a.audience = ?1 AND a.cursor > ?2 ORDER BY a.cursor";
+    fn next(rows: &mut rusqlite::Rows<'_>) -> ApiResult<Option<RawChange>> {
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        let data = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+        Ok(Some(RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, data)))
+    }
+    // A change deleted as superseded has no body any more: the join skips it.
+    let mut stmts = Vec::with_capacity(audiences.len());
+    for _ in audiences {
+        stmts.push(conn.prepare_cached(SQL)?);
+    }
+    let mut streams = Vec::with_capacity(audiences.len());
+    for (stmt, a) in stmts.iter_mut().zip(audiences) {
+        streams.push(stmt.query((a, cursor))?);
+    }
+    let mut heads = Vec::with_capacity(streams.len());
+    for rows in &mut streams {
+        heads.push(next(rows)?);
+    }
+    let (mut out, mut bytes, mut more) = (Vec::new(), 0, false);
+    while let Some(lowest) = heads.iter().flatten().map(|c| c.cursor).min() {
+        if out.len() >= limit as usize {
+            more = true;
+            break;
+        }
+        // The same change can reach the caller through two audiences: taken once.
+        let mut taken = None;
+        for (head, rows) in heads.iter_mut().zip(&mut streams) {
+            if head.as_ref().is_some_and(|c| c.cursor == lowest) {
+                let change = std::mem::replace(head, next(rows)?);
+                taken = taken.or(change);
             }
         }
-    }
-    cursors.sort_unstable();
-    cursors.dedup();
-    let mut more = cursors.len() >= limit as usize;
-    cursors.truncate(limit as usize - 1);
-    let mut out = Vec::with_capacity(cursors.len());
-    let mut bytes = 0;
-    // Bodies through one cached statement over an array of cursors (no SQL text to parse
-    // per page); a cursor missing from the answer was superseded (its successor follows).
-    let list: rusqlite::vtab::array::Array = std::rc::Rc::new(
-        cursors
-            .iter()
-            .map(|c| rusqlite::types::Value::Integer(*c))
-            .collect(),
-    );
-    let mut stmt = conn.prepare_cached(
-        "SELECT cursor, at, kind, data FROM changes WHERE cursor IN rarray(?1) ORDER BY cursor",
-    )?;
-    let mut rows = stmt.query([list])?;
-    while let Some(r) = rows.next()? {
-        let data = r.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-        let change = RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, data);
+        let Some(change) = taken else { break };
         bytes += change.json.len() + 1;
         if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
             more = true;

@@ -79,7 +79,6 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     // 64 MiB of page cache: the working set of a busy city stays in memory.
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    rusqlite::vtab::array::load_module(&conn)?;
     conn.set_prepared_statement_cache_capacity(256);
     let m = migrations();
     let known = SCHEMA_VERSION as i64;
@@ -110,8 +109,6 @@ pub fn open_reader(path: &Path) -> anyhow::Result<Connection> {
     // 8 MiB of page cache each: reads of hot rows stay in memory, four readers stay small.
     conn.pragma_update(None, "cache_size", -8192)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // `rarray(?)`: a list of ids as one bound value, so such statements can be cached.
-    rusqlite::vtab::array::load_module(&conn)?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
