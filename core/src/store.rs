@@ -185,9 +185,6 @@ impl Store {
     /// Opens or creates the cache at `path` for account `me` and brings its schema up to date.
     pub fn open(path: &Path, me: Id) -> Result<Self> {
         let mut conn = Connection::open(path)?;
-        // Only a new file takes it: 16 KiB pages hold a few orders each, and a first sync
-        // writes a quarter as many pages and WAL frames as with 4 KiB.
-        conn.pragma_update(None, "page_size", 16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: an acknowledged tap survives power loss, not only an app kill.
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -1637,14 +1634,13 @@ mod tests {
     }
 
     #[test]
-    fn a_bulk_landing_checkpoints_once_afterwards_and_a_new_cache_uses_16_kib_pages() {
+    fn a_bulk_landing_checkpoints_once_afterwards() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let mut store = Store::open(&path, 1).unwrap();
         let pragma = |s: &Store, name: &str| -> i64 {
             s.conn.pragma_query_value(None, name, |r| r.get(0)).unwrap()
         };
-        assert_eq!(pragma(&store, "page_size"), 16384);
         assert!(
             !store.settle_wal().unwrap(),
             "nothing owed before a bulk landing"
@@ -1675,7 +1671,7 @@ mod tests {
             .unwrap();
         assert_eq!(in_wal, copied, "all of the WAL is in the database now");
         assert!(
-            size("c.db") > db_before + 16384,
+            size("c.db") > db_before + 4096,
             "the orders moved into the file"
         );
         drop(store);
