@@ -77,18 +77,31 @@ pub fn append(
     body: &ChangeBody,
     audiences: &[String],
 ) -> ApiResult<(RawChange, Vec<String>)> {
+    append_with(conn, body, audiences, true)
+}
+
+/// [`append`]; `supersedes`: whether the entity may already be in the log (false for one
+/// just made, which skips looking for its predecessor).
+fn append_with(
+    conn: &Connection,
+    body: &ChangeBody,
+    audiences: &[String],
+    supersedes: bool,
+) -> ApiResult<(RawChange, Vec<String>)> {
     let at = now_ms();
     let data = serde_json::to_string(body)?;
     let entity = body.entity();
     let mut audiences: Vec<String> = audiences.to_vec();
     audiences.sort();
     audiences.dedup();
-    let old: Option<(i64, String)> = conn
-        .prepare_cached("SELECT cursor, audiences FROM changes WHERE entity = ?1")?
-        .query_row([&entity], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((cursor, who)) = old {
-        remove(conn, cursor, &who)?;
+    if supersedes {
+        let old: Option<(i64, String)> = conn
+            .prepare_cached("SELECT cursor, audiences FROM changes WHERE entity = ?1")?
+            .query_row([&entity], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((cursor, who)) = old {
+            remove(conn, cursor, &who)?;
+        }
     }
     let cursor: i64 = conn
         .prepare_cached(
@@ -127,6 +140,14 @@ fn remove(conn: &Connection, cursor: i64, who: &str) -> ApiResult<()> {
 /// Appends a change for `audiences` to the log, to be published when `tx` commits.
 pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResult<()> {
     let (change, audiences) = append(tx, &body, audiences)?;
+    tx.live.push(Arc::new(LiveChange { audiences, change }));
+    Ok(())
+}
+
+/// [`emit`] for an entity made in this transaction (a job line just inserted): it has no
+/// earlier change to supersede, so none is looked for. A push of notes appends thousands.
+pub fn emit_new(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResult<()> {
+    let (change, audiences) = append_with(tx, &body, audiences, false)?;
     tx.live.push(Arc::new(LiveChange { audiences, change }));
     Ok(())
 }
@@ -246,9 +267,9 @@ pub fn check_cursor(conn: &Connection, cursor: i64) -> ApiResult<()> {
 pub fn prune(conn: &Connection, before: i64) -> ApiResult<usize> {
     let gone: Vec<(i64, String)> = conn
         .prepare_cached(
-            "SELECT cursor, audiences FROM changes WHERE \
-             (kind = 'location' AND at < ?1) OR \
-             (kind = 'offer' AND at < ?1 AND json_extract(data, '$.data.status') != 'pending')",
+            "SELECT cursor, audiences FROM changes WHERE kind IN ('location', 'offer') AND \
+             ((kind = 'location' AND at < ?1) OR \
+             (kind = 'offer' AND at < ?1 AND json_extract(data, '$.data.status') != 'pending'))",
         )?
         .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;

@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_places.sql"),
     include_str!("../migrations/0007_currency.sql"),
     include_str!("../migrations/0008_walk_in_customers.sql"),
+    include_str!("../migrations/0009_lean_change_log.sql"),
 ];
 
 /// Schema version this build creates and understands.
@@ -365,6 +366,71 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_version_8_file_keeps_its_log_readable_with_the_leaner_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut conn = Connection::open(&path).unwrap();
+        Migrations::new(MIGRATIONS[..8].iter().map(|m| M::up(m)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        // Two changes for two audiences each, and an audience row left without its change.
+        for (cursor, entity) in [(1, "technician:1"), (2, "location:1")] {
+            conn.exec(
+                "INSERT INTO changes (cursor, kind, data, at, entity, audiences) \
+                 VALUES (?1, 'technician', '{\"kind\":\"technician\",\"data\":{}}', 0, ?2, 'a1 admin')",
+                (cursor, entity),
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO change_audience (audience, cursor) VALUES ('a1', 1), ('admin', 1), ('a1', 2), ('admin', 2);
+             PRAGMA foreign_keys = OFF;
+             INSERT INTO change_audience (audience, cursor) VALUES ('a1', 9);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let count = |sql: &str| -> i64 { conn.row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            count("SELECT count(*) FROM change_audience"),
+            4,
+            "the stray row went"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM sqlite_master WHERE name = 'change_audience_by_cursor'"),
+            0
+        );
+        let pruning: String = conn
+            .row(
+                "SELECT sql FROM sqlite_master WHERE name = 'changes_pruning'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(pruning.contains("WHERE kind IN"), "{pruning}");
+        // Pages read as before, once per change even when two audiences reach it.
+        let who = vec!["a1".to_string(), "admin".to_string()];
+        let (page, more) = crate::changes::read(&conn, &who, 0, 10).unwrap();
+        assert_eq!(
+            page.iter().map(|c| c.cursor).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert!(!more);
+        let (page, more) = crate::changes::read(&conn, &who, 0, 1).unwrap();
+        assert_eq!((page.len(), more), (1, true));
+        // And the pruning query still finds what it should (through the partial index).
+        let plan: String = conn
+            .row(
+                "EXPLAIN QUERY PLAN SELECT cursor FROM changes WHERE kind IN ('location', 'offer') \
+                 AND ((kind = 'location' AND at < 1) OR (kind = 'offer' AND at < 1))",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("changes_pruning"), "{plan}");
     }
 
     #[test]

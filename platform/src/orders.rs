@@ -305,10 +305,10 @@ pub fn list(
     Ok(out)
 }
 
-/// Publishes a new job-sheet line of `order` (its head as the caller already has it) to
-/// everyone who hears about that order.
+/// Publishes a job-sheet line just inserted (so never published before) of `order` (its
+/// head as the caller already has it) to everyone who hears about that order.
 fn emit_line(tx: &mut Tx<'_>, order: &Order, line: JobLine) -> ApiResult<JobLine> {
-    emit(tx, ChangeBody::Line(line.clone()), &audiences(order))?;
+    changes::emit_new(tx, ChangeBody::Line(line.clone()), &audiences(order))?;
     tx.created.push(line.clone());
     Ok(line)
 }

@@ -139,8 +139,9 @@ fn apply(
     })
 }
 
-/// Mutations applied per write transaction (bounds how long one push holds the writer).
-const PER_TRANSACTION: usize = 250;
+/// Mutations applied per write transaction: a whole push (at most 500, about 30 ms of
+/// writing), so each order it touches publishes one snapshot per push, not one per chunk.
+const PER_TRANSACTION: usize = MAX_MUTATIONS_PER_PUSH;
 
 /// Applies a batch of mutations in order, each exactly once.
 ///
@@ -167,7 +168,7 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                     out.push(v);
                     continue;
                 }
-                tx.execute_batch("SAVEPOINT mutation")?;
+                tx.exec("SAVEPOINT mutation", [])?;
                 let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
                 tx.mutation = Some(m.id);
                 tx.tapped_at = m.at;
@@ -177,7 +178,7 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                 tx.tapped_at = None;
                 let verdict = match result {
                     Ok(order_id) => {
-                        tx.execute_batch("RELEASE mutation")?;
+                        tx.exec("RELEASE mutation", [])?;
                         let r = MutationResult {
                             id: m.id,
                             outcome: Outcome::Applied,
