@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_lines.sql"),
     include_str!("../../migrations/0003_view_once.sql"),
     include_str!("../../migrations/0004_fewer_indexes.sql"),
+    include_str!("../../migrations/0005_pending_lines_at_read.sql"),
 ];
 
 /// Now in Unix milliseconds.
@@ -412,10 +413,12 @@ impl Store {
         Ok(out)
     }
 
-    /// A view row (head plus pending actions' lines) with the platform's lines put first.
+    /// A view row (head plus pending steps) with the platform's lines put first and the
+    /// pending notes and parts after them.
     fn with_lines(&self, mut view: Order) -> Result<Order> {
         let lines = self.lines(view.id)?;
-        if lines.is_empty() {
+        let queued = Self::pending_lines(&self.conn, view.id)?;
+        if lines.is_empty() && queued.is_empty() {
             return Ok(view);
         }
         let pending = (
@@ -428,7 +431,7 @@ impl Store {
         view.job_notes.extend(pending.0);
         view.parts.extend(pending.1);
         view.timeline.extend(pending.2);
-        Ok(view)
+        Ok(overlay::apply(view, &queued, self.me))
     }
 
     /// Orders as the user sees them, most recently changed first; optionally one status.
@@ -693,17 +696,35 @@ impl Store {
 
     // ----- local actions ----------------------------------------------------------------
 
-    fn pending_for_order(tx: &Transaction<'_>, order_id: Id) -> Result<Vec<PendingAction>> {
-        let mut stmt = tx.prepare_cached(
-            // An action whose line the platform already sent (its answer was lost, the
-            // stream was faster) is not applied again: it would show twice.
-            // (Notes and parts only: a step waits for the order's own status, which the
-            // overlay's state machine check then sees.)
+    /// The order's pending actions that change its head (steps, a booking, an accept),
+    /// oldest first: what its stored view is made of. Notes and parts are not in it; a read
+    /// adds them from the outbox ([`Self::pending_lines`]), so queueing or settling one
+    /// rewrites no view.
+    fn pending_for_order(conn: &Connection, order_id: Id) -> Result<Vec<PendingAction>> {
+        Self::pending_where(
+            conn,
+            order_id,
             "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-             AND NOT (json_extract(op, '$.op') IN ('order_note', 'order_part') \
-                 AND EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id)) \
+             AND json_extract(op, '$.op') NOT IN ('order_note', 'order_part') ORDER BY seq",
+        )
+    }
+
+    /// The order's pending notes and parts, oldest first. An action whose line the
+    /// platform already sent (its answer was lost, the stream was faster) is left out: it
+    /// would show twice.
+    fn pending_lines(conn: &Connection, order_id: Id) -> Result<Vec<PendingAction>> {
+        Self::pending_where(
+            conn,
+            order_id,
+            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
+             AND json_extract(op, '$.op') IN ('order_note', 'order_part') \
+             AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
              ORDER BY seq",
-        )?;
+        )
+    }
+
+    fn pending_where(conn: &Connection, order_id: Id, sql: &str) -> Result<Vec<PendingAction>> {
+        let mut stmt = conn.prepare_cached(sql)?;
         let rows = stmt.query_map([order_id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -944,6 +965,8 @@ impl Store {
                     (seq, temp),
                 )?;
             }
+            // A note or part changes no view: reads add it from the outbox.
+            (MutationOp::OrderNote { .. } | MutationOp::OrderPart { .. }, _) => {}
             (_, Some(order)) => Self::refresh_order(&tx, me, order)?,
             (MutationOp::OfferAccept { offer_id }, None) => {
                 // Not on the device yet (an offered order is not sent to technicians): the
@@ -1814,6 +1837,87 @@ mod tests {
     }
 
     #[test]
+    fn pending_notes_join_at_read_time_and_a_version_4_view_gives_its_copies_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut store = Store::open(&path, 1).unwrap();
+        let mut o = order(5, 1, "P 1", "Ann");
+        o.status = OrderStatus::InProgress;
+        store.apply_changes(&[change(1, o)], 1).unwrap();
+        let note = |s: &mut Store, text: &str| {
+            s.enqueue(MutationOp::OrderNote {
+                order_id: 5,
+                text: text.into(),
+            })
+            .unwrap()
+        };
+        let first = note(&mut store, "one");
+        note(&mut store, "two");
+        let local = |s: &Store| -> Option<String> {
+            s.conn
+                .row("SELECT local FROM orders WHERE id = 5", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(local(&store), None, "queueing a note writes no view");
+        let texts = |s: &Store| -> Vec<String> {
+            let o = s.order(5).unwrap().unwrap();
+            o.job_notes.into_iter().map(|n| n.text).collect()
+        };
+        assert_eq!(texts(&store), ["one", "two"]);
+        // A pending step does write a view, still without the notes in it.
+        store
+            .enqueue(MutationOp::OrderStatus {
+                order_id: 5,
+                status: OrderStatus::Completed,
+                note: None,
+            })
+            .unwrap();
+        let view: Order = serde_json::from_str(&local(&store).unwrap()).unwrap();
+        assert_eq!(view.status, OrderStatus::Completed);
+        assert!(view.job_notes.is_empty());
+        assert_eq!(texts(&store), ["one", "two"]);
+        // The first note is answered: it shows once, as the platform's line.
+        store
+            .settle(&[MutationResult {
+                id: first,
+                outcome: Outcome::Applied,
+                code: 200,
+                reason: None,
+                order: None,
+                lines: vec![match note_line(12, 5, "one", Some(first)).body {
+                    ChangeBody::Line(l) => l,
+                    _ => unreachable!(),
+                }],
+            }])
+            .unwrap();
+        assert_eq!(texts(&store), ["one", "two"]);
+        assert_eq!(store.order(5).unwrap().unwrap().job_notes[0].id, 12);
+        // A version 4 view carried pending notes inside; the upgrade takes them out.
+        let mut old = view.clone();
+        old.job_notes = vec![pitstop_api::JobNote {
+            id: -2,
+            author_id: 1,
+            text: "two".into(),
+            at: 0,
+        }];
+        store
+            .conn
+            .execute(
+                "UPDATE orders SET local = ?1 WHERE id = 5",
+                [serde_json::to_string(&old).unwrap()],
+            )
+            .unwrap();
+        store.conn.pragma_update(None, "user_version", 4).unwrap();
+        drop(store);
+        let store = Store::open(&path, 1).unwrap();
+        assert_eq!(texts(&store), ["one", "two"], "not twice after the upgrade");
+        assert_eq!(
+            store.order(5).unwrap().unwrap().status,
+            OrderStatus::Completed
+        );
+    }
+
+    #[test]
     fn a_version_1_cache_is_upgraded_with_its_job_sheets_and_outbox() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
@@ -1889,8 +1993,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             stored,
-            [(7, false), (8, true)],
-            "a view is kept only where it differs"
+            [(7, true), (8, true)],
+            "a view is kept only where a pending step changes the head; notes join at read"
         );
         assert_eq!(store.order(8).unwrap().unwrap().vehicle.plate, "OLD 8");
         // The platform's real step lines replace the id-less ones from v1.
