@@ -980,6 +980,7 @@ impl<'de> Deserialize<'de> for JobLine {
             id: Id,
             order_id: Id,
             at: Millis,
+            #[serde(default)]
             author_id: Option<Id>,
             #[serde(default)]
             mutation_id: Option<Uuid>,

@@ -334,6 +334,8 @@ async fn run() -> anyhow::Result<()> {
                             r.pushed, r.pulled, r.fixes_uploaded
                         );
                         if !until_empty || client.status()?.pending == 0 {
+                            // A first sync's checkpoint, before this process goes.
+                            client.settle_wal()?;
                             return Ok(());
                         }
                     }

@@ -339,6 +339,17 @@ impl Client {
         self.shared.store()?.search(q, limit)
     }
 
+    /// Whether a first sync's checkpoint is still owed (see [`Client::settle_wal`]).
+    pub fn checkpoint_owed(&self) -> Result<bool> {
+        Ok(self.shared.store()?.wal_owed().is_some())
+    }
+
+    /// Copies a first sync's WAL into the cache file now if that is still owed (the sync
+    /// worker does it after its round); returns whether it did.
+    pub fn settle_wal(&self) -> Result<bool> {
+        self.shared.store()?.settle_wal()
+    }
+
     /// Builds the search index now if it is not built yet (the sync worker does this after
     /// its first round); returns whether it did.
     pub fn build_search_index(&self) -> Result<bool> {

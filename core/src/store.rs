@@ -182,6 +182,15 @@ fn restore_bulk_indexes(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// Copies a cache's WAL into its database file through a connection of its own (a
+/// passive checkpoint waits for nobody, and nobody waits for it).
+pub fn checkpoint_file(path: &Path) -> Result<()> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 impl Store {
     /// Opens or creates the cache at `path` for account `me` and brings its schema up to date.
     pub fn open(path: &Path, me: Id) -> Result<Self> {
@@ -214,10 +223,16 @@ impl Store {
             }
         }
         migrations().to_latest(&mut conn)?;
+        // A first sync whose checkpoint was still owed when the app stopped: it stays owed
+        // (the sync worker does it), rather than falling on the first tap.
+        let checkpoint_owed = state_in(&conn, "wal_owed")?.is_some();
+        if checkpoint_owed {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         let mut store = Self {
             conn,
             me,
-            checkpoint_owed: false,
+            checkpoint_owed,
         };
         if (1..2).contains(&found) {
             // Views written by version 1 embedded pending actions' lines; the upgrade took
@@ -339,25 +354,41 @@ impl Store {
         for (name, _) in &indexes {
             tx.execute_batch(&format!("DROP {name}"))?;
         }
+        // Copying the WAL into the database every 1,000 pages cost about a quarter of
+        // landing; it is done once, after the sync (the WAL keeps every page safe
+        // meanwhile). Remembered on disk, so a killed app still owes it after a restart.
+        Self::set_state(&tx, "wal_owed", "1")?;
         tx.commit()?;
-        // Copying the WAL into the database every 1,000 pages cost a quarter of landing;
-        // it is done once, after the sync (the WAL keeps every page safe meanwhile).
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         self.checkpoint_owed = true;
         Ok(true)
     }
 
-    /// After a bulk landing: copies the WAL into the database file (off the sync's path)
-    /// and turns automatic checkpoints back on. Answers whether there was one to do. An
-    /// app that never calls it loses nothing: SQLite checkpoints when the cache closes.
-    pub fn settle_wal(&mut self) -> Result<bool> {
-        if !self.checkpoint_owed {
-            return Ok(false);
-        }
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    /// After a bulk landing: the cache file to checkpoint (see [`checkpoint_file`]), if a
+    /// checkpoint is owed. The copy can then run on its own connection, off the store's
+    /// lock, while reads and taps go on; [`Store::wal_settled`] afterwards.
+    pub fn wal_owed(&self) -> Option<std::path::PathBuf> {
+        self.checkpoint_owed
+            .then(|| self.conn.path().map(std::path::PathBuf::from))
+            .flatten()
+    }
+
+    /// Turns automatic checkpoints back on once the owed one has run.
+    pub fn wal_settled(&mut self) -> Result<()> {
         self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        self.delete_state("wal_owed")?;
         self.checkpoint_owed = false;
+        Ok(())
+    }
+
+    /// [`Store::wal_owed`], [`checkpoint_file`] and [`Store::wal_settled`] in one go, under
+    /// the caller's hold of the store. Answers whether there was one to do.
+    pub fn settle_wal(&mut self) -> Result<bool> {
+        let Some(path) = self.wal_owed() else {
+            return Ok(false);
+        };
+        checkpoint_file(&path)?;
+        self.wal_settled()?;
         Ok(true)
     }
 
@@ -942,7 +973,7 @@ impl Store {
             }
         }
         // Time-ordered (v7): the platform's record of applied ids, keyed by them, grows
-        // at its end instead of at random places (a tenth of the pages written per push).
+        // at its end instead of dirtying a random page per mutation.
         let id = Uuid::now_v7();
         let tx = self.begin()?;
         tx.exec(
@@ -1414,7 +1445,6 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        let mut lined: Vec<Id> = Vec::new();
         for c in changes {
             match &c.body {
                 ChangeBody::Order(o) if newest.get(&o.id) != Some(&o.version) => {}
@@ -1441,28 +1471,13 @@ impl Store {
                     }
                 }
                 ChangeBody::Technician(_) => {}
+                // A line answering a pending note or part needs no view change: reads
+                // leave out pending actions whose line is here.
                 ChangeBody::Line(l) => {
                     if Self::upsert_line_with(&tx, l, c.raw_body.as_deref(), legacy)? {
                         applied.orders.push(l.order_id);
-                        lined.push(l.order_id);
                     }
                 }
-            }
-        }
-        // Orders whose new lines may be the answer to a pending action: the view drops it.
-        lined.sort_unstable();
-        lined.dedup();
-        if !queued {
-            lined.clear();
-        }
-        for id in lined {
-            let pending: bool = tx.row(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1 AND state = 'pending')",
-                [id],
-                |r| r.get(0),
-            )?;
-            if pending {
-                Self::refresh_order(&tx, me, id)?;
             }
         }
         applied.orders.sort_unstable();
@@ -1685,8 +1700,15 @@ mod tests {
             "{} / {db_before}",
             size("c.db-wal")
         );
+        // Killed before the checkpoint: it is still owed after a restart, not paid by
+        // the first tap's commit.
+        drop(store);
+        let mut store = Store::open(&path, 1).unwrap();
+        assert_eq!(pragma(&store, "wal_autocheckpoint"), 0);
+        assert_eq!(store.wal_owed(), Some(path.clone()));
         assert!(store.settle_wal().unwrap());
         assert!(!store.settle_wal().unwrap(), "once");
+        assert_eq!(store.state("wal_owed").unwrap(), None);
         assert_eq!(pragma(&store, "wal_autocheckpoint"), 1000);
         let (_, in_wal, copied): (i64, i64, i64) = store
             .conn

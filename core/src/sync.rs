@@ -252,15 +252,15 @@ async fn pull_pages(
 pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut delays = backoff();
     loop {
-        let wait = match round(&shared).await {
+        let outcome = round(&shared).await;
+        // After a first sync (finished or not), off the pull path: its WAL is copied into
+        // the database on a connection of its own, so reads and taps go on meanwhile.
+        settle_wal(&shared).await;
+        let wait = match outcome {
             Ok(_) => {
                 delays = backoff();
-                // After the first full sync, off the pull path: the WAL copied into the
-                // database, then the search index, one chunk per turn of the store so
-                // reads and landings go on meanwhile.
-                if let Err(e) = shared.store().and_then(|mut s| s.settle_wal()) {
-                    tracing::warn!(error = %e, "checkpointing after a first sync");
-                }
+                // Then the search index, one chunk per turn of the store so reads and
+                // landings go on meanwhile.
                 loop {
                     match shared
                         .store()
@@ -294,6 +294,22 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
             _ = shared.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
+    }
+}
+
+/// Runs the checkpoint a first sync left owed, if any (see [`crate::store::Store::wal_owed`]).
+async fn settle_wal(shared: &Arc<Shared>) {
+    let Some(path) = shared.store().ok().and_then(|s| s.wal_owed()) else {
+        return;
+    };
+    let copied = tokio::task::spawn_blocking(move || crate::store::checkpoint_file(&path)).await;
+    let settled = match copied {
+        Ok(Ok(())) => shared.store().and_then(|mut s| s.wal_settled()),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(Error::BadAnswer(format!("the checkpoint task failed: {e}"))),
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "checkpointing after a first sync");
     }
 }
 

@@ -1,5 +1,5 @@
--- Appending a change costs three B-tree inserts less (a push of 10,000 notes appends
--- 10,000 line changes):
+-- Appending a change costs fewer B-tree inserts: one for the pruning index, and one per
+-- audience row for the by-cursor index (a note on an owner's order has two audiences):
 -- * pruning only ever looks at positions and offers, so its index leaves out job lines
 --   and order snapshots (most of the log);
 -- * `change_audience` loses its foreign key to `changes`, and with it the index by cursor

@@ -146,6 +146,8 @@ pub fn emit(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResul
 
 /// [`emit`] for an entity made in this transaction (a job line just inserted): it has no
 /// earlier change to supersede, so none is looked for. A push of notes appends thousands.
+/// Sound because line ids are never reused (lines are never deleted); were one reused, the
+/// unique `entity` index would refuse the change and the transaction fail, not fork the log.
 pub fn emit_new(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiResult<()> {
     let (change, audiences) = append_with(tx, &body, audiences, false)?;
     tx.live.push(Arc::new(LiveChange { audiences, change }));
@@ -158,7 +160,7 @@ pub fn emit_new(tx: &mut Tx<'_>, body: ChangeBody, audiences: &[String]) -> ApiR
 /// One index range scan per audience (`(audience, cursor) > …`) joined to the bodies,
 /// merged in cursor order and de-duplicated here, stopped at `limit` changes or
 /// [`MAX_SYNC_PAGE_BYTES`]: the cost depends on the page size, not on how much of the log
-/// lies ahead or belongs to others, and no row is read that the page does not carry.
+/// lies ahead or belongs to others (beyond the page, one row per audience is read).
 pub fn read(
     conn: &Connection,
     audiences: &[String],
@@ -176,9 +178,10 @@ pub fn read(
         Ok(Some(RawChange::new(r.get(0)?, r.get(1)?, r.get(2)?, data)))
     }
     // A change deleted as superseded has no body any more: the join skips it.
+    // One cached statement per slot: the cache hands a text out once at a time.
     let mut stmts = Vec::with_capacity(audiences.len());
-    for _ in audiences {
-        stmts.push(conn.prepare_cached(SQL)?);
+    for i in 0..audiences.len() {
+        stmts.push(conn.prepare_cached(&format!("{SQL} -- {i}"))?);
     }
     let mut streams = Vec::with_capacity(audiences.len());
     for (stmt, a) in stmts.iter_mut().zip(audiences) {
@@ -202,7 +205,7 @@ pub fn read(
                 taken = taken.or(change);
             }
         }
-        let Some(change) = taken else { break };
+        let change = taken.expect("a head holds the lowest cursor");
         bytes += change.json.len() + 1;
         if !out.is_empty() && bytes > MAX_SYNC_PAGE_BYTES {
             more = true;

@@ -139,17 +139,18 @@ fn apply(
     })
 }
 
-/// Mutations applied per write transaction: a whole push (at most 500, about 30 ms of
-/// writing), so each order it touches publishes one snapshot per push, not one per chunk.
+/// Mutations applied per write transaction: a whole push (at most 500; 500 notes take
+/// tens of milliseconds here), so each order it touches publishes one snapshot per push.
 const PER_TRANSACTION: usize = MAX_MUTATIONS_PER_PUSH;
 
 /// Applies a batch of mutations in order, each exactly once.
 ///
-/// Each chunk of the batch runs in one transaction with a savepoint per mutation: a
-/// rejected mutation is rolled back to its savepoint and its verdict recorded; an internal
-/// error aborts the chunk (nothing of it is stored) and the client retries. Orders touched
-/// are published to the change log once per chunk. The answer carries each touched order's
-/// current snapshot once, on the last result that touched it.
+/// The batch runs in one transaction ([`PER_TRANSACTION`] is a whole push) with a
+/// savepoint per mutation: a rejected mutation is rolled back to its savepoint and its
+/// verdict recorded; an internal error aborts the transaction (nothing of it is stored) and
+/// the client retries. Orders touched are published to the change log once, at its end.
+/// The answer carries each touched order's current snapshot once, on the last result that
+/// touched it.
 pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResult<PushResponse> {
     if req.mutations.len() > MAX_MUTATIONS_PER_PUSH {
         return Err(ApiError::invalid(format!(
@@ -190,7 +191,8 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
                         (r, order_id)
                     }
                     Err(e) if e.is_client_error() => {
-                        tx.execute_batch("ROLLBACK TO mutation; RELEASE mutation")?;
+                        tx.exec("ROLLBACK TO mutation", [])?;
+                        tx.exec("RELEASE mutation", [])?;
                         tx.live.truncate(marks.0);
                         tx.timers.truncate(marks.1);
                         tx.deferred = marks.2;

@@ -366,6 +366,10 @@ async fn live_events_reach_the_inbox_without_polling() {
     let tech = p.technician_at("t", &["oil"], 52.5, 13.4).await;
     let core = p.core_client(&tech, &p.base);
     core.sync_now().await.unwrap();
+    assert!(
+        core.checkpoint_owed().unwrap(),
+        "a first sync defers its checkpoint"
+    );
     let mut notices = core.subscribe();
     let sync = core.start();
     tokio::time::sleep(Duration::from_millis(200)).await; // let the stream connect
@@ -402,6 +406,8 @@ async fn live_events_reach_the_inbox_without_polling() {
     })
     .await;
     assert!(assigned.is_some());
+    // The worker paid the first sync's checkpoint on its own, off the store's lock.
+    assert!(!core.checkpoint_owed().unwrap());
     sync.stop().await;
 }
 
