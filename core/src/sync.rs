@@ -171,16 +171,10 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
         pushed: push_all(shared).await?,
         ..Round::default()
     };
-    // The next page is fetched while this one lands: the platform builds and the network
-    // carries page N+1 while the device writes page N (a first sync is mostly this loop).
-    let fetch = |cursor: i64| {
-        let remote = shared.remote.clone();
-        tokio::spawn(async move { (cursor, remote.pull(cursor, PULL_PAGE).await) })
-    };
     // A first sync into an empty cache lands into bare tables; the indexes are built at
     // the end, whether the pull finished or failed. Only asked when there is no cursor.
     let mut bulk = shared.store()?.cursor()? == 0 && shared.store()?.begin_bulk_landing()?;
-    let pulled = pull_pages(shared, &mut r, &mut bulk, fetch).await;
+    let pulled = pull_pages(shared, &mut r, &mut bulk).await;
     if bulk {
         shared.store()?.end_bulk_landing()?;
     }
@@ -204,21 +198,45 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
     Ok(r)
 }
 
-/// Pulls every page from the store's cursor, fetching the next while one lands; restarts
-/// once from 0 when the platform refuses the cursor (landing in bulk, `bulk`, when that
-/// left the cache empty).
-async fn pull_pages(
+/// Pages fetched ahead, at most: the platform builds and the network carries the next
+/// pages while the device lands one, and neither side waits for the other to ask.
+const PAGES_AHEAD: usize = 2;
+
+/// Fetches pages from `from` one after the other into a channel of [`PAGES_AHEAD`], until
+/// the last page, an error, or the receiver going away.
+fn fetch_pages(
     shared: &Arc<Shared>,
-    r: &mut Round,
-    bulk: &mut bool,
-    fetch: impl Fn(i64) -> tokio::task::JoinHandle<(i64, Result<pitstop_api::SyncPage>)>,
-) -> Result<()> {
-    let mut resynced = false;
-    let mut next = Some(fetch(shared.store()?.cursor()?));
-    while let Some(pending) = next.take() {
-        let (cursor, page) = pending
-            .await
-            .map_err(|e| Error::BadAnswer(format!("the pull task failed: {e}")))?;
+    from: i64,
+) -> tokio::sync::mpsc::Receiver<(i64, Result<pitstop_api::SyncPage>)> {
+    let (tx, rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+    let remote = shared.remote.clone();
+    tokio::spawn(async move {
+        let mut cursor = from;
+        loop {
+            let page = remote.pull(cursor, PULL_PAGE).await;
+            let next = match &page {
+                Ok(p) if p.has_more => Some(p.next_cursor),
+                _ => None,
+            };
+            if tx.send((cursor, page)).await.is_err() {
+                return;
+            }
+            match next {
+                Some(n) => cursor = n,
+                None => return,
+            }
+        }
+    });
+    rx
+}
+
+/// Pulls every page from the store's cursor, fetched ahead while one lands; restarts once
+/// from 0 when the platform refuses the cursor (landing in bulk, `bulk`, when that left
+/// the cache empty).
+async fn pull_pages(shared: &Arc<Shared>, r: &mut Round, bulk: &mut bool) -> Result<()> {
+    let (mut resynced, mut last) = (false, false);
+    let mut pages = fetch_pages(shared, shared.store()?.cursor()?);
+    while let Some((cursor, page)) = pages.recv().await {
         let page = match page {
             Err(Error::Rejected {
                 status: 410,
@@ -230,19 +248,23 @@ async fn pull_pages(
                 shared.store()?.reset_for_resync()?;
                 *bulk |= shared.store()?.begin_bulk_landing()?;
                 resynced = true;
-                next = Some(fetch(0));
+                pages = fetch_pages(shared, 0);
                 continue;
             }
             r => r?,
         };
-        if page.has_more {
-            next = Some(fetch(page.next_cursor));
-        }
         let applied = shared
             .store()?
             .apply_changes(&page.changes, page.next_cursor)?;
         r.pulled += page.changes.len();
+        last = !page.has_more;
         shared.publish_applied(applied);
+    }
+    if !last {
+        // The fetching task ended without the last page (it panicked or was cancelled).
+        return Err(Error::BadAnswer(
+            "the pull stopped before its last page".into(),
+        ));
     }
     Ok(())
 }
