@@ -1158,14 +1158,26 @@ impl Store {
         let mut stale: Vec<Id> = Vec::new();
         let tx = self.begin()?;
         for r in results {
-            let row: Option<(i64, Option<Id>, String, String)> = tx
+            // Only the op's kind is read in SQL: notes and parts (most of a drain) need
+            // nothing else of it here, so theirs is not decoded.
+            let row: Option<(i64, Option<Id>, String, String, bool)> = tx
                 .row(
-                    "SELECT seq, order_id, op, state FROM outbox WHERE id = ?1",
+                    "SELECT seq, order_id, op, state, \
+                     json_extract(op, '$.op') IN ('order_note', 'order_part') \
+                     FROM outbox WHERE id = ?1",
                     [r.id.to_string()],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                    |row| {
+                        Ok((
+                            row.get(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let Some((seq, order_id, op, state)) = row else {
+            let Some((seq, order_id, op, state, line_op)) = row else {
                 continue;
             };
             if state != "pending" {
@@ -1179,11 +1191,15 @@ impl Store {
                 "UPDATE outbox SET state = ?2, code = ?3, reason = ?4, settled_at = ?5 WHERE seq = ?1",
                 (seq, state, r.code, &r.reason, now),
             )?;
-            let op: MutationOp = serde_json::from_str(&op)?;
+            let op: Option<MutationOp> = if line_op {
+                None
+            } else {
+                Some(serde_json::from_str(&op)?)
+            };
             for l in &r.lines {
                 Self::upsert_line(&tx, l)?;
             }
-            if let (MutationOp::OrderCreate(_), Some(temp), Outcome::Rejected) =
+            if let (Some(MutationOp::OrderCreate(_)), Some(temp), Outcome::Rejected) =
                 (&op, order_id, r.outcome)
             {
                 // What was queued on the refused booking can never be sent: refuse it too,
@@ -1194,7 +1210,7 @@ impl Store {
                 );
                 Self::refuse_queued_on(&tx, temp, r.code, &reason, now)?;
             }
-            if let (MutationOp::OrderCreate(_), Some(temp)) = (&op, order_id) {
+            if let (Some(MutationOp::OrderCreate(_)), Some(temp)) = (&op, order_id) {
                 // The provisional row gives way to the platform's order; later actions on it
                 // follow the new id.
                 tx.exec(
@@ -1225,7 +1241,9 @@ impl Store {
             } else if let Some(id) = order_id {
                 stale.push(id);
             }
-            if let (MutationOp::OfferAccept { offer_id }, Outcome::Rejected) = (&op, r.outcome) {
+            if let (Some(MutationOp::OfferAccept { offer_id }), Outcome::Rejected) =
+                (&op, r.outcome)
+            {
                 // Not won: the job this device showed from the offer goes, and what was queued
                 // on it is refused with the reason.
                 let order: Option<Id> = tx
@@ -1250,7 +1268,9 @@ impl Store {
                     }
                 }
             }
-            if let MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id } = op
+            if let Some(
+                MutationOp::OfferAccept { offer_id } | MutationOp::OfferDecline { offer_id },
+            ) = op
             {
                 applied.offers.push(offer_id);
             }

@@ -437,10 +437,24 @@ pub fn publish(tx: &mut Tx<'_>, id: Id) -> ApiResult<Order> {
 /// Bumps the order's version; in a batch, queues its snapshot for the batch's end and
 /// answers true, else answers false (the caller publishes now).
 fn touch(tx: &mut Tx<'_>, id: Id) -> ApiResult<bool> {
-    tx.exec(
-        "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
-        (id, now_ms()),
-    )?;
+    touch_counting(tx, id, None)
+}
+
+/// [`touch`], also counting one more line in `counter` (a line-count column) in the same
+/// statement.
+fn touch_counting(tx: &mut Tx<'_>, id: Id, counter: Option<&str>) -> ApiResult<bool> {
+    match counter {
+        Some(c) => tx.exec(
+            &format!(
+                "UPDATE orders SET {c} = {c} + 1, version = version + 1, updated_at = ?2 WHERE id = ?1"
+            ),
+            (id, now_ms()),
+        )?,
+        None => tx.exec(
+            "UPDATE orders SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+            (id, now_ms()),
+        )?,
+    };
     let Some(deferred) = &mut tx.deferred else {
         return Ok(false);
     };
@@ -674,12 +688,8 @@ fn sheet_line_added(
     counter: &str,
     line: JobLine,
 ) -> ApiResult<JobLine> {
-    tx.exec(
-        &format!("UPDATE orders SET {counter} = {counter} + 1 WHERE id = ?1"),
-        [order.id],
-    )?;
     let line = emit_line(tx, order, line)?;
-    if !touch(tx, order.id)? {
+    if !touch_counting(tx, order.id, Some(counter))? {
         emit_snapshot(tx, order.id)?;
     }
     Ok(line)
