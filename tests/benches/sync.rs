@@ -6,7 +6,9 @@
 //! - `search`: plate search over 100,000 cached orders, by scan and by the trigram index;
 //! - `trace`: the recorded ride in `tests/data/traces/` uploaded live (the position lane)
 //!   and offline (one batch), beside one OsmAnd request per fix, and the age of the owner's
-//!   newest position while the ride replays.
+//!   newest position while the ride replays;
+//! - `trace-filled`: that age again with the ride's stationary gaps filled at 1 Hz, as a
+//!   phone's position watch reports (the recording app logged nothing while stopped).
 //!
 //! Run: `cargo bench -p pitstop-tests --bench sync` (a word runs one part; `--quick` for a
 //! smoke run). Figures go to `docs/benchmarks.md`.
@@ -420,13 +422,18 @@ fn search(quick: bool) {
 /// length (as in the core bench).
 const OUR_HEADERS: usize = 260;
 
-async fn trace(quick: bool) {
+/// The recorded ride kept in `tests/data/traces/`, point by point.
+fn recorded_ride() -> Vec<pitstop_core::gpx::GpxPoint> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/traces/stoplight-sample-ride.gpx"
     );
     let xml = std::fs::read_to_string(path).unwrap();
-    let points = pitstop_core::gpx::parse(&xml).unwrap();
+    pitstop_core::gpx::parse(&xml).unwrap()
+}
+
+async fn trace(quick: bool) {
+    let points = recorded_ride();
     let start = now_ms() - 30 * 60 * 1000;
     let fixes = pitstop_core::gpx::fixes(&points, start, 1.0);
     let osmand: usize = fixes.iter().map(pitstop_tests::osmand_request_bytes).sum();
@@ -483,17 +490,51 @@ async fn trace(quick: bool) {
         osmand as f64 / offline as f64,
     );
 
-    // Age of the owner's newest position while the ride replays in real time (sped up 4x
-    // under --quick... no: 1x keeps speeds real; the first minutes suffice).
+    // Age of the owner's newest position while the ride replays in real time.
     tech.shift(false, 52.5, 13.4).await;
     tech2.shift(false, 52.5, 13.4).await;
+    owner_age(&p, &points, if quick { 1 } else { 5 }, false).await;
+}
+
+/// The same ride with its stationary gaps filled as a phone's position watch fills them:
+/// the recording app (Strava) logs nothing while the bike stands, a phone still reports
+/// its place once a second. Shows what the platform delivers when the phone reports.
+async fn trace_filled(quick: bool) {
+    let points = recorded_ride();
+    let mut filled = Vec::with_capacity(points.len() * 2);
+    for pair in points.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        filled.push(a);
+        let mut t = a.t + 1000;
+        while t < b.t {
+            filled.push(pitstop_core::gpx::GpxPoint {
+                t,
+                speed_mps: a.speed_mps.map(|_| 0.0),
+                course_deg: None,
+                ..a
+            });
+            t += 1000;
+        }
+    }
+    filled.extend(points.last().copied());
+    let p = TestPlatform::start().await;
+    owner_age(&p, &filled, if quick { 1 } else { 5 }, true).await;
+}
+
+/// Replays the first `minutes` of `points` in real time on an en-route technician's device
+/// while the owner polls the tracking answer every 250 ms; prints the ages seen.
+async fn owner_age(
+    p: &TestPlatform,
+    points: &[pitstop_core::gpx::GpxPoint],
+    minutes: i64,
+    filled: bool,
+) {
     let tech3 = p.technician_at("trace-age", &["oil"], 52.5, 13.4).await;
     let (owner, order) = p.book("trace-owner").await;
     tech3.set_off(order.id).await;
     let core3 = p.core_client(&tech3, &p.base);
     core3.sync_now().await.unwrap();
     let sync = core3.start();
-    let minutes = if quick { 1 } else { 5 };
     let take: Vec<_> = points
         .iter()
         .take_while(|pt| pt.t - points[0].t <= minutes * 60_000)
@@ -545,7 +586,12 @@ async fn trace(quick: bool) {
     ages.sort();
     lags.sort();
     println!(
-        "trace: owner's newest position while en route ({minutes} min replayed in real time, {} samples every 250 ms): age p50 {:.2} s, p95 {:.2} s (the recording's own newest point: p50 {:.2} s, p95 {:.2} s); behind the phone's newest kept fix p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        "trace{}: owner's newest position while en route ({minutes} min replayed in real time, {} samples every 250 ms): age p50 {:.2} s, p95 {:.2} s (the recording's own newest point: p50 {:.2} s, p95 {:.2} s); behind the phone's newest kept fix p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        if filled {
+            " (stationary gaps filled at 1 Hz)"
+        } else {
+            ""
+        },
         ages.len(),
         pct(&ages, 0.5) / 1e3,
         pct(&ages, 0.95) / 1e3,
@@ -585,6 +631,9 @@ fn main() {
         }
         if want("trace") {
             trace(quick).await;
+        }
+        if want("trace-filled") {
+            trace_filled(quick).await;
         }
     });
 }
