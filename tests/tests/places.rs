@@ -456,4 +456,21 @@ async fn a_walk_in_customer_is_reached_through_the_relay_by_the_desk_and_the_tec
             .0,
         410
     );
+    // The walk-in's number is dropped with the order's end: nothing says it can be called,
+    // and asking for a new PIN is refused.
+    assert!(!desk.order(order.id).await.customer_contact);
+    desk.send(Method::POST, &path, Some(json!({})))
+        .await
+        .problem(410);
+    let gone: Option<String> = p
+        .platform
+        .read(|conn| {
+            Ok(conn.query_row(
+                "SELECT customer_phone FROM orders WHERE id = ?1",
+                [order.id],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(gone, None, "not kept after the order ended");
 }
