@@ -88,6 +88,18 @@ async fn nearest_first_then_decline_cascades_then_unassigned_with_reason() {
         far.offers().await.is_empty(),
         "fan-out 1 offers one technician at a time"
     );
+    // Only offered, the technician sees enough to decide, not the door or the customer:
+    // the place rounded to about a kilometre, the area without the street, no notes.
+    let seen = near.order(order.id).await;
+    assert_eq!((seen.lat, seen.lon), (52.5, 13.4));
+    assert!(!seen.address.contains("Oranienstraße"), "{}", seen.address);
+    assert!(seen.place_note.is_empty() && seen.notes.is_empty());
+    assert_eq!(seen.customer_name, None);
+    assert_eq!(
+        owner.order(order.id).await.lat,
+        52.501,
+        "the owner sees it all"
+    );
     let _: Offer = near
         .post(&format!("/v1/offers/{}/decline", first.id), &json!({}))
         .await
