@@ -92,7 +92,20 @@ pub struct Store {
     me: Id,
     /// A bulk landing turned automatic checkpoints off: the WAL is copied into the
     /// database once, by [`Store::settle_wal`], after the sync instead of every few pages.
-    checkpoint_owed: bool,
+    /// Holds the debt's mark (see [`WalDebt`]).
+    checkpoint_owed: Option<String>,
+}
+
+/// SQLite's default: automatic checkpoints every this many WAL pages.
+const AUTOCHECKPOINT_PAGES: i64 = 1000;
+
+/// A checkpoint a bulk landing left owed: the cache file to copy the WAL of, and the mark
+/// of that landing, so that settling it never clears the debt of a newer one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalDebt {
+    /// The cache file (see [`checkpoint_file`]).
+    pub path: std::path::PathBuf,
+    mark: String,
 }
 
 fn migrations() -> Migrations<'static> {
@@ -183,12 +196,18 @@ fn restore_bulk_indexes(conn: &mut Connection) -> Result<()> {
 }
 
 /// Copies a cache's WAL into its database file through a connection of its own (a
-/// passive checkpoint waits for nobody, and nobody waits for it).
-pub fn checkpoint_file(path: &Path) -> Result<()> {
+/// passive checkpoint waits for nobody, and nobody waits for it). Answers whether the
+/// debt is paid: false when another checkpoint was running, or when more than an automatic
+/// checkpoint's worth is left (a reader kept old pages); then it is tried again later.
+pub fn checkpoint_file(path: &Path) -> Result<bool> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-    Ok(())
+    // SQLite reports these in the row, not as an error.
+    let (busy, in_wal, copied): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    Ok(busy == 0 && in_wal - copied <= AUTOCHECKPOINT_PAGES)
 }
 
 impl Store {
@@ -214,6 +233,17 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
+        // A first sync whose checkpoint was still owed when the app stopped: it stays owed
+        // (the sync worker does it), rather than falling on the first tap or on this open's
+        // own commits below.
+        let checkpoint_owed = if found >= 1 {
+            state_in(&conn, "wal_owed")?
+        } else {
+            None
+        };
+        if checkpoint_owed.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
         if found >= 1 {
             // A first sync the app was killed in: its indexes come back before anything
             // reads, and before migrations that expect them. Should that fail (a full
@@ -223,12 +253,6 @@ impl Store {
             }
         }
         migrations().to_latest(&mut conn)?;
-        // A first sync whose checkpoint was still owed when the app stopped: it stays owed
-        // (the sync worker does it), rather than falling on the first tap.
-        let checkpoint_owed = state_in(&conn, "wal_owed")?.is_some();
-        if checkpoint_owed {
-            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        }
         let mut store = Self {
             conn,
             me,
@@ -357,39 +381,54 @@ impl Store {
         // Copying the WAL into the database every 1,000 pages cost about a quarter of
         // landing; it is done once, after the sync (the WAL keeps every page safe
         // meanwhile). Remembered on disk, so a killed app still owes it after a restart.
-        Self::set_state(&tx, "wal_owed", "1")?;
+        // Marked by the time, so a worker settling an older debt leaves this one owed.
+        let mark = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_string();
+        Self::set_state(&tx, "wal_owed", &mark)?;
         tx.commit()?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        self.checkpoint_owed = true;
+        self.checkpoint_owed = Some(mark);
         Ok(true)
     }
 
     /// After a bulk landing: the cache file to checkpoint (see [`checkpoint_file`]), if a
     /// checkpoint is owed. The copy can then run on its own connection, off the store's
     /// lock, while reads and taps go on; [`Store::wal_settled`] afterwards.
-    pub fn wal_owed(&self) -> Option<std::path::PathBuf> {
-        self.checkpoint_owed
-            .then(|| self.conn.path().map(std::path::PathBuf::from))
-            .flatten()
+    pub fn wal_owed(&self) -> Option<WalDebt> {
+        let mark = self.checkpoint_owed.clone()?;
+        let path = self.conn.path().filter(|p| !p.is_empty())?;
+        Some(WalDebt {
+            path: path.into(),
+            mark,
+        })
     }
 
-    /// Turns automatic checkpoints back on once the owed one has run.
-    pub fn wal_settled(&mut self) -> Result<()> {
-        self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
+    /// Turns automatic checkpoints back on once the owed one has run, unless a newer bulk
+    /// landing owes one of its own by now. Answers whether `debt` was the one owed.
+    pub fn wal_settled(&mut self, debt: &WalDebt) -> Result<bool> {
+        if self.checkpoint_owed.as_ref() != Some(&debt.mark) {
+            return Ok(false);
+        }
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
         self.delete_state("wal_owed")?;
-        self.checkpoint_owed = false;
-        Ok(())
+        self.checkpoint_owed = None;
+        Ok(true)
     }
 
     /// [`Store::wal_owed`], [`checkpoint_file`] and [`Store::wal_settled`] in one go, under
-    /// the caller's hold of the store. Answers whether there was one to do.
+    /// the caller's hold of the store. Answers whether it paid one.
     pub fn settle_wal(&mut self) -> Result<bool> {
-        let Some(path) = self.wal_owed() else {
+        let Some(debt) = self.wal_owed() else {
             return Ok(false);
         };
-        checkpoint_file(&path)?;
-        self.wal_settled()?;
-        Ok(true)
+        if !checkpoint_file(&debt.path)? {
+            return Ok(false);
+        }
+        self.wal_settled(&debt)
     }
 
     /// Ends a bulk landing (also one a killed app left behind, on the next open): builds
@@ -729,8 +768,8 @@ impl Store {
 
     /// The order's pending actions that change its head (steps, a booking, an accept),
     /// oldest first: what its stored view is made of. Notes and parts are not in it; a read
-    /// adds them from the outbox ([`Self::pending_lines`]), so queueing or settling one
-    /// rewrites no view.
+    /// adds them from the outbox ([`Self::pending_lines`]), so queueing one rewrites no
+    /// view, and settling one rewrites only the head.
     fn pending_for_order(conn: &Connection, order_id: Id) -> Result<Vec<PendingAction>> {
         Self::pending_where(
             conn,
@@ -1707,10 +1746,20 @@ mod tests {
         );
         assert!(store.begin_bulk_landing().unwrap());
         assert_eq!(pragma(&store, "wal_autocheckpoint"), 0);
-        let changes: Vec<Change> = (1..=300)
+        // A reader on the pages from before the landing, open until told: it keeps the
+        // WAL from being copied, and from being copied as the store's connection closes.
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let before: i64 = reader
+            .query_row("SELECT count(*) FROM orders", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(before, 0);
+        // Enough for more WAL pages than an automatic checkpoint's worth.
+        let n = 5_000;
+        let changes: Vec<Change> = (1..=n)
             .map(|i| change(i, order(i, 1, &format!("B-PS {i}"), "Anna Schmidt")))
             .collect();
-        store.apply_changes(&changes, 300).unwrap();
+        store.apply_changes(&changes, n).unwrap();
         store.end_bulk_landing().unwrap();
         // Nothing was copied into the database file yet: the new pages are in the WAL.
         let size = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().len();
@@ -1720,12 +1769,25 @@ mod tests {
             "{} / {db_before}",
             size("c.db-wal")
         );
-        // Killed before the checkpoint: it is still owed after a restart, not paid by
-        // the first tap's commit.
+        // Killed before the checkpoint: it is still owed after a restart, and neither the
+        // open nor the first tap's commit pays it.
         drop(store);
         let mut store = Store::open(&path, 1).unwrap();
+        assert_eq!(size("c.db"), db_before, "the open copied nothing");
         assert_eq!(pragma(&store, "wal_autocheckpoint"), 0);
-        assert_eq!(store.wal_owed(), Some(path.clone()));
+        let debt = store.wal_owed().unwrap();
+        assert_eq!(debt.path, path);
+        // While the old reader stays, the copy cannot finish: still owed, tried again later.
+        assert!(!store.settle_wal().unwrap(), "a reader holds the old pages");
+        assert_eq!(store.wal_owed(), Some(debt.clone()));
+        reader.execute_batch("COMMIT").unwrap();
+        // Settling an older landing's debt leaves this one owed.
+        let older = WalDebt {
+            path: path.clone(),
+            mark: "1".into(),
+        };
+        assert!(!store.wal_settled(&older).unwrap());
+        assert_eq!(store.wal_owed(), Some(debt));
         assert!(store.settle_wal().unwrap());
         assert!(!store.settle_wal().unwrap(), "once");
         assert_eq!(store.state("wal_owed").unwrap(), None);
@@ -1743,7 +1805,7 @@ mod tests {
         );
         drop(store);
         let store = Store::open(&path, 1).unwrap();
-        assert_eq!(store.orders(None, 1000).unwrap().len(), 300);
+        assert_eq!(store.orders(None, 10_000).unwrap().len(), 5_000);
     }
 
     /// A fresh cache holding orders 1 (B-PS 1234, Anna Schmidt) and 2 (M-XY 77, Ben Ortiz).

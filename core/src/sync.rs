@@ -198,8 +198,9 @@ pub(crate) async fn round(shared: &Arc<Shared>) -> Result<Round> {
     Ok(r)
 }
 
-/// Pages fetched ahead, at most: the platform builds and the network carries the next
-/// pages while the device lands one, and neither side waits for the other to ask.
+/// Pages waiting to land, at most (a third may be on its way meanwhile): the platform
+/// builds and the network carries the next pages while the device lands one, and neither
+/// side waits for the other to ask. Pages are at most 1 MiB, so that bounds the memory.
 const PAGES_AHEAD: usize = 2;
 
 /// Fetches pages from `from` one after the other into a channel of [`PAGES_AHEAD`], until
@@ -321,12 +322,17 @@ pub(crate) async fn run_worker(shared: Arc<Shared>, mut stop: watch::Receiver<bo
 
 /// Runs the checkpoint a first sync left owed, if any (see [`crate::store::Store::wal_owed`]).
 async fn settle_wal(shared: &Arc<Shared>) {
-    let Some(path) = shared.store().ok().and_then(|s| s.wal_owed()) else {
+    let Some(debt) = shared.store().ok().and_then(|s| s.wal_owed()) else {
         return;
     };
+    let path = debt.path.clone();
     let copied = tokio::task::spawn_blocking(move || crate::store::checkpoint_file(&path)).await;
     let settled = match copied {
-        Ok(Ok(())) => shared.store().and_then(|mut s| s.wal_settled()),
+        Ok(Ok(true)) => shared
+            .store()
+            .and_then(|mut s| s.wal_settled(&debt).map(drop)),
+        // Not all of it (another checkpoint ran, or a reader held old pages): next round.
+        Ok(Ok(false)) => Ok(()),
         Ok(Err(e)) => Err(e),
         Err(e) => Err(Error::BadAnswer(format!("the checkpoint task failed: {e}"))),
     };
