@@ -6,13 +6,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PITSTOP_ROOT"
 
 PROFILE="${PITSTOP_UI_PROFILE:-release}"
-if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+# PITSTOP_UI_TOOLCHAIN=debian takes the fallback route even where rustup has the target.
+if [ "${PITSTOP_UI_TOOLCHAIN:-}" != debian ] && command -v rustup >/dev/null &&
+  rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
   CARGO_TARGET_DIR="$PITSTOP_WASM_TARGET_DIR" cargo build -q --profile "$PROFILE" \
     --target wasm32-unknown-unknown -p pitstop-ui
 else
   # Debian's rustc-web (1.96) rebuilds std for wasm32; RUSTC_BOOTSTRAP unlocks -Zbuild-std.
+  # Debian names the wasm linker after LLVM's version (package lld-22), not rust-lld.
+  LINKER=/usr/bin/rust-lld
+  [ -x "$LINKER" ] || LINKER="$(ls /usr/bin/wasm-ld-* 2>/dev/null | sort -V | tail -1)"
   CARGO_TARGET_DIR="$PITSTOP_WASM_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=/usr/bin/rust-lld \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$LINKER" \
     /usr/bin/cargo build -q --profile "$PROFILE" -Zbuild-std=std,panic_abort \
     --target wasm32-unknown-unknown -p pitstop-ui
 fi
