@@ -261,15 +261,7 @@ pub fn set_payout(
     workshop: Id,
     req: &pitstop_api::PayoutRule,
 ) -> ApiResult<Workshop> {
-    let allowed = caller.role == Role::Admin
-        || (caller.role == Role::Desk
-            && caller.workshop_admin
-            && caller.workshop_id == Some(workshop));
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "Only the workshop's admin or a platform admin sets its payout rule.",
-        ));
-    }
+    may_administer(caller, workshop)?;
     if req.percent > 100 {
         return Err(ApiError::invalid("The payout is a percent from 0 to 100."));
     }

@@ -174,7 +174,7 @@ fn api_router() -> OpenApiRouter<Platform> {
 /// Sets the share of the price a workshop's technicians earn (its admin desk, or admin).
 #[utoipa::path(put, path = "/v1/workshops/{id}/payout", tag = "catalogue", security(("bearer" = [])),
     params(("id" = Id, Path)), request_body = PayoutRule,
-    responses((status = 200, body = Workshop), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = Workshop), (status = 404), (status = 422)))]
 async fn set_payout(
     State(p): State<Platform>,
     caller: Caller,

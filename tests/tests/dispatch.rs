@@ -290,7 +290,7 @@ async fn an_offer_says_what_the_technician_earns_and_earnings_add_up() {
         Some(serde_json::json!({"percent": 100})),
     )
     .await
-    .problem(403);
+    .problem(404);
     admin
         .send(
             reqwest::Method::PUT,
