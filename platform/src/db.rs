@@ -15,7 +15,7 @@ use pitstop_api::{Id, JobLine, Millis, Uuid};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
-use crate::changes::LiveChange;
+use crate::live::LiveChange;
 
 /// `execute` and `query_row` through the connection's statement cache: hot paths run the
 /// same statements again and again, and parsing SQL each time cost more than running them.

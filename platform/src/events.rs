@@ -1,6 +1,6 @@
 //! The live event stream: Server-Sent Events per caller, resumable with `Last-Event-ID`.
 //!
-//! Each event's `id` is its change-log cursor and its `data` the same [`Change`] that sync
+//! Each event's `id` is its change-log cursor and its `data` the same [`Change`](pitstop_api::Change) that sync
 //! pull returns, so a client can switch between stream and pull at any point without gaps
 //! or double work. On connect the stream replays the log after the given cursor, then follows
 //! the live hub; if it falls behind the hub, it catches up from the log.
@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use pitstop_api::Id;
 
 use crate::auth::Caller;
-use crate::changes::RawChange;
+use crate::live::RawChange;
 use crate::{ApiError, ApiResult, Platform, changes};
 
 /// How often an idle event stream sends a heartbeat (documented in docs/protocol.md;

@@ -40,6 +40,7 @@ pub mod events;
 pub mod geocode;
 pub mod http;
 pub mod identity;
+pub mod live;
 pub mod location;
 pub mod orders;
 pub mod places;
@@ -199,7 +200,7 @@ struct Inner {
     /// Round-robin start for readers when all are busy.
     next_reader: std::sync::atomic::AtomicUsize,
     /// Fans committed changes out to SSE streams.
-    hub: broadcast::Sender<Arc<changes::LiveChange>>,
+    hub: broadcast::Sender<Arc<live::LiveChange>>,
     config: Config,
     /// Delivers sign-in codes.
     sender: Arc<dyn sender::CodeSender>,
@@ -389,7 +390,7 @@ impl Platform {
     }
 
     /// A receiver of every committed change, for the event stream.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<changes::LiveChange>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<live::LiveChange>> {
         self.inner.hub.subscribe()
     }
 

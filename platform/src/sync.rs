@@ -145,7 +145,7 @@ const PER_TRANSACTION: usize = MAX_MUTATIONS_PER_PUSH;
 
 /// Applies a batch of mutations in order, each exactly once.
 ///
-/// The batch runs in one transaction ([`PER_TRANSACTION`] is a whole push) with a
+/// The batch runs in one transaction (`PER_TRANSACTION` is a whole push) with a
 /// savepoint per mutation: a rejected mutation is rolled back to its savepoint and its
 /// verdict recorded; an internal error aborts the transaction (nothing of it is stored) and
 /// the client retries. Orders touched are published to the change log once, at its end.
