@@ -21,6 +21,21 @@ use clap::{Parser, Subcommand};
 use pitstop_api::{DevLogin, Id, OrderStatus, Role, Session, ShiftChange};
 use serde::{Deserialize, Serialize};
 
+/// `println!` that ends the program quietly when the reader went away (`pitstop status |
+/// head -3`), as Unix tools do, instead of panicking on the broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(e.into());
+        }
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -47,8 +62,22 @@ enum Cmd {
         #[arg(long)]
         workshop: Option<Id>,
     },
-    /// Online state, pending actions, failures.
-    Status,
+    /// Where sync stands: the last contact with the platform, what waits to be sent (and
+    /// for how long), what the platform refused and why.
+    Status {
+        /// The whole status as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Hide an action the platform refused (its number is in `status`), or all of them.
+    Dismiss {
+        #[arg(required_unless_present = "all")]
+        seq: Option<i64>,
+        #[arg(long, conflicts_with = "seq")]
+        all: bool,
+    },
+    /// Queue an action the platform refused once more (after fixing what it objected to).
+    Retry { seq: i64 },
     /// Orders in the local cache.
     Orders {
         #[arg(long, value_parser = parse_status)]
@@ -75,6 +104,7 @@ enum Cmd {
     /// Add a note to a job.
     Note { order: Id, text: String },
     /// Add a parts line.
+    #[command(allow_negative_numbers = true)]
     Part {
         order: Id,
         name: String,
@@ -131,10 +161,11 @@ async fn drive(
     sync.stop().await;
     let r = client.sync_now().await?;
     let (streams, bytes) = client.lane_sent();
-    println!(
+    say!(
         "kept {kept} fixes: {streamed} streamed live ({bytes} bytes in {streams} streams), \
          {} uploaded after in {} bytes",
-        r.fixes_uploaded, r.fix_bytes
+        r.fixes_uploaded,
+        r.fix_bytes
     );
     Ok(())
 }
@@ -198,8 +229,79 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn print<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    say!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
+}
+
+/// How long ago, for a person: "40 s", "12 min", "3 h", "2 d".
+fn age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// At most `max` characters of a sentence (a refusal can quote a whole note).
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// One refused action in words, with the number `dismiss` and `retry` take.
+fn refused_line(f: &pitstop_api::device::OutboxEntry) -> String {
+    format!(
+        "  #{} {}: {}",
+        f.seq,
+        f.op.describe(),
+        shorten(f.reason.as_deref().unwrap_or("refused"), 300)
+    )
+}
+
+/// `pitstop status` in words. It tells the state as of the last contact (a command that
+/// does not sync cannot know more), and how to refresh it.
+fn status_text(client: &Client) -> anyhow::Result<String> {
+    let s = client.status()?;
+    let now = crate::store::now_ms();
+    let last = s.last_sync.map_or("never synced".to_string(), |t| {
+        format!("last sync {} ago", age(now - t))
+    });
+    let mut lines = vec![match (&s.last_error, s.online) {
+        (Some(e), _) => format!("offline: the last try failed ({last}): {e}"),
+        (None, true) => format!("online at the last try ({last}); `pitstop sync` tries now"),
+        (None, false) => format!("offline ({last})"),
+    }];
+    if s.pending == 0 {
+        lines.push("nothing waiting to be sent".into());
+    } else {
+        let oldest = client
+            .pending_actions()?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let waited = s
+            .oldest_pending_at
+            .map_or(String::new(), |t| format!(", waiting for {}", age(now - t)));
+        lines.push(format!(
+            "{} action{} waiting to be sent; the oldest: {}{waited}",
+            s.pending,
+            if s.pending == 1 { "" } else { "s" },
+            shorten(&oldest, 80)
+        ));
+    }
+    if s.unsent_fixes > 0 {
+        lines.push(format!("{} GPS fixes waiting to be sent", s.unsent_fixes));
+    }
+    if !s.failed.is_empty() {
+        lines.push(format!("refused by the platform ({}):", s.failed.len()));
+        lines.extend(s.failed.iter().map(refused_line));
+        lines.push("`pitstop retry N` queues one again, `pitstop dismiss N` hides it".into());
+    }
+    Ok(lines.join("\n"))
 }
 
 /// Parses the process arguments and runs the command (on a current-thread runtime).
@@ -238,7 +340,7 @@ async fn run() -> anyhow::Result<()> {
                 },
             )
             .await?;
-            println!(
+            say!(
                 "signed in as {} ({}, account {})",
                 session.account.name,
                 session.account.role.as_str(),
@@ -249,10 +351,30 @@ async fn run() -> anyhow::Result<()> {
                 &serde_json::to_vec(&Saved { platform, session })?,
             )?;
         }
-        Cmd::Status => print(&open(&cli.dir)?.status()?)?,
+        Cmd::Status { json: true } => print(&open(&cli.dir)?.status()?)?,
+        Cmd::Status { json: false } => say!("{}", status_text(&open(&cli.dir)?)?),
+        Cmd::Dismiss { seq, all } => {
+            let client = open(&cli.dir)?;
+            let failed = client.status()?.failed;
+            let chosen: Vec<_> = failed
+                .iter()
+                .filter(|f| all || Some(f.seq) == seq)
+                .collect();
+            if chosen.is_empty() {
+                anyhow::bail!(
+                    "There is no refused action {} here; `pitstop status` lists them.",
+                    seq.map_or("at all".into(), |n| format!("#{n}"))
+                );
+            }
+            for f in chosen {
+                client.dismiss_failure(f.seq)?;
+                say!("dismissed #{} {}", f.seq, f.op.describe());
+            }
+        }
+        Cmd::Retry { seq } => say!("queued {}", open(&cli.dir)?.retry_failure(seq)?),
         Cmd::Orders { status } => {
             for o in open(&cli.dir)?.orders(status, 200)? {
-                println!(
+                say!(
                     "{:>6}  {:<12} {:<12} {:<10} v{}",
                     o.id,
                     o.status.as_str(),
@@ -267,7 +389,7 @@ async fn run() -> anyhow::Result<()> {
             let client = open(&cli.dir)?;
             client.build_search_index()?;
             for o in client.search(&query, 50)? {
-                println!(
+                say!(
                     "{:>6}  {:<12} {} {}",
                     o.id,
                     o.status.as_str(),
@@ -278,7 +400,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Cmd::Offers => {
             for v in open(&cli.dir)?.offers()? {
-                println!(
+                say!(
                     "offer {:>6}  order {:>6}  {:<12} {:>6.0} m  {:>4} s left  {}",
                     v.offer.id,
                     v.offer.order_id,
@@ -289,21 +411,21 @@ async fn run() -> anyhow::Result<()> {
                 );
             }
         }
-        Cmd::Accept { offer } => println!("queued {}", open(&cli.dir)?.accept(offer)?),
-        Cmd::Decline { offer } => println!("queued {}", open(&cli.dir)?.decline(offer)?),
+        Cmd::Accept { offer } => say!("queued {}", open(&cli.dir)?.accept(offer)?),
+        Cmd::Decline { offer } => say!("queued {}", open(&cli.dir)?.decline(offer)?),
         Cmd::Step {
             order,
             status,
             note,
-        } => println!("queued {}", open(&cli.dir)?.step(order, status, note)?),
-        Cmd::Note { order, text } => println!("queued {}", open(&cli.dir)?.add_note(order, &text)?),
+        } => say!("queued {}", open(&cli.dir)?.step(order, status, note)?),
+        Cmd::Note { order, text } => say!("queued {}", open(&cli.dir)?.add_note(order, &text)?),
         Cmd::Part {
             order,
             name,
             qty,
             unit_price_cents,
         } => {
-            println!(
+            say!(
                 "queued {}",
                 open(&cli.dir)?.add_part(order, &name, qty, unit_price_cents)?
             )
@@ -314,7 +436,7 @@ async fn run() -> anyhow::Result<()> {
                 lat,
                 lon,
             })?;
-            println!("queued {id}");
+            say!("queued {id}");
         }
         Cmd::Sync { until_empty, watch } => {
             let client = open(&cli.dir)?;
@@ -326,13 +448,23 @@ async fn run() -> anyhow::Result<()> {
             let mut delays = std::iter::successors(Some(Duration::from_millis(100)), |d| {
                 Some((*d * 2).min(Duration::from_secs(5)))
             });
+            // Refusals are news: each one is said once, with its reason, as it happens.
+            let mut told: std::collections::HashSet<i64> =
+                client.status()?.failed.iter().map(|f| f.seq).collect();
             loop {
                 match client.sync_now().await {
                     Ok(r) => {
-                        println!(
+                        say!(
                             "pushed {} pulled {} fixes {}",
-                            r.pushed, r.pulled, r.fixes_uploaded
+                            r.pushed,
+                            r.pulled,
+                            r.fixes_uploaded
                         );
+                        for f in client.status()?.failed {
+                            if told.insert(f.seq) {
+                                eprintln!("refused by the platform:\n{}", refused_line(&f));
+                            }
+                        }
                         if !until_empty || client.status()?.pending == 0 {
                             // A first sync's checkpoint, before this process goes.
                             client.settle_wal()?;

@@ -990,7 +990,13 @@ impl Store {
             )
             .map_err(Error::Refused)?;
         }
-        if let MutationOp::OrderPart { name, .. } = &op {
+        if let MutationOp::OrderPart {
+            name,
+            qty,
+            unit_price_cents,
+            ..
+        } = &op
+        {
             pitstop_api::text::clean(
                 "part name",
                 name,
@@ -999,6 +1005,7 @@ impl Store {
                 true,
             )
             .map_err(Error::Refused)?;
+            pitstop_api::money::check_part(*qty, *unit_price_cents).map_err(Error::Refused)?;
         }
         if let MutationOp::OrderCreate(req) = &op {
             if pitstop_api::services::find(&req.service).is_none() {

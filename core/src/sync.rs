@@ -131,8 +131,12 @@ pub(crate) async fn push_all(shared: &Arc<Shared>) -> Result<usize> {
                     return Err(e);
                 };
                 let reason = if *status == 413 {
+                    // The platform's sentence speaks of requests and batches, which the
+                    // person never sees: the log keeps it.
+                    tracing::info!(%detail, "an action too large for the platform");
                     format!(
-                        "This action is too large for the platform ({} KiB); shorten it and try again. ({detail})",
+                        "This action is too large for the platform ({} KiB); shorten it and \
+                         try again.",
                         batch_bytes(&batch).div_ceil(1024)
                     )
                 } else {

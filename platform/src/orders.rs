@@ -709,14 +709,7 @@ pub fn add_part(
     check_room(&order)?;
     let name = &text::clean("part name", name, text::MAX_LABEL_CHARS, Lines::One, true)
         .map_err(ApiError::invalid)?;
-    if qty == 0 || qty > 1000 {
-        return Err(ApiError::invalid("Quantity must be between 1 and 1000."));
-    }
-    if !(0..=pitstop_api::money::MAX_PART_PRICE_CENTS).contains(&unit_price_cents) {
-        return Err(ApiError::invalid(
-            "Unit price must be between 0 and 1,000,000.00.",
-        ));
-    }
+    pitstop_api::money::check_part(qty, unit_price_cents).map_err(ApiError::invalid)?;
     let at = now_ms();
     let mutation = tx.mutation;
     let line_id: Id = tx.row(

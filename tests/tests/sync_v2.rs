@@ -631,3 +631,101 @@ async fn a_long_queue_goes_up_in_pipelined_batches_in_order_and_once() {
         "notes arrived in the order tapped, once each"
     );
 }
+
+/// The command line says in words what waits and what the platform refused (once, as it
+/// happens, and in `status` until dismissed), checks a parts line before queueing it, reads
+/// a negative price as a number, and ends quietly when its reader goes away.
+#[tokio::test]
+async fn the_command_line_tells_refusals_in_words_and_dismisses_them() {
+    const CLI: &str = env!("CARGO_BIN_EXE_pitstop-cli");
+    let p = TestPlatform::start().await;
+    let (tech, order) = job(&p).await;
+    let dir = p.dir.path().join("cli");
+    let run = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(CLI);
+        cmd.arg("--dir").arg(&dir).args(args);
+        async move {
+            let out = cmd.output().await.unwrap();
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            (out.status.success(), text(&out.stdout), text(&out.stderr))
+        }
+    };
+    let (ok, _, err) = run(&[
+        "login",
+        "--platform",
+        &p.base,
+        "--name",
+        "tech",
+        "--role",
+        "technician",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["sync"]).await;
+    assert!(ok, "{err}");
+    let (_, out, _) = run(&["status"]).await;
+    assert!(out.contains("nothing waiting to be sent"), "{out}");
+    assert!(out.contains("last sync 0 s ago"), "{out}");
+
+    // Checked before it is queued, by the platform's own rule and words.
+    let id = order.id.to_string();
+    let (ok, _, err) = run(&["part", &id, "bolt", "0", "100"]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("Quantity must be between 1 and 1000."),
+        "{err}"
+    );
+    let (ok, _, err) = run(&["part", &id, "bolt", "1", "-100"]).await;
+    assert!(!ok);
+    assert!(err.contains("Unit price must be between"), "{err}");
+
+    // A note queued, then the job ends on the platform before the note arrives.
+    let (ok, _, err) = run(&["note", &id, "left the old filter in the boot"]).await;
+    assert!(ok, "{err}");
+    let (_, out, _) = run(&["status"]).await;
+    assert!(
+        out.contains("1 action waiting to be sent; the oldest: Note on order"),
+        "{out}"
+    );
+    tech.finish_job(order.id).await;
+    let (ok, _, err) = run(&["sync"]).await;
+    assert!(ok, "{err}");
+    assert!(err.contains("refused by the platform"), "{err}");
+    assert!(err.contains("Note on order"), "{err}");
+    let (_, out, _) = run(&["status"]).await;
+    assert!(out.contains("refused by the platform (1):"), "{out}");
+    assert!(out.contains("nothing waiting to be sent"), "{out}");
+    let (_, json, _) = run(&["status", "--json"]).await;
+    let status: pitstop_api::device::SyncStatus = serde_json::from_str(&json).unwrap();
+    assert_eq!(status.failed.len(), 1);
+    // Said once: the next sync has nothing new to tell.
+    let (_, _, err) = run(&["sync"]).await;
+    assert!(!err.contains("refused"), "{err}");
+
+    let (ok, _, err) = run(&["dismiss", "999999"]).await;
+    assert!(!ok);
+    assert!(err.contains("no refused action #999999"), "{err}");
+    let (ok, out, err) = run(&["dismiss", "--all"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with(&format!("dismissed #{}", status.failed[0].seq)),
+        "{out}"
+    );
+    let (_, out, _) = run(&["status"]).await;
+    assert!(!out.contains("refused"), "{out}");
+
+    // A reader that has gone before anything is written: no panic, success.
+    let mut child = tokio::process::Command::new(CLI)
+        .arg("--dir")
+        .arg(&dir)
+        .args(["status", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

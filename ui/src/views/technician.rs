@@ -562,7 +562,7 @@ fn job_card(p: &JobProps) -> Html {
                 .trim()
                 .parse::<u32>()
                 .ok()
-                .filter(|q| (1..=1000).contains(q))
+                .filter(|q| (1..=pitstop_api::money::MAX_PART_QTY).contains(q))
             else {
                 error.set(Some(t("tech-qty-invalid")));
                 return;
