@@ -440,17 +440,51 @@ async fn run() -> anyhow::Result<()> {
         }
         Cmd::Sync { until_empty, watch } => {
             let client = open(&cli.dir)?;
+            // Refusals are news: each one is said once, with its reason, as it happens.
+            let mut told: std::collections::HashSet<i64> =
+                client.status()?.failed.iter().map(|f| f.seq).collect();
             if watch {
-                let _sync = client.start();
-                tokio::signal::ctrl_c().await?;
+                let sync = client.start();
+                let mut notices = client.subscribe();
+                let stop = tokio::signal::ctrl_c();
+                tokio::pin!(stop);
+                // One line whenever the state a person cares about changes.
+                let mut said = String::new();
+                loop {
+                    tokio::select! {
+                        _ = &mut stop => break,
+                        n = notices.recv() => {
+                            if matches!(n, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                                break;
+                            }
+                            let s = client.status()?;
+                            let line = format!(
+                                "{}; {} waiting to be sent",
+                                match (&s.last_error, s.online) {
+                                    (Some(e), _) => format!("offline: {e}"),
+                                    (None, true) => "online".into(),
+                                    (None, false) => "offline".into(),
+                                },
+                                s.pending
+                            );
+                            if line != said {
+                                say!("{line}");
+                                said = line;
+                            }
+                            for f in s.failed {
+                                if told.insert(f.seq) {
+                                    eprintln!("refused by the platform:\n{}", refused_line(&f));
+                                }
+                            }
+                        }
+                    }
+                }
+                sync.stop().await;
                 return Ok(());
             }
             let mut delays = std::iter::successors(Some(Duration::from_millis(100)), |d| {
                 Some((*d * 2).min(Duration::from_secs(5)))
             });
-            // Refusals are news: each one is said once, with its reason, as it happens.
-            let mut told: std::collections::HashSet<i64> =
-                client.status()?.failed.iter().map(|f| f.seq).collect();
             loop {
                 match client.sync_now().await {
                     Ok(r) => {

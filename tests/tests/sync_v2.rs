@@ -714,6 +714,25 @@ async fn the_command_line_tells_refusals_in_words_and_dismisses_them() {
     let (_, out, _) = run(&["status"]).await;
     assert!(!out.contains("refused"), "{out}");
 
+    // Watching says the state when it changes, instead of nothing.
+    let mut watch = tokio::process::Command::new(CLI)
+        .arg("--dir")
+        .arg(&dir)
+        .args(["sync", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(watch.stdout.take().unwrap()));
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("sync --watch said nothing for 20 s")
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(first, "online; 0 waiting to be sent");
+    watch.kill().await.unwrap();
+
     // A reader that has gone before anything is written: no panic, success.
     let mut child = tokio::process::Command::new(CLI)
         .arg("--dir")
