@@ -647,7 +647,7 @@ pub fn add_note(tx: &mut Tx<'_>, caller: &Caller, id: Id, text: &str) -> ApiResu
     if text.is_empty() {
         return Err(ApiError::invalid("A note cannot be empty."));
     }
-    check_text("text", text)?;
+    check_text("note", text)?;
     let (at, sent_at) = tx.event_time(0);
     let mutation = tx.mutation;
     let line_id: Id = tx.row(
