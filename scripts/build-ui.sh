@@ -15,7 +15,11 @@ else
   # Debian's rustc-web (1.96) rebuilds std for wasm32; RUSTC_BOOTSTRAP unlocks -Zbuild-std.
   # Debian names the wasm linker after LLVM's version (package lld-22), not rust-lld.
   LINKER=/usr/bin/rust-lld
-  [ -x "$LINKER" ] || LINKER="$(ls /usr/bin/wasm-ld-* 2>/dev/null | sort -V | tail -1)"
+  [ -x "$LINKER" ] || LINKER="$(ls /usr/bin/wasm-ld-* 2>/dev/null | sort -V | tail -1 || true)"
+  if [ -z "$LINKER" ]; then
+    echo "no wasm linker: install Debian's lld-22 (./scripts/setup.sh does)" >&2
+    exit 1
+  fi
   CARGO_TARGET_DIR="$PITSTOP_WASM_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$LINKER" \
     /usr/bin/cargo build -q --profile "$PROFILE" -Zbuild-std=std,panic_abort \

@@ -21,18 +21,25 @@ use clap::{Parser, Subcommand};
 use pitstop_api::{DevLogin, Id, OrderStatus, Role, Session, ShiftChange};
 use serde::{Deserialize, Serialize};
 
-/// `println!` that ends the program quietly when the reader went away (`pitstop status |
-/// head -3`), as Unix tools do, instead of panicking on the broken pipe.
+/// `println!` that carries on when the reader went away (`pitstop status | head -3`)
+/// instead of panicking on the broken pipe: what the command does (save a session, drain
+/// the queue, checkpoint) matters more than what it says.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = writeln!(out, $($arg)*) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*)
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
             return Err(e.into());
         }
+    }};
+}
+
+/// `eprintln!` that never panics: a message to a closed stderr is simply lost.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
     }};
 }
 
@@ -104,11 +111,12 @@ enum Cmd {
     /// Add a note to a job.
     Note { order: Id, text: String },
     /// Add a parts line.
-    #[command(allow_negative_numbers = true)]
     Part {
         order: Id,
         name: String,
         qty: u32,
+        /// Checked (0 to 100,000,000) before it is queued; a negative one is refused in words.
+        #[arg(allow_negative_numbers = true)]
         unit_price_cents: i64,
     },
     /// Go on or off shift.
@@ -271,7 +279,9 @@ fn status_text(client: &Client) -> anyhow::Result<String> {
         format!("last sync {} ago", age(now - t))
     });
     let mut lines = vec![match (&s.last_error, s.online) {
-        (Some(e), _) => format!("offline: the last try failed ({last}): {e}"),
+        // Reached, but refused (a session to renew, a platform in trouble).
+        (Some(e), true) => format!("online, but the last try failed ({last}): {e}"),
+        (Some(e), false) => format!("offline: the last try failed ({last}): {e}"),
         (None, true) => format!("online at the last try ({last}); `pitstop sync` tries now"),
         (None, false) => format!("offline ({last})"),
     }];
@@ -340,16 +350,18 @@ async fn run() -> anyhow::Result<()> {
                 },
             )
             .await?;
-            say!(
+            let said = format!(
                 "signed in as {} ({}, account {})",
                 session.account.name,
                 session.account.role.as_str(),
                 session.account.id
             );
+            // Saved before anything is said: success is only claimed once it is kept.
             write_private(
                 &session_path(&cli.dir),
                 &serde_json::to_vec(&Saved { platform, session })?,
             )?;
+            say!("{said}");
         }
         Cmd::Status { json: true } => print(&open(&cli.dir)?.status()?)?,
         Cmd::Status { json: false } => say!("{}", status_text(&open(&cli.dir)?)?),
@@ -461,7 +473,8 @@ async fn run() -> anyhow::Result<()> {
                             let line = format!(
                                 "{}; {} waiting to be sent",
                                 match (&s.last_error, s.online) {
-                                    (Some(e), _) => format!("offline: {e}"),
+                                    (Some(e), true) => format!("online, but failing: {e}"),
+                                    (Some(e), false) => format!("offline: {e}"),
                                     (None, true) => "online".into(),
                                     (None, false) => "offline".into(),
                                 },
@@ -473,20 +486,30 @@ async fn run() -> anyhow::Result<()> {
                             }
                             for f in s.failed {
                                 if told.insert(f.seq) {
-                                    eprintln!("refused by the platform:\n{}", refused_line(&f));
+                                    tell!("refused by the platform:\n{}", refused_line(&f));
                                 }
                             }
                         }
                     }
                 }
-                sync.stop().await;
+                // The round under way may wait on the network: a few seconds, not its
+                // whole timeout (what it had not sent stays queued).
+                let _ = tokio::time::timeout(Duration::from_secs(5), sync.stop()).await;
                 return Ok(());
             }
             let mut delays = std::iter::successors(Some(Duration::from_millis(100)), |d| {
                 Some((*d * 2).min(Duration::from_secs(5)))
             });
             loop {
-                match client.sync_now().await {
+                let round = client.sync_now().await;
+                // A round can record refusals and still fail later (in its pull): they are
+                // told either way.
+                for f in client.status()?.failed {
+                    if told.insert(f.seq) {
+                        tell!("refused by the platform:\n{}", refused_line(&f));
+                    }
+                }
+                match round {
                     Ok(r) => {
                         say!(
                             "pushed {} pulled {} fixes {}",
@@ -494,11 +517,6 @@ async fn run() -> anyhow::Result<()> {
                             r.pulled,
                             r.fixes_uploaded
                         );
-                        for f in client.status()?.failed {
-                            if told.insert(f.seq) {
-                                eprintln!("refused by the platform:\n{}", refused_line(&f));
-                            }
-                        }
                         if !until_empty || client.status()?.pending == 0 {
                             // A first sync's checkpoint, before this process goes.
                             client.settle_wal()?;
@@ -506,7 +524,7 @@ async fn run() -> anyhow::Result<()> {
                         }
                     }
                     Err(e) if until_empty && e.is_retryable() => {
-                        eprintln!("{e}");
+                        tell!("{e}");
                         // The platform's Retry-After wins over our own backoff.
                         let wait = e
                             .retry_after()
