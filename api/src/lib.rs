@@ -1174,14 +1174,7 @@ pub enum MutationOp {
 impl MutationOp {
     /// One line a person recognises as what they did ("Note on order 12: “brakes…”").
     pub fn describe(&self) -> String {
-        fn short(s: &str) -> String {
-            let t: String = s.chars().take(40).collect();
-            if t.len() < s.len() {
-                format!("{t}…")
-            } else {
-                t
-            }
-        }
+        let short = |s: &str| text::shorten(s, 40);
         match self {
             Self::OrderCreate(o) => format!(
                 "Booking: {}",

@@ -72,9 +72,24 @@ pub fn clean(
     Ok(v.to_string())
 }
 
+/// At most `max` characters of `s`, with "…" when it was cut (a note quoted in a list).
+pub fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortens_by_characters() {
+        assert_eq!(shorten("brakes", 6), "brakes");
+        assert_eq!(shorten("brakes squeal", 6), "brakes…");
+        assert_eq!(shorten("机油滤清器", 2), "机油…");
+    }
 
     #[test]
     fn trims_and_counts_characters_not_bytes() {

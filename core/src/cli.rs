@@ -252,16 +252,10 @@ fn age(ms: i64) -> String {
     }
 }
 
-/// At most `max` characters of a sentence (a refusal can quote a whole note).
-fn shorten(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
 /// One refused action in words, with the number `dismiss` and `retry` take.
 fn refused_line(f: &pitstop_api::device::OutboxEntry) -> String {
+    // A refusal can quote a whole note.
+    use pitstop_api::text::shorten;
     format!(
         "  #{} {}: {}",
         f.seq,
@@ -273,6 +267,7 @@ fn refused_line(f: &pitstop_api::device::OutboxEntry) -> String {
 /// `pitstop status` in words. It tells the state as of the last contact (a command that
 /// does not sync cannot know more), and how to refresh it.
 fn status_text(client: &Client) -> anyhow::Result<String> {
+    use pitstop_api::text::shorten;
     let s = client.status()?;
     let now = crate::store::now_ms();
     let last = s.last_sync.map_or("never synced".to_string(), |t| {

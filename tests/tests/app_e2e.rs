@@ -388,6 +388,46 @@ async fn technician_takes_an_offer_and_completes_the_job_then_works_offline() {
     .await
     .unwrap();
 
+    // A note typed offline on a job the platform closes meanwhile: the badge says which
+    // action was refused, and why.
+    proxy.set(Faults {
+        down: true,
+        ..Faults::default()
+    });
+    ui::type_into(c, "#note-text", "gate code 4711")
+        .await
+        .unwrap();
+    click(c, "#add-note").await.unwrap();
+    until("the note to wait offline", || async {
+        (attr(c, "#sync", "data-pending").await.as_deref() == Some("1")).then_some(())
+    })
+    .await
+    .unwrap();
+    // The same technician finishes the job from another device.
+    let other_phone = p.login("tess", Role::Technician, None).await;
+    for s in [OrderStatus::InProgress, OrderStatus::Completed] {
+        let r = other_phone.step(second.id, s).await;
+        assert_eq!(r.status, 200, "{}", r.detail());
+    }
+    proxy.set(Faults::default());
+    let polls = std::cell::Cell::new(0u32);
+    let what = until("the refusal to show", || async {
+        polls.set(polls.get() + 1);
+        if polls.get().is_multiple_of(8) {
+            ui::click_if_present(c, "#sync-now").await;
+        }
+        text(c, "#sync .failed .what").await
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        what,
+        format!("Note on order {}: “gate code 4711”", second.id)
+    );
+    let row = text(c, "#sync .failed").await.unwrap();
+    assert!(row.contains("Not done:") && row.contains("closed"), "{row}");
+    app.screenshot("technician-refused").await.unwrap();
+
     app.close().await;
     p.stop().await;
 }

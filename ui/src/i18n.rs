@@ -295,6 +295,69 @@ pub fn status(s: pitstop_api::OrderStatus) -> String {
     t(&format!("status-{}", s.as_str()))
 }
 
+/// A service code as people read it (the catalogue's own name for one the UI has no words
+/// for).
+pub fn service(code: &str) -> String {
+    let id = format!("service-{code}");
+    if has(&id) {
+        return t(&id);
+    }
+    pitstop_api::services::find(code).map_or_else(|| code.to_string(), |s| s.name)
+}
+
+/// A queued action in words ("Note on order 12: “brakes…”"), as
+/// [`pitstop_api::MutationOp::describe`] says it in English: which of the person's actions a
+/// refusal is about.
+pub fn action(op: &pitstop_api::MutationOp) -> String {
+    use pitstop_api::MutationOp as Op;
+    let short = |s: &str| pitstop_api::text::shorten(s, 40);
+    match op {
+        Op::OrderCreate(o) => t_args("action-booking", &[("service", service(&o.service).into())]),
+        Op::OrderStatus {
+            order_id,
+            status: s,
+            ..
+        } => t_args(
+            "action-step",
+            &[
+                ("order", order_id.to_string().into()),
+                ("status", status(*s).into()),
+            ],
+        ),
+        Op::OrderNote { order_id, text } => t_args(
+            "action-note",
+            &[
+                ("order", order_id.to_string().into()),
+                ("text", short(text).into()),
+            ],
+        ),
+        Op::OrderPart {
+            order_id,
+            name,
+            qty,
+            ..
+        } => t_args(
+            "action-part",
+            &[
+                ("order", order_id.to_string().into()),
+                ("qty", (*qty).into()),
+                ("name", short(name).into()),
+            ],
+        ),
+        Op::OfferAccept { offer_id } => {
+            t_args("action-accept", &[("offer", offer_id.to_string().into())])
+        }
+        Op::OfferDecline { offer_id } => {
+            t_args("action-decline", &[("offer", offer_id.to_string().into())])
+        }
+        Op::Shift(s) => t(if s.on_shift {
+            "action-shift-on"
+        } else {
+            "action-shift-off"
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +465,38 @@ mod tests {
         ] {
             assert_eq!(platform_text(s), s, "English stays the platform's words");
         }
+    }
+
+    #[test]
+    fn a_queued_action_in_words_in_both_languages() {
+        use pitstop_api::MutationOp as Op;
+        let note = Op::OrderNote {
+            order_id: 1234,
+            text: "left the old filter in the boot, next to the spare wheel".into(),
+        };
+        let step = Op::OrderStatus {
+            order_id: 7,
+            status: pitstop_api::OrderStatus::EnRoute,
+            note: None,
+        };
+        let part = Op::OrderPart {
+            order_id: 7,
+            name: "Ölfilter".into(),
+            qty: 2,
+            unit_price_cents: 1250,
+        };
+        set_for_test(Lang::En);
+        // The English words are the platform's own (`describe`), so the CLI and the app agree.
+        for op in [&note, &step, &part, &Op::OfferAccept { offer_id: 9 }] {
+            assert_eq!(action(op), op.describe());
+        }
+        set_for_test(Lang::Zh);
+        assert_eq!(
+            action(&note),
+            "订单 1234 的备注：“left the old filter in the boot, next to…”"
+        );
+        assert_eq!(action(&part), "订单 7 的配件：2 × Ölfilter");
+        assert!(action(&step).contains(&status(pitstop_api::OrderStatus::EnRoute)));
     }
 
     fn set_for_test(lang: Lang) {

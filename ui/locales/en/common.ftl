@@ -47,3 +47,13 @@ platform-browser = browser
 error-offline = cannot reach the platform; your changes are kept and will be sent when the connection is back
 error-storage-full = the device storage is full, so this was not saved; free some space and try again
 error-server = the platform is having trouble (HTTP { $status }); retrying soon
+
+# A queued action in words: which one a refusal is about.
+action-booking = Booking: { $service }
+action-step = Order { $order }: { $status }
+action-note = Note on order { $order }: “{ $text }”
+action-part = Part on order { $order }: { $qty } × { $name }
+action-accept = Accepting offer { $offer }
+action-decline = Declining offer { $offer }
+action-shift-on = Going on shift
+action-shift-off = Going off shift

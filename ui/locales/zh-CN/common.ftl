@@ -47,3 +47,13 @@ platform-browser = 浏览器
 error-offline = 无法连接平台；您的操作已保存，连接恢复后会自动发送
 error-storage-full = 设备存储空间已满，这次操作没有保存；请清理空间后重试
 error-server = 平台暂时出现问题（HTTP { $status }），稍后自动重试。
+
+# 排队中的操作：被拒绝的是哪一项。
+action-booking = 预约：{ $service }
+action-step = 订单 { $order }：{ $status }
+action-note = 订单 { $order } 的备注：“{ $text }”
+action-part = 订单 { $order } 的配件：{ $qty } × { $name }
+action-accept = 接单 { $offer }
+action-decline = 拒绝订单 { $offer }
+action-shift-on = 上班
+action-shift-off = 下班

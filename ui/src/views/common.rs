@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use pitstop_api::device::SyncStatus;
-use pitstop_api::{Account, Order, OrderStatus, Workshop, services};
+use pitstop_api::{Account, Order, OrderStatus, Workshop};
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
@@ -20,11 +20,7 @@ pub fn price(cents: i64, currency: &str) -> String {
 /// A service code as people read it, in the UI's language (the catalogue's own name for a
 /// service the UI has no words for).
 pub fn service_name(code: &str) -> String {
-    let id = format!("service-{code}");
-    if i18n::has(&id) {
-        return i18n::t(&id);
-    }
-    services::find(code).map_or_else(|| code.to_string(), |s| s.name)
+    i18n::service(code)
 }
 
 /// `HH:MM` local time of a Unix-millisecond instant.
@@ -261,7 +257,8 @@ pub fn sync_badge(p: &SyncBadgeProps) -> Html {
             let (dismiss, retry) = (p.on_dismiss.clone(), p.on_retry.clone());
             html! {
               <div class="failed" data-seq={seq.to_string()}>
-                { t_args("sync-not-done", &[("reason", f.reason.clone().unwrap_or_else(|| t("sync-refused")).into())]) }
+                <strong class="what">{ i18n::action(&f.op) }</strong>{ " " }
+                { t_args("sync-not-done", &[("reason", f.reason.as_deref().map_or_else(|| t("sync-refused"), i18n::platform_text).into())]) }
                 <button class="small retry" onclick={move |_| retry.emit(seq)}>{ t("retry") }</button>
                 <button class="small dismiss" onclick={move |_| dismiss.emit(seq)}>{ t("dismiss") }</button>
               </div>
