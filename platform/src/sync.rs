@@ -139,14 +139,11 @@ fn apply(
     })
 }
 
-/// Mutations applied per write transaction: a whole push (at most 500; 500 notes take
-/// tens of milliseconds here), so each order it touches publishes one snapshot per push.
-const PER_TRANSACTION: usize = MAX_MUTATIONS_PER_PUSH;
-
 /// Applies a batch of mutations in order, each exactly once.
 ///
-/// The batch runs in one transaction (`PER_TRANSACTION` is a whole push) with a
-/// savepoint per mutation: a rejected mutation is rolled back to its savepoint and its
+/// The batch runs in one transaction (a push holds at most `MAX_MUTATIONS_PER_PUSH`; 500
+/// notes take tens of milliseconds here, and each order it touches publishes one snapshot
+/// per push) with a savepoint per mutation: a rejected mutation is rolled back to its savepoint and its
 /// verdict recorded; an internal error aborts the transaction (nothing of it is stored) and
 /// the client retries. Orders touched are published to the change log once, at its end.
 /// The answer carries each touched order's current snapshot once, on the last result that
@@ -157,74 +154,73 @@ pub fn push(platform: &Platform, caller: &Caller, req: &PushRequest) -> ApiResul
             "A push carries at most {MAX_MUTATIONS_PER_PUSH} mutations; send the rest in the next one."
         )));
     }
-    let mut verdicts: Vec<Verdict> = Vec::with_capacity(req.mutations.len());
-    let mut snapshots: std::collections::HashMap<Id, pitstop_api::Order> = Default::default();
-    for chunk in req.mutations.chunks(PER_TRANSACTION) {
-        let hashes = chunk.iter().map(op_hash).collect::<ApiResult<Vec<_>>>()?;
-        let done = platform.write(|tx| {
-            tx.deferred = Some(Vec::new());
-            let mut out = Vec::with_capacity(chunk.len());
-            for (m, hash) in chunk.iter().zip(&hashes) {
-                if let Some(v) = recorded(tx, caller, m, hash)? {
-                    out.push(v);
-                    continue;
+    let hashes = req
+        .mutations
+        .iter()
+        .map(op_hash)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let (verdicts, published): (Vec<Verdict>, Vec<pitstop_api::Order>) = platform.write(|tx| {
+        tx.deferred = Some(Vec::new());
+        let mut out = Vec::with_capacity(req.mutations.len());
+        for (m, hash) in req.mutations.iter().zip(&hashes) {
+            if let Some(v) = recorded(tx, caller, m, hash)? {
+                out.push(v);
+                continue;
+            }
+            tx.exec("SAVEPOINT mutation", [])?;
+            let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
+            tx.mutation = Some(m.id);
+            tx.tapped_at = m.at;
+            tx.created.clear();
+            let result = apply(tx, platform, caller, &m.op);
+            tx.mutation = None;
+            tx.tapped_at = None;
+            let verdict = match result {
+                Ok(order_id) => {
+                    tx.exec("RELEASE mutation", [])?;
+                    let r = MutationResult {
+                        id: m.id,
+                        outcome: Outcome::Applied,
+                        code: 200,
+                        reason: None,
+                        order: None,
+                        lines: Vec::new(),
+                    };
+                    (r, order_id)
                 }
-                tx.exec("SAVEPOINT mutation", [])?;
-                let marks = (tx.live.len(), tx.timers.len(), tx.deferred.clone());
-                tx.mutation = Some(m.id);
-                tx.tapped_at = m.at;
-                tx.created.clear();
-                let result = apply(tx, platform, caller, &m.op);
-                tx.mutation = None;
-                tx.tapped_at = None;
-                let verdict = match result {
-                    Ok(order_id) => {
-                        tx.exec("RELEASE mutation", [])?;
-                        let r = MutationResult {
-                            id: m.id,
-                            outcome: Outcome::Applied,
-                            code: 200,
-                            reason: None,
-                            order: None,
-                            lines: Vec::new(),
-                        };
-                        (r, order_id)
-                    }
-                    Err(e) if e.is_client_error() => {
-                        tx.exec("ROLLBACK TO mutation", [])?;
-                        tx.exec("RELEASE mutation", [])?;
-                        tx.live.truncate(marks.0);
-                        tx.timers.truncate(marks.1);
-                        tx.deferred = marks.2;
-                        tx.created.clear();
-                        let r = MutationResult {
-                            id: m.id,
-                            outcome: Outcome::Rejected,
-                            code: e.status.as_u16(),
-                            reason: Some(e.detail.clone()),
-                            order: None,
-                            lines: Vec::new(),
-                        };
-                        (r, None)
-                    }
-                    Err(e) => return Err(e),
-                };
-                // Recorded with the lines it made, so a replay answers the same.
-                let mut verdict = verdict;
-                verdict.0.lines = std::mem::take(&mut tx.created);
-                record(tx, caller, m, hash, &verdict)?;
-                out.push(verdict);
-            }
-            let mut published = Vec::new();
-            for id in tx.deferred.take().unwrap_or_default() {
-                published.push(orders::emit_snapshot(tx, id)?);
-            }
-            Ok((out, published))
-        })?;
-        let (done, published) = done;
-        snapshots.extend(published.into_iter().map(|o| (o.id, o)));
-        verdicts.extend(done);
-    }
+                Err(e) if e.is_client_error() => {
+                    tx.exec("ROLLBACK TO mutation", [])?;
+                    tx.exec("RELEASE mutation", [])?;
+                    tx.live.truncate(marks.0);
+                    tx.timers.truncate(marks.1);
+                    tx.deferred = marks.2;
+                    tx.created.clear();
+                    let r = MutationResult {
+                        id: m.id,
+                        outcome: Outcome::Rejected,
+                        code: e.status.as_u16(),
+                        reason: Some(e.detail.clone()),
+                        order: None,
+                        lines: Vec::new(),
+                    };
+                    (r, None)
+                }
+                Err(e) => return Err(e),
+            };
+            // Recorded with the lines it made, so a replay answers the same.
+            let mut verdict = verdict;
+            verdict.0.lines = std::mem::take(&mut tx.created);
+            record(tx, caller, m, hash, &verdict)?;
+            out.push(verdict);
+        }
+        let mut published = Vec::new();
+        for id in tx.deferred.take().unwrap_or_default() {
+            published.push(orders::emit_snapshot(tx, id)?);
+        }
+        Ok((out, published))
+    })?;
+    let mut snapshots: std::collections::HashMap<Id, pitstop_api::Order> =
+        published.into_iter().map(|o| (o.id, o)).collect();
     // Attach current snapshots, once per order, on its last mention.
     let mut results: Vec<MutationResult> = Vec::with_capacity(verdicts.len());
     platform.read(|conn| {
