@@ -678,12 +678,9 @@ impl Client {
 
     /// What is still waiting to be sent, in words ("Note on order 12: …"), oldest first.
     pub fn pending_actions(&self) -> Result<Vec<String>> {
-        Ok(self
-            .outbox()?
-            .into_iter()
-            .filter(|e| e.state == "pending")
-            .map(|e| e.op.describe())
-            .collect())
+        // Only the pending rows: the outbox also keeps every answered action.
+        let pending = self.shared.store()?.pending()?;
+        Ok(pending.into_iter().map(|e| e.op.describe()).collect())
     }
 
     /// Signs this device out. Unless `force`, refuses while actions wait to be sent and

@@ -108,6 +108,14 @@ pub struct WalDebt {
     mark: String,
 }
 
+/// SQL: whether an outbox row's op is a note or a part (a job-sheet line, which reads join
+/// from the outbox instead of a stored view).
+macro_rules! line_op {
+    () => {
+        "json_extract(op, '$.op') IN ('order_note', 'order_part')"
+    };
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(
         MIGRATIONS
@@ -729,6 +737,11 @@ impl Store {
         Ok(out)
     }
 
+    /// Actions still waiting for the platform, oldest first.
+    pub fn pending(&self) -> Result<Vec<OutboxEntry>> {
+        self.entries("WHERE state = 'pending'")
+    }
+
     /// Actions the platform refused and the user has not dismissed, with reasons.
     pub fn failed(&self) -> Result<Vec<OutboxEntry>> {
         self.entries("WHERE state = 'rejected'")
@@ -774,8 +787,12 @@ impl Store {
         Self::pending_where(
             conn,
             order_id,
-            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-             AND json_extract(op, '$.op') NOT IN ('order_note', 'order_part') ORDER BY seq",
+            concat!(
+                "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
+                 AND NOT ",
+                line_op!(),
+                " ORDER BY seq"
+            ),
         )
     }
 
@@ -786,10 +803,13 @@ impl Store {
         Self::pending_where(
             conn,
             order_id,
-            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-             AND json_extract(op, '$.op') IN ('order_note', 'order_part') \
-             AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
-             ORDER BY seq",
+            concat!(
+                "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
+                 AND ",
+                line_op!(),
+                " AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
+                 ORDER BY seq"
+            ),
         )
     }
 
@@ -1208,9 +1228,11 @@ impl Store {
             // nothing else of it here, so theirs is not decoded.
             let row: Option<(i64, Option<Id>, String, String, bool)> = tx
                 .row(
-                    "SELECT seq, order_id, op, state, \
-                     json_extract(op, '$.op') IN ('order_note', 'order_part') \
-                     FROM outbox WHERE id = ?1",
+                    concat!(
+                        "SELECT seq, order_id, op, state, ",
+                        line_op!(),
+                        " FROM outbox WHERE id = ?1"
+                    ),
                     [r.id.to_string()],
                     |row| {
                         Ok((
