@@ -11,6 +11,7 @@
 //! ```
 //! Actions are queued locally and never need the network; `sync` delivers them.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::location::SimulatedRoute;
 use crate::{Client, ClientConfig};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use pitstop_api::device::SyncStatus;
 use pitstop_api::{DevLogin, Id, OrderStatus, Role, Session, ShiftChange};
 use serde::{Deserialize, Serialize};
 
@@ -264,6 +266,26 @@ fn refused_line(f: &pitstop_api::device::OutboxEntry) -> String {
     )
 }
 
+/// The connection as of the last try, in words: reached or not, and why it failed.
+fn connection_words(s: &SyncStatus) -> String {
+    match (&s.last_error, s.online) {
+        // Reached, but refused (a session to renew, a platform in trouble).
+        (Some(e), true) => format!("online, but the last try failed: {e}"),
+        (Some(e), false) => format!("offline: the last try failed: {e}"),
+        (None, true) => "online".into(),
+        (None, false) => "offline".into(),
+    }
+}
+
+/// Says each refusal not told before (`told`), with its reason, on stderr.
+fn tell_new_refusals(failed: &[pitstop_api::device::OutboxEntry], told: &mut HashSet<i64>) {
+    for f in failed {
+        if told.insert(f.seq) {
+            tell!("refused by the platform:\n{}", refused_line(f));
+        }
+    }
+}
+
 /// `pitstop status` in words. It tells the state as of the last contact (a command that
 /// does not sync cannot know more), and how to refresh it.
 fn status_text(client: &Client) -> anyhow::Result<String> {
@@ -273,13 +295,10 @@ fn status_text(client: &Client) -> anyhow::Result<String> {
     let last = s.last_sync.map_or("never synced".to_string(), |t| {
         format!("last sync {} ago", age(now - t))
     });
-    let mut lines = vec![match (&s.last_error, s.online) {
-        // Reached, but refused (a session to renew, a platform in trouble).
-        (Some(e), true) => format!("online, but the last try failed ({last}): {e}"),
-        (Some(e), false) => format!("offline: the last try failed ({last}): {e}"),
-        (None, true) => format!("online at the last try ({last}); `pitstop sync` tries now"),
-        (None, false) => format!("offline ({last})"),
-    }];
+    let mut lines = vec![format!(
+        "as of the last try ({last}): {}; `pitstop sync` tries now",
+        connection_words(&s)
+    )];
     if s.pending == 0 {
         lines.push("nothing waiting to be sent".into());
     } else {
@@ -448,8 +467,7 @@ async fn run() -> anyhow::Result<()> {
         Cmd::Sync { until_empty, watch } => {
             let client = open(&cli.dir)?;
             // Refusals are news: each one is said once, with its reason, as it happens.
-            let mut told: std::collections::HashSet<i64> =
-                client.status()?.failed.iter().map(|f| f.seq).collect();
+            let mut told: HashSet<i64> = client.status()?.failed.iter().map(|f| f.seq).collect();
             if watch {
                 let sync = client.start();
                 let mut notices = client.subscribe();
@@ -467,23 +485,14 @@ async fn run() -> anyhow::Result<()> {
                             let s = client.status()?;
                             let line = format!(
                                 "{}; {} waiting to be sent",
-                                match (&s.last_error, s.online) {
-                                    (Some(e), true) => format!("online, but failing: {e}"),
-                                    (Some(e), false) => format!("offline: {e}"),
-                                    (None, true) => "online".into(),
-                                    (None, false) => "offline".into(),
-                                },
+                                connection_words(&s),
                                 s.pending
                             );
                             if line != said {
                                 say!("{line}");
                                 said = line;
                             }
-                            for f in s.failed {
-                                if told.insert(f.seq) {
-                                    tell!("refused by the platform:\n{}", refused_line(&f));
-                                }
-                            }
+                            tell_new_refusals(&s.failed, &mut told);
                         }
                     }
                 }
@@ -499,11 +508,7 @@ async fn run() -> anyhow::Result<()> {
                 let round = client.sync_now().await;
                 // A round can record refusals and still fail later (in its pull): they are
                 // told either way.
-                for f in client.status()?.failed {
-                    if told.insert(f.seq) {
-                        tell!("refused by the platform:\n{}", refused_line(&f));
-                    }
-                }
+                tell_new_refusals(&client.status()?.failed, &mut told);
                 match round {
                     Ok(r) => {
                         say!(
