@@ -52,7 +52,7 @@ pub fn matches(o: &Order, query: &str) -> bool {
         o.vehicle.plate,
         o.vehicle.vin,
         o.customer_name.as_deref().unwrap_or(""),
-        service_name(&o.service),
+        i18n::service(&o.service),
         o.technician_name.as_deref().unwrap_or("")
     )
     .to_lowercase();
@@ -196,7 +196,7 @@ pub fn board(p: &Props) -> Html {
             <select id="desk-filter-service" onchange={set(|f, v| f.service = v)}>
               <option value="" selected={filter.service.is_empty()}>{ t("board-any") }</option>
               { for services::catalogue().into_iter().map(|s| html! {
-                  <option value={s.code.clone()} selected={filter.service == s.code}>{ service_name(&s.code) }</option>
+                  <option value={s.code.clone()} selected={filter.service == s.code}>{ i18n::service(&s.code) }</option>
               }) }
             </select>
           </label>
@@ -262,7 +262,7 @@ fn ticket(o: &Order, selected: bool, on_select: &Callback<Id>, now: i64) -> Html
       // A button: reachable with Tab, opened with Enter or Space.
       <button type="button" class={classes!("ticket", o.status.as_str())} data-order={o.id.to_string()}
         aria-pressed={selected.to_string()} onclick={move |_| cb.emit(id)}>
-        <strong>{ format!("#{} {}", o.id, service_name(&o.service)) }</strong>
+        <strong>{ format!("#{} {}", o.id, i18n::service(&o.service)) }</strong>
         <span class="muted">{ format!("{} · {}", o.vehicle.plate, i18n::status(o.status)) }</span>
         <span class="muted">{ format!("{}{}", when(o.window_start, now),
             o.technician_name.as_ref().map(|n| format!(" · {n}")).unwrap_or_default()) }</span>

@@ -17,12 +17,6 @@ pub fn price(cents: i64, currency: &str) -> String {
     i18n::money(cents, currency)
 }
 
-/// A service code as people read it, in the UI's language (the catalogue's own name for a
-/// service the UI has no words for).
-pub fn service_name(code: &str) -> String {
-    i18n::service(code)
-}
-
 /// `HH:MM` local time of a Unix-millisecond instant.
 pub fn clock(ms: i64) -> String {
     let d = js_sys::Date::new(&(ms as f64).into());

@@ -231,7 +231,7 @@ pub fn desk_view(p: &Props) -> Html {
                 <label for="walkin-service">{ t("desk-service") }</label>
                 <select id="walkin-service">
                   { for services::catalogue().iter().enumerate().map(|(i, s)| html! {
-                      <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", service_name(&s.code), price(s.price_cents, &p.currency)) }</option>
+                      <option value={s.code.clone()} selected={i == 0}>{ format!("{} — {}", i18n::service(&s.code), price(s.price_cents, &p.currency)) }</option>
                   }) }
                 </select>
                 <label for="walkin-when">{ t("desk-when") }</label>
@@ -392,7 +392,7 @@ fn order_detail(p: &DetailProps) -> Html {
       <aside key={format!("detail-{id}")} id="order-detail" class="card drawer" data-order={id.to_string()}
         role="dialog" aria-labelledby="detail-title" onkeydown={on_key}>
         <div class="row">
-          <h3 id="detail-title">{ format!("#{id} {} · {}", service_name(&o.service), o.vehicle.plate) }</h3>
+          <h3 id="detail-title">{ format!("#{id} {} · {}", i18n::service(&o.service), o.vehicle.plate) }</h3>
           <button id="detail-close" type="button" onclick={close} aria-label={t("desk-close-label")}>{ t("desk-close") }</button>
         </div>
         <p class="muted">{ format!("{} {} · {} {} · {} · {}", o.vehicle.make, o.vehicle.model, t("desk-vin"), o.vehicle.vin,

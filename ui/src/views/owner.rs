@@ -312,7 +312,7 @@ pub fn owner_view(p: &Props) -> Html {
               <select id="book-service" onchange={on_service}>
                 { for catalogue.iter().map(|s| html! {
                     <option value={s.code.clone()} selected={s.code == chosen.code}>
-                      { t_args("owner-service-option", &[("name", service_name(&s.code).into()), ("price", price(s.price_cents, &p.currency).into())]) }
+                      { t_args("owner-service-option", &[("name", i18n::service(&s.code).into()), ("price", price(s.price_cents, &p.currency).into())]) }
                     </option>
                 }) }
               </select>
@@ -477,7 +477,7 @@ pub fn owner_view(p: &Props) -> Html {
                         data-order={o.id.to_string()} data-status={o.status.as_str()}>
                       <button type="button" class="row-button" onclick={move |_| sel.set(Some(id))}
                         aria-pressed={(Some(o.id) == current.as_ref().map(|c| c.id)).to_string()}>
-                        <strong>{ service_name(&o.service) }</strong>{ " · " }{ i18n::status(o.status) }
+                        <strong>{ i18n::service(&o.service) }</strong>{ " · " }{ i18n::status(o.status) }
                         <span class="muted">{ format!(" · {} · {} · {}", o.vehicle.plate, day_clock(o.window_start), price(o.price_cents, &o.currency)) }</span>
                       </button>
                     </li>
@@ -487,7 +487,7 @@ pub fn owner_view(p: &Props) -> Html {
           </section>
           <section class="right">
             if let Some(o) = current {
-              <h2>{ format!("{} · {}", service_name(&o.service), o.vehicle.plate) }</h2>
+              <h2>{ format!("{} · {}", i18n::service(&o.service), o.vehicle.plate) }</h2>
               if let Some(r) = &o.unassigned_reason { <p class="muted">{ crate::i18n::platform_text(r) }</p> }
               if o.status.is_active_job() {
                 <TrackView backend={p.backend.clone()} target={Target::Order(o.id)} tile_url={p.tile_url.clone()} />
@@ -543,7 +543,7 @@ fn bill(o: &Order) -> Html {
         .sum();
     html! {
       <ul id="order-bill" class="breakdown" aria-label={t("owner-bill")}>
-        <li><span>{ t_args("owner-bill-fixed", &[("service", service_name(&o.service).into())]) }</span><span>{ price(o.price_cents, &o.currency) }</span></li>
+        <li><span>{ t_args("owner-bill-fixed", &[("service", i18n::service(&o.service).into())]) }</span><span>{ price(o.price_cents, &o.currency) }</span></li>
         { for o.parts.iter().map(|p| html! {
             <li><span>{ t_args("owner-bill-extra", &[("qty", p.qty.into()), ("name", p.name.as_str().into())]) }</span><span>{ price(p.unit_price_cents * i64::from(p.qty), &o.currency) }</span></li>
         }) }

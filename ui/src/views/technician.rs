@@ -193,7 +193,7 @@ pub fn technician_view(p: &Props) -> Html {
             { for history.iter().map(|o| html! {
                 <li data-order={o.id.to_string()}>
                   <details>
-                    <summary>{ format!("{} · {} · {} · {}", day_clock(o.updated_at), service_name(&o.service), o.vehicle.plate, i18n::status(o.status)) }</summary>
+                    <summary>{ format!("{} · {} · {} · {}", day_clock(o.updated_at), i18n::service(&o.service), o.vehicle.plate, i18n::status(o.status)) }</summary>
                     <p>{ if o.address.is_empty() { format!("{:.5}, {:.5}", o.lat, o.lon) } else { o.address.clone() } }</p>
                     if !o.job_notes.is_empty() {
                       <ul class="notes">{ for o.job_notes.iter().map(|n| html! { <li>{ &n.text }</li> }) }</ul>
@@ -250,7 +250,7 @@ fn offer_card(
     // The whole answer time, for the bar: from when the offer was made to its deadline.
     let total_s = ((o.expires_at - o.created_at) / 1000).max(1);
     let share = (left_s as f64 / total_s as f64).clamp(0.0, 1.0);
-    let service = service_name(&o.service);
+    let service = i18n::service(&o.service);
     // Said once when the offer comes and once more at 10 s, not every second.
     let km = format!("{:.1}", o.distance_m / 1000.0);
     let announce = if left_s <= 10 {
@@ -587,7 +587,7 @@ fn job_card(p: &JobProps) -> Html {
     html! {
       <article class="job" id={format!("job-{id}")} data-status={o.status.as_str()}>
         <div class="row">
-          <strong>{ service_name(&o.service) }</strong>
+          <strong>{ i18n::service(&o.service) }</strong>
           <span id="job-status" class={classes!("status", o.status.as_str())}>{ i18n::status(o.status) }</span>
         </div>
         <p class="muted">
