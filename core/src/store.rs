@@ -116,6 +116,17 @@ macro_rules! line_op {
     };
 }
 
+/// SQL: an order's (`?1`) pending outbox rows that also meet a condition, oldest first.
+macro_rules! pending_sql {
+    ($($cond:expr),+) => {
+        concat!(
+            "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' AND ",
+            $($cond),+,
+            " ORDER BY seq"
+        )
+    };
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(
         MIGRATIONS
@@ -784,16 +795,7 @@ impl Store {
     /// adds them from the outbox ([`Self::pending_lines`]), so queueing one rewrites no
     /// view, and settling one rewrites only the head.
     fn pending_for_order(conn: &Connection, order_id: Id) -> Result<Vec<PendingAction>> {
-        Self::pending_where(
-            conn,
-            order_id,
-            concat!(
-                "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-                 AND NOT ",
-                line_op!(),
-                " ORDER BY seq"
-            ),
-        )
+        Self::pending_where(conn, order_id, pending_sql!("NOT ", line_op!()))
     }
 
     /// The order's pending notes and parts, oldest first. An action whose line the
@@ -803,12 +805,9 @@ impl Store {
         Self::pending_where(
             conn,
             order_id,
-            concat!(
-                "SELECT seq, op, created_at FROM outbox WHERE order_id = ?1 AND state = 'pending' \
-                 AND ",
+            pending_sql!(
                 line_op!(),
-                " AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id) \
-                 ORDER BY seq"
+                " AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.mutation_id = outbox.id)"
             ),
         )
     }
